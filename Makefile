@@ -1,0 +1,127 @@
+# milter-ratelimit: plain GNU make, no autotools.
+#
+#   make            build the daemon
+#   make run        install build deps (apt-get), build, run on the sample config
+#   make check      install test deps (apt-get), build, run every test
+#   make sanitize   ASan+UBSan build in build-asan/, then its unit and milter tests
+#   make tsan       TSan build in build-tsan/, then its unit tests
+#   make install / uninstall   honour DESTDIR and PREFIX
+
+VERSION   := 0.1.0
+PREFIX    ?= /usr/local
+SBINDIR   ?= $(PREFIX)/sbin
+MANDIR    ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+
+CC        ?= cc
+PKGS      := milter libconfuse
+WARN      := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+             -Wpointer-arith -Wformat=2 -Wno-format-nonliteral
+CFLAGS    ?= -O2 -g
+CFLAGS    += -std=gnu11 $(WARN) -Iinclude -DVERSION=\"$(VERSION)\" \
+             $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS    += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ldb -lpthread
+# CI builds with WERROR=1.
+ifeq ($(WERROR),1)
+CFLAGS    += -Werror
+endif
+
+B         ?= build
+CORE_SRC  := src/addr.c src/window.c src/exempt.c src/config.c src/log.c \
+             src/policy.c src/siphash.c src/clock.c
+DAEMON_SRC := src/main.c src/milter.c src/daemon.c src/maint.c
+CORE_OBJ  := $(CORE_SRC:src/%.c=$(B)/%.o)
+DAEMON_OBJ := $(DAEMON_SRC:src/%.c=$(B)/%.o)
+UNIT_SRC  := $(wildcard tests/unit/test_*.c)
+UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+
+BUILD_DEPS := build-essential pkg-config libmilter-dev libdb-dev libconfuse-dev
+TEST_DEPS  := $(BUILD_DEPS) libcmocka-dev miltertest swaks libio-socket-inet6-perl \
+              sendmail-bin sendmail-cf m4 rsyslog iproute2 mandoc db5.3-util \
+              procps util-linux
+
+.PHONY: all run check unit milter-tests mta-tests deps-build deps-test \
+        sanitize tsan install uninstall clean lint
+
+all: milter-ratelimit
+
+milter-ratelimit: $(B)/milter-ratelimit
+	cp $< $@
+
+$(B)/milter-ratelimit: $(DAEMON_OBJ) $(CORE_OBJ)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/%.o: src/%.c $(wildcard include/*.h) | $(B)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(B):
+	mkdir -p $(B)/tests
+
+$(B)/tests/%: tests/unit/%.c tests/unit/unit.h $(CORE_OBJ) | $(B)
+	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(CORE_OBJ) $(LDLIBS) -lcmocka
+
+# --- the two commands of the quick start ---------------------------------
+
+deps-build:
+	@sh tests/deps.sh $(BUILD_DEPS)
+
+deps-test:
+	@sh tests/deps.sh $(TEST_DEPS)
+
+run: deps-build all
+	@mkdir -p run
+	sed -e 's|^socket *=.*|socket = "unix:$(CURDIR)/run/milter-ratelimit.sock"|' \
+	    conf/milter-ratelimit.conf > run/milter-ratelimit.conf
+	./milter-ratelimit -d -f run/milter-ratelimit.conf
+
+check: deps-test all $(UNIT_BIN)
+	sh tests/run.sh $(B)
+
+unit: all $(UNIT_BIN)
+	sh tests/run.sh $(B) unit
+
+# --- sanitizers ------------------------------------------------------------
+
+sanitize:
+	$(MAKE) B=build-asan CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all" \
+	    LDFLAGS="-fsanitize=address,undefined" all
+	$(MAKE) B=build-asan CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all" \
+	    LDFLAGS="-fsanitize=address,undefined" build-asan-units
+	sh tests/run.sh build-asan unit milter
+
+tsan:
+	$(MAKE) B=build-tsan CFLAGS="-O1 -g -fsanitize=thread" LDFLAGS="-fsanitize=thread" build-tsan-units
+	sh tests/run.sh build-tsan unit
+
+build-asan-units build-tsan-units: $(UNIT_BIN)
+
+lint:
+	mandoc -Tlint -W warning man/*.[58]
+
+# --- install ---------------------------------------------------------------
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
+	    $(DESTDIR)$(SYSCONFDIR)
+	install -m 0755 milter-ratelimit $(DESTDIR)$(SBINDIR)/milter-ratelimit
+	install -m 0644 man/milter-ratelimit.8 $(DESTDIR)$(MANDIR)/man8/milter-ratelimit.8
+	install -m 0644 man/milter-ratelimit.conf.5 $(DESTDIR)$(MANDIR)/man5/milter-ratelimit.conf.5
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/milter-ratelimit.conf ]; then \
+	    echo "keeping existing $(DESTDIR)$(SYSCONFDIR)/milter-ratelimit.conf"; \
+	else \
+	    install -m 0644 conf/milter-ratelimit.conf $(DESTDIR)$(SYSCONFDIR)/milter-ratelimit.conf; \
+	fi
+
+# The config is removed only when it is still the sample: an admin's edits stay.
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/milter-ratelimit \
+	    $(DESTDIR)$(MANDIR)/man8/milter-ratelimit.8 \
+	    $(DESTDIR)$(MANDIR)/man5/milter-ratelimit.conf.5
+	@if cmp -s conf/milter-ratelimit.conf $(DESTDIR)$(SYSCONFDIR)/milter-ratelimit.conf; then \
+	    rm -f $(DESTDIR)$(SYSCONFDIR)/milter-ratelimit.conf; \
+	elif [ -e $(DESTDIR)$(SYSCONFDIR)/milter-ratelimit.conf ]; then \
+	    echo "keeping modified $(DESTDIR)$(SYSCONFDIR)/milter-ratelimit.conf"; \
+	fi
+
+clean:
+	rm -rf build build-asan build-tsan milter-ratelimit run

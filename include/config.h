@@ -1,0 +1,45 @@
+/*
+ * config.h: the configuration, parsed once by libconfuse and turned at once
+ * into this immutable struct; nothing else calls cfg_get*.
+ */
+#ifndef MRL_CONFIG_H
+#define MRL_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONFIG_DEFAULT_PATH "/etc/milter-ratelimit.conf"
+#define CONFIG_REPLY_MAX 900
+
+enum reply_stage { STAGE_CONNECT, STAGE_HELO };
+enum run_mode { MODE_ENFORCE, MODE_LOG };
+
+struct config {
+	char *path;		/* the file this came from */
+	char *socket;		/* libmilter connection spec */
+	uint32_t limit;
+	uint32_t window;	/* seconds */
+	int ipv4_prefix;	/* 8..32 */
+	int ipv6_prefix;	/* 16..128 */
+	char *exempt_map;	/* NULL when none */
+	enum reply_stage reply_stage;
+	char *reply_text;	/* as configured */
+	char *reply_escaped;	/* '%' doubled, ready for smfi_setreply */
+	enum run_mode mode;
+	uint64_t max_clients;
+	bool count_refused;
+};
+
+/*
+ * Parse and validate path.  On success returns the config; on failure
+ * returns NULL and has called report(line) once per error, each line of
+ * the form "FILE:LINE: message" (or "FILE: message" when no line applies).
+ */
+typedef void config_report_fn(const char *line);
+struct config *config_load(const char *path, config_report_fn *report);
+void config_free(struct config *c);
+
+const char *config_stage_name(enum reply_stage s);
+
+#endif

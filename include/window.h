@@ -1,0 +1,110 @@
+/*
+ * window.h: the sliding-window connection counter table.
+ *
+ * A fixed-size table of client keys, sized once at start from max_clients,
+ * sharded, each shard under its own mutex.  It knows nothing of libmilter,
+ * sockets or the clock: every call takes `now` in milliseconds from the
+ * caller, so tests drive time exactly.
+ *
+ * How a window is counted.  Each entry keeps a ring of WINDOW_SLOTS
+ * timestamps.  While limit <= WINDOW_SLOTS the ring holds the time of each
+ * of the last counted connections and the count over the last `window` is
+ * exact (to the millisecond).  For a larger limit each slot stands for a
+ * group of g = ceil(limit / WINDOW_SLOTS) connections and records when the
+ * group began; a group that began before the window is not counted at all,
+ * so the count can fall short by up to g - 1 and never exceeds the truth:
+ * a client can get up to g - 1 connections more than `limit` in a window,
+ * never fewer than `limit`.
+ *
+ * A reload that changes a client's group size (its limit moves to another
+ * multiple of WINDOW_SLOTS) restarts that client's count: lenient for one
+ * window, never stricter.  Limits up to WINDOW_SLOTS all use g = 1, so
+ * changing among them keeps the counts exactly.
+ *
+ * When the table is full, an idle entry (nothing within max_window) is
+ * reused first; otherwise the least recently seen of a random sample that
+ * is not at its limit is evicted.  An entry at or over its limit is never
+ * evicted; a new client that finds no room is let through untracked and
+ * counted in the stats.
+ */
+#ifndef MRL_WINDOW_H
+#define MRL_WINDOW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define WINDOW_SLOTS 10
+#define WINDOW_LIMIT_MAX 10000		/* keeps g <= 1000, the entry's 10-bit counters */
+#define WINDOW_MS_MAX (86400u * 1000u)	/* one day */
+
+struct window_table;
+
+/* A client key: a masked address (struct addr form) and its prefix length,
+ * 1..128, counted over all 128 bits (an IPv4 /32 is 128).
+ * Two keys with the same bytes but another plen are different clients. */
+struct window_key {
+	uint8_t b[16];
+	uint8_t plen;
+};
+
+/* The rule applied to one decision; may differ from call to call. */
+struct window_rule {
+	uint32_t limit;		/* 1..WINDOW_LIMIT_MAX */
+	uint32_t window_ms;	/* 1..WINDOW_MS_MAX */
+	bool count_refused;	/* a refused connection counts as well */
+};
+
+enum window_verdict {
+	WINDOW_ALLOW,		/* under the limit; counted */
+	WINDOW_REFUSE,		/* over the limit */
+	WINDOW_UNTRACKED,	/* no room in the table: let through, not counted */
+};
+
+struct window_result {
+	enum window_verdict verdict;
+	uint32_t count;		/* connections in the window, this one included */
+};
+
+struct window_stats {
+	uint64_t capacity;	/* entries, fixed at create */
+	uint64_t used;		/* entries holding a client */
+	uint64_t evictions;	/* clients dropped to make room */
+	uint64_t untracked;	/* clients let through for want of room */
+	uint64_t expired;	/* idle clients reclaimed */
+};
+
+/*
+ * Create a table for max_clients keys (>= 1).  seed keys the hash; pass
+ * random bytes in production and a fixed seed in tests.  Returns NULL with
+ * errno set when memory cannot be had.  All memory is allocated here.
+ */
+struct window_table *window_create(size_t max_clients, const uint8_t seed[16]);
+void window_destroy(struct window_table *t);
+
+/* Bytes of memory the table holds (for the README figure and benchmarks). */
+size_t window_memory(const struct window_table *t);
+
+/*
+ * Count one connection from key at now_ms and decide.  max_window_ms is the
+ * longest window any rule may apply (it tells idle entries from live ones).
+ * Takes and releases the key's shard lock; O(1) work under it.
+ */
+void window_check(struct window_table *t, const struct window_key *key,
+    const struct window_rule *rule, uint32_t max_window_ms, uint64_t now_ms,
+    struct window_result *out);
+
+/*
+ * Visit up to budget entries per shard, reclaiming those idle for
+ * max_window_ms and forgetting the timestamps of live ones that have left
+ * every window.  Called once a second by the maintenance thread; it keeps
+ * the entries' 32-bit millisecond timestamps from ever wrapping (49 days).
+ * Returns the number reclaimed.
+ */
+size_t window_sweep(struct window_table *t, uint32_t max_window_ms,
+    uint64_t now_ms, size_t budget);
+
+/* A consistent-enough snapshot: each shard is read under its own lock. */
+void window_stats(struct window_table *t, struct window_stats *out);
+
+#endif

@@ -1,0 +1,260 @@
+/*
+ * config.c: one libconfuse option table, validated ranges, FILE:LINE
+ * errors, and the parsed tree turned at once into an immutable struct.
+ *
+ * Not thread-safe: libconfuse's error callback has no user pointer, so the
+ * report function travels in a static.  Only main() and the reload path
+ * (one thread) parse configs.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <confuse.h>
+
+#include "config.h"
+#include "window.h"
+
+#define DEFAULT_SOCKET "unix:/run/milter-ratelimit/milter-ratelimit.sock"
+
+static cfg_opt_t options[] = {
+	CFG_STR("socket",	DEFAULT_SOCKET,	CFGF_NONE),
+	CFG_INT("limit",	10,		CFGF_NONE),
+	CFG_INT("window",	60,		CFGF_NONE),
+	CFG_INT("ipv4_prefix",	32,		CFGF_NONE),
+	CFG_INT("ipv6_prefix",	64,		CFGF_NONE),
+	CFG_STR("exempt_map",	"",		CFGF_NONE),
+	CFG_STR("reply_stage",	"connect",	CFGF_NONE),
+	CFG_STR("reply_text",	"Connection rate limit exceeded", CFGF_NONE),
+	CFG_STR("mode",		"enforce",	CFGF_NONE),
+	CFG_INT("max_clients",	1000000,	CFGF_NONE),
+	CFG_BOOL("count_refused", cfg_true,	CFGF_NONE),
+	CFG_END()
+};
+
+struct int_range {
+	const char *name;
+	long min, max;
+};
+
+static const struct int_range int_ranges[] = {
+	{ "limit",	 1,	WINDOW_LIMIT_MAX },
+	{ "window",	 1,	WINDOW_MS_MAX / 1000 },
+	{ "ipv4_prefix", 8,	32 },
+	{ "ipv6_prefix", 16,	128 },
+	{ "max_clients", 100,	100000000 },
+};
+
+static config_report_fn *report_to;
+static int errors;
+
+static void
+error_fn(cfg_t *cfg, const char *fmt, va_list ap)
+{
+	char msg[1024], line[1200];
+
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	if (cfg && cfg->filename && cfg->line > 0)
+		snprintf(line, sizeof line, "%s:%d: %s", cfg->filename, cfg->line, msg);
+	else if (cfg && cfg->filename)
+		snprintf(line, sizeof line, "%s: %s", cfg->filename, msg);
+	else
+		snprintf(line, sizeof line, "%s", msg);
+	errors++;
+	report_to(line);
+}
+
+static int
+validate_int(cfg_t *cfg, cfg_opt_t *opt)
+{
+	long v = cfg_opt_getnint(opt, cfg_opt_size(opt) - 1);
+
+	for (size_t i = 0; i < sizeof int_ranges / sizeof int_ranges[0]; i++) {
+		const struct int_range *r = &int_ranges[i];
+		if (strcmp(r->name, opt->name) != 0)
+			continue;
+		if (v < r->min || v > r->max) {
+			cfg_error(cfg, "%s = %ld is out of range (%ld..%ld)",
+			    r->name, v, r->min, r->max);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+validate_choice(cfg_t *cfg, cfg_opt_t *opt)
+{
+	const char *v = cfg_opt_getnstr(opt, cfg_opt_size(opt) - 1);
+
+	if (strcmp(opt->name, "reply_stage") == 0 &&
+	    strcmp(v, "connect") != 0 && strcmp(v, "helo") != 0) {
+		cfg_error(cfg, "reply_stage = \"%.40s\": expected \"connect\" or \"helo\"", v);
+		return -1;
+	}
+	if (strcmp(opt->name, "mode") == 0 &&
+	    strcmp(v, "enforce") != 0 && strcmp(v, "log") != 0) {
+		cfg_error(cfg, "mode = \"%.40s\": expected \"enforce\" or \"log\"", v);
+		return -1;
+	}
+	return 0;
+}
+
+/* The text goes into an SMTP reply line: printable ASCII, bounded. */
+static int
+validate_reply(cfg_t *cfg, cfg_opt_t *opt)
+{
+	const char *v = cfg_opt_getnstr(opt, cfg_opt_size(opt) - 1);
+	size_t n = strlen(v);
+
+	if (n == 0) {
+		cfg_error(cfg, "reply_text is empty");
+		return -1;
+	}
+	if (n > CONFIG_REPLY_MAX) {
+		cfg_error(cfg, "reply_text is %zu characters long; at most %d",
+		    n, CONFIG_REPLY_MAX);
+		return -1;
+	}
+	for (const char *p = v; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (c == '\r' || c == '\n') {
+			cfg_error(cfg, "reply_text contains a line break (CR or LF)");
+			return -1;
+		}
+		if (c < 0x20 || c > 0x7e) {
+			cfg_error(cfg, "reply_text contains a non-printable or non-ASCII byte 0x%02x", c);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static char *
+dup_or_null(const char *s)
+{
+	return s && *s ? strdup(s) : NULL;
+}
+
+/* '%' is special to sendmail's reply formatting: write it as "%%". */
+static char *
+escape_percent(const char *s)
+{
+	size_t n = 0;
+	char *out, *o;
+
+	for (const char *p = s; *p; p++)
+		n += *p == '%' ? 2 : 1;
+	if ((out = malloc(n + 1)) == NULL)
+		return NULL;
+	for (o = out; *s; s++) {
+		*o++ = *s;
+		if (*s == '%')
+			*o++ = '%';
+	}
+	*o = '\0';
+	return out;
+}
+
+static void
+report_line(config_report_fn *report, const char *fmt, ...)
+{
+	char line[1200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	report(line);
+}
+
+struct config *
+config_load(const char *path, config_report_fn *report)
+{
+	struct config *c = NULL;
+	cfg_t *cfg;
+	FILE *f;
+	int ret;
+
+	/* Open it ourselves first: libconfuse reports a missing file without
+	 * saying why. */
+	if ((f = fopen(path, "r")) == NULL) {
+		report_line(report, "%s: cannot open: %s", path, strerror(errno));
+		return NULL;
+	}
+	fclose(f);
+
+	if ((cfg = cfg_init(options, CFGF_NONE)) == NULL) {
+		report_line(report, "%s: out of memory", path);
+		return NULL;
+	}
+	report_to = report;
+	errors = 0;
+	cfg_set_error_function(cfg, error_fn);
+	for (size_t i = 0; i < sizeof int_ranges / sizeof int_ranges[0]; i++)
+		cfg_set_validate_func(cfg, int_ranges[i].name, validate_int);
+	cfg_set_validate_func(cfg, "reply_stage", validate_choice);
+	cfg_set_validate_func(cfg, "mode", validate_choice);
+	cfg_set_validate_func(cfg, "reply_text", validate_reply);
+
+	ret = cfg_parse(cfg, path);
+	if (ret != CFG_SUCCESS) {
+		if (errors == 0)
+			report_line(report, "%s: %s", path, ret == CFG_FILE_ERROR ?
+			    strerror(errno) : "cannot parse");
+		goto out;
+	}
+
+	if ((c = calloc(1, sizeof *c)) == NULL)
+		goto oom;
+	c->path = strdup(path);
+	c->socket = strdup(cfg_getstr(cfg, "socket"));
+	c->limit = (uint32_t)cfg_getint(cfg, "limit");
+	c->window = (uint32_t)cfg_getint(cfg, "window");
+	c->ipv4_prefix = (int)cfg_getint(cfg, "ipv4_prefix");
+	c->ipv6_prefix = (int)cfg_getint(cfg, "ipv6_prefix");
+	c->exempt_map = dup_or_null(cfg_getstr(cfg, "exempt_map"));
+	c->reply_stage = strcmp(cfg_getstr(cfg, "reply_stage"), "helo") == 0 ?
+	    STAGE_HELO : STAGE_CONNECT;
+	c->reply_text = strdup(cfg_getstr(cfg, "reply_text"));
+	c->reply_escaped = escape_percent(c->reply_text ? c->reply_text : "");
+	c->mode = strcmp(cfg_getstr(cfg, "mode"), "log") == 0 ? MODE_LOG : MODE_ENFORCE;
+	c->max_clients = (uint64_t)cfg_getint(cfg, "max_clients");
+	c->count_refused = cfg_getbool(cfg, "count_refused") == cfg_true;
+	if (!c->path || !c->socket || !c->reply_text || !c->reply_escaped)
+		goto oom;
+	if (*c->socket == '\0') {
+		report_line(report, "%s: socket is empty", path);
+		config_free(c);
+		c = NULL;
+	}
+	goto out;
+oom:
+	report_line(report, "%s: out of memory", path);
+	config_free(c);
+	c = NULL;
+out:
+	cfg_free(cfg);
+	return c;
+}
+
+void
+config_free(struct config *c)
+{
+	if (c == NULL)
+		return;
+	free(c->path);
+	free(c->socket);
+	free(c->exempt_map);
+	free(c->reply_text);
+	free(c->reply_escaped);
+	free(c);
+}
+
+const char *
+config_stage_name(enum reply_stage s)
+{
+	return s == STAGE_HELO ? "helo" : "connect";
+}

@@ -1,0 +1,165 @@
+/*
+ * milter-ratelimit: refuse SMTP clients that connect too often.
+ *
+ * main() in the order a careful daemon starts: options, logging, config
+ * (fatal when missing or bad; -n stops here), exemption map, the counter
+ * table, signals blocked before any thread, socket, detach, our own
+ * thread, then libmilter's loop until a signal ends it.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sysexits.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "daemon.h"
+#include "exempt.h"
+#include "log.h"
+#include "maint.h"
+#include "milter.h"
+#include "policy.h"
+#include "window.h"
+
+#define PROGNAME "milter-ratelimit"
+
+static int foreground;		/* -d: no fork, log on stderr */
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: %s [-dnV] [-f file]\n", PROGNAME);
+	exit(EX_USAGE);
+}
+
+/* Config errors go to stderr always (an admin running -n or starting by
+ * hand sees them) and to syslog too when we would log there. */
+static void
+report_config(const char *line)
+{
+	fprintf(stderr, "%s\n", line);
+	if (!foreground)
+		log_warnx("%s", line);
+}
+
+static void
+warn_map_key(const char *path, const char *key, const char *reason)
+{
+	char shown[128];
+
+	log_escape(shown, sizeof shown, key);
+	log_warnx("%s: skipping key \"%s\": %s", path, shown, reason);
+}
+
+static struct exempt *
+load_exempt(const struct config *cfg)
+{
+	char err[512];
+	struct exempt *e;
+
+	if (cfg->exempt_map == NULL)
+		return exempt_empty();
+	if ((e = exempt_load_db(cfg->exempt_map, warn_map_key, err, sizeof err)) == NULL)
+		report_config(err);
+	else
+		log_info("exemption map %s: %zu entries", cfg->exempt_map, exempt_count(e));
+	return e;
+}
+
+static struct window_table *
+make_table(const struct config *cfg)
+{
+	uint8_t seed[16];
+	struct window_table *t;
+
+	/* A fresh secret per start: nobody can aim addresses at one chain. */
+	if (getrandom(seed, sizeof seed, 0) != (ssize_t)sizeof seed)
+		fatal("getrandom");
+	if ((t = window_create(cfg->max_clients, seed)) == NULL)
+		fatal("cannot allocate the table for %llu clients",
+		    (unsigned long long)cfg->max_clients);
+	return t;
+}
+
+static void
+remove_unix_socket(const char *spec)
+{
+	const char *path = NULL;
+
+	if (strncmp(spec, "unix:", 5) == 0)
+		path = spec + 5;
+	else if (strncmp(spec, "local:", 6) == 0)
+		path = spec + 6;
+	/* libmilter leaves it behind when running as root (FACTS §1). */
+	if (path && unlink(path) != 0 && errno != ENOENT)
+		log_warn("cannot remove %s", path);
+}
+
+int
+main(int argc, char *argv[])
+{
+	const char *path = CONFIG_DEFAULT_PATH;
+	int check_only = 0, ch;
+	bool status;
+	struct config *cfg;
+	struct exempt *ex;
+	struct policy pol;
+
+	while ((ch = getopt(argc, argv, "df:nV")) != -1) {
+		switch (ch) {
+		case 'd': foreground = 1; break;
+		case 'f': path = optarg; break;
+		case 'n': check_only = 1; foreground = 1; break;
+		case 'V': printf("%s %s\n", PROGNAME, VERSION); return 0;
+		default: usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+
+	log_init(PROGNAME, foreground, LOG_MAIL);
+
+	if ((cfg = config_load(path, report_config)) == NULL)
+		return EX_CONFIG;
+	if ((ex = load_exempt(cfg)) == NULL)
+		return EX_CONFIG;
+	if (check_only) {
+		printf("configuration OK\n");
+		exempt_free(ex);
+		config_free(cfg);
+		return 0;
+	}
+
+	pol.cfg = cfg;
+	pol.exempt = ex;
+	pol.table = make_table(cfg);
+
+	daemon_block_signals();
+	if (!milter_setup(PROGNAME, cfg->socket, &pol))
+		return EX_OSERR;
+	if (!foreground && !daemon_detach())
+		return EX_OSERR;
+	if (!maint_start(&pol))
+		return EX_OSERR;
+
+	log_notice("started %s: socket=%s limit=%u window=%us ipv4_prefix=%d "
+	    "ipv6_prefix=%d stage=%s mode=%s max_clients=%llu (%zu bytes) exempt=%zu",
+	    VERSION, cfg->socket, cfg->limit, cfg->window, cfg->ipv4_prefix,
+	    cfg->ipv6_prefix, config_stage_name(cfg->reply_stage),
+	    cfg->mode == MODE_LOG ? "log" : "enforce",
+	    (unsigned long long)cfg->max_clients, window_memory(pol.table),
+	    exempt_count(ex));
+
+	status = milter_run();
+
+	maint_stop();
+	remove_unix_socket(cfg->socket);
+	log_notice("stopped");
+	window_destroy(pol.table);
+	exempt_free(ex);
+	config_free(cfg);
+	return status ? 0 : 1;
+}

@@ -1,0 +1,149 @@
+/*
+ * milter.c: libmilter glue, and nothing else.
+ *
+ * Only CONNECT decides.  An allowed, exempt or unknown client gets
+ * SMFIS_ACCEPT, which makes both sendmail and Postfix close the milter
+ * session at once.  A refused client gets, in the "connect" stage, 421
+ * 4.3.2 and SMFIS_TEMPFAIL (the MTA shows its own 421 and hangs up); in
+ * the "helo" stage SMFIS_CONTINUE, a mark in the context, and the 421
+ * 4.3.2 reply at HELO/EHLO, or at MAIL for a client that skipped HELO, so
+ * that the client reads our text (FACTS: the MTAs drop it at connect).
+ */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libmilter/mfapi.h>
+
+#include "clock.h"
+#include "log.h"
+#include "milter.h"
+
+static struct policy *policy;	/* set once before smfi_main(); read-only after */
+
+/* The per-session mark for a refused client in the helo stage.  Its
+ * address is all that matters: nothing is allocated per session, so there
+ * is nothing to free in xxfi_close. */
+static char refused_mark;
+
+static void
+log_decision(const struct decision *d, const char *hostname)
+{
+	char client[ADDR_STRLEN], key[ADDR_STRLEN], host[256];
+
+	addr_format(client, sizeof client, &d->client);
+	switch (d->kind) {
+	case DECIDE_REFUSE:
+	case DECIDE_WOULD_REFUSE:
+		addr_format_prefix(key, sizeof key, &d->key, d->key_plen);
+		log_escape(host, sizeof host, hostname);
+		log_notice("%s client=%s key=%s count=%u limit=%u window=%us stage=%s host=%s",
+		    policy_kind_name(d->kind), client, key, d->count, d->limit,
+		    d->window_s, config_stage_name(policy->cfg->reply_stage), host);
+		break;
+	case DECIDE_EXEMPT:
+		addr_format_prefix(key, sizeof key, &d->match.prefix, d->match.plen);
+		log_debug("exempt client=%s entry=%s", client, key);
+		break;
+	case DECIDE_ALLOW:
+	case DECIDE_UNTRACKED:
+		addr_format_prefix(key, sizeof key, &d->key, d->key_plen);
+		log_debug("%s client=%s key=%s count=%u limit=%u",
+		    policy_kind_name(d->kind), client, key, d->count, d->limit);
+		break;
+	case DECIDE_NOADDR:
+		log_debug("no client address (local or unknown family): accepted");
+		break;
+	}
+}
+
+static sfsistat
+refuse(SMFICTX *ctx)
+{
+	/* The text was validated and its '%' doubled at config load. */
+	if (smfi_setreply(ctx, "421", "4.3.2", policy->cfg->reply_escaped) != MI_SUCCESS)
+		log_warnx("smfi_setreply failed; the MTA sends its own 421 text");
+	return SMFIS_TEMPFAIL;
+}
+
+static sfsistat
+mlfi_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
+{
+	struct decision d;
+
+	policy_decide(policy, hostaddr, clock_now_ms(), &d);
+	log_decision(&d, hostname);
+	if (d.kind != DECIDE_REFUSE)
+		return SMFIS_ACCEPT;
+	if (policy->cfg->reply_stage == STAGE_CONNECT)
+		return refuse(ctx);
+	smfi_setpriv(ctx, &refused_mark);
+	return SMFIS_CONTINUE;
+}
+
+/* Only a client refused in the helo stage gets this far. */
+static sfsistat
+mlfi_helo(SMFICTX *ctx, char *helohost)
+{
+	(void)helohost;
+	if (smfi_getpriv(ctx) != &refused_mark)
+		return SMFIS_ACCEPT;
+	return refuse(ctx);
+}
+
+/* A client that skipped HELO meets the same refusal at MAIL. */
+static sfsistat
+mlfi_envfrom(SMFICTX *ctx, char **argv)
+{
+	(void)argv;
+	if (smfi_getpriv(ctx) != &refused_mark)
+		return SMFIS_ACCEPT;
+	return refuse(ctx);
+}
+
+static struct smfiDesc filter = {
+	.xxfi_name	= "milter-ratelimit",
+	.xxfi_version	= SMFI_VERSION,
+	.xxfi_flags	= 0,		/* we never modify a message */
+	.xxfi_connect	= mlfi_connect,
+	.xxfi_helo	= mlfi_helo,	/* reply_stage "helo" */
+	.xxfi_envfrom	= mlfi_envfrom,	/* reply_stage "helo", no HELO sent */
+	.xxfi_envrcpt	= NULL,
+	.xxfi_header	= NULL,
+	.xxfi_eoh	= NULL,
+	.xxfi_body	= NULL,
+	.xxfi_eom	= NULL,
+	.xxfi_abort	= NULL,
+	.xxfi_close	= NULL,		/* no per-session memory */
+	.xxfi_unknown	= NULL,
+	.xxfi_data	= NULL,
+	.xxfi_negotiate	= NULL,		/* keep libmilter's defaults: never SMFIP_NR_CONN */
+};
+
+bool
+milter_setup(const char *name, const char *spec, struct policy *p)
+{
+	policy = p;
+	filter.xxfi_name = (char *)name;
+	if (smfi_setconn((char *)spec) != MI_SUCCESS) {
+		log_warnx("invalid socket \"%s\"", spec);
+		return false;
+	}
+	if (smfi_register(filter) != MI_SUCCESS) {
+		log_warnx("smfi_register failed");
+		return false;
+	}
+	/* true: remove a stale unix socket left by a previous run. */
+	if (smfi_opensocket(true) != MI_SUCCESS) {
+		log_warnx("cannot open milter socket \"%s\" (does its directory exist, "
+		    "is the port free?)", spec);
+		return false;
+	}
+	return true;
+}
+
+bool
+milter_run(void)
+{
+	return smfi_main() == MI_SUCCESS;
+}

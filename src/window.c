@@ -1,0 +1,411 @@
+/*
+ * window.c: the sliding-window counter table (see window.h for the model).
+ *
+ * Layout.  The table is split into 2^k shards, each a fixed array of
+ * 64-byte entries under one mutex.  A shard's hash chains live inside its
+ * entries: entry i holds the head of bucket i (bhead) and the link of the
+ * chain it belongs to (next), both 16-bit indices, so there is no separate
+ * bucket array and no pointer anywhere: 64 bytes per client, all of it
+ * allocated at create time.  A shard therefore holds at most 65534
+ * entries; big tables get more shards.
+ *
+ * Time.  Slots hold the low 32 bits of the caller's millisecond clock and
+ * ages are computed modulo 2^32, which is right while an age is below
+ * 2^32 - WINDOW_MS_MAX (48 days).  window_sweep() visits every entry every
+ * minute or so and forgets slots that have left every window, and a shard
+ * that has not been swept for a day is swept inline before use, so no
+ * stored slot lives long enough to wrap.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "siphash.h"
+#include "window.h"
+
+#define NIL 0xffffu
+#define SHARD_CAP_MAX 65534u
+#define SHARDS_MIN_ENTRIES 64u	/* below this per shard, use fewer shards */
+#define SHARDS_DEFAULT 64u
+#define EVICT_SAMPLES 8
+#define SWEEP_STALE_MS (86400u * 1000u)
+
+struct entry {
+	uint32_t slot[WINDOW_SLOTS];	/* group start times, slot[0] newest */
+	uint8_t key[16];
+	uint16_t next;			/* chain link, or free-list link */
+	uint16_t bhead;			/* head of bucket <this index> */
+	uint32_t plen_m1:7;		/* key prefix length - 1 (family terms, 8..128) */
+	uint32_t nrec:4;		/* slots in use; 0 = a free entry */
+	uint32_t full:1;		/* at its limit at the last check */
+	uint32_t pending:10;		/* connections in the newest group, 1..g */
+	uint32_t gsize_m1:10;		/* group size g - 1 the slots were kept with */
+};
+
+_Static_assert(sizeof(struct entry) == 64, "an entry must stay 64 bytes");
+_Static_assert((WINDOW_LIMIT_MAX + WINDOW_SLOTS - 1) / WINDOW_SLOTS <= 1024,
+    "g must fit gsize_m1");
+
+struct shard {
+	pthread_mutex_t lock;	/* guards every field below and the entries */
+	struct entry *e;
+	uint32_t cap;
+	uint32_t used;
+	uint16_t free_head;
+	uint32_t sweep_pos;	/* where the next sweep resumes */
+	uint64_t swept_ms;	/* when a sweep last passed over everything */
+	uint64_t rng;		/* xorshift state for eviction sampling */
+	uint64_t evictions, untracked, expired;
+} __attribute__((aligned(64)));
+
+struct window_table {
+	uint8_t seed[16];
+	unsigned shard_bits;
+	uint32_t nshards;
+	struct shard *shards;
+	struct entry *pool;	/* one allocation for every shard's entries */
+	size_t pool_bytes;
+};
+
+/* g slots of the ring cover at least limit connections. */
+static uint32_t
+group_size(uint32_t limit)
+{
+	return (limit + WINDOW_SLOTS - 1) / WINDOW_SLOTS;
+}
+
+static uint64_t
+key_hash(const struct window_table *t, const struct window_key *k)
+{
+	uint8_t buf[17];
+
+	memcpy(buf, k->b, 16);
+	buf[16] = k->plen;
+	return siphash13(t->seed, buf, sizeof buf);
+}
+
+static struct shard *
+shard_of(struct window_table *t, uint64_t h)
+{
+	return &t->shards[t->shard_bits ? h >> (64 - t->shard_bits) : 0];
+}
+
+static uint32_t
+bucket_of(const struct shard *s, uint64_t h)
+{
+	return (uint32_t)(((h & 0xffffffffu) * (uint64_t)s->cap) >> 32);
+}
+
+struct window_table *
+window_create(size_t max_clients, const uint8_t seed[16])
+{
+	struct window_table *t;
+	uint32_t nshards = SHARDS_DEFAULT;
+	unsigned bits = 6;
+
+	if (max_clients == 0) {
+		errno = EINVAL;
+		return NULL;
+	}
+	while (nshards > 1 && max_clients / nshards < SHARDS_MIN_ENTRIES)
+		nshards >>= 1, bits--;
+	while ((max_clients + nshards - 1) / nshards > SHARD_CAP_MAX)
+		nshards <<= 1, bits++;
+
+	if ((t = calloc(1, sizeof *t)) == NULL)
+		return NULL;
+	memcpy(t->seed, seed, 16);
+	t->shard_bits = bits;
+	t->nshards = nshards;
+	uint32_t per = (uint32_t)((max_clients + nshards - 1) / nshards);
+	t->pool_bytes = (size_t)per * nshards * sizeof(struct entry);
+	if (posix_memalign((void **)&t->shards, 64, nshards * sizeof *t->shards) != 0 ||
+	    posix_memalign((void **)&t->pool, 64, t->pool_bytes) != 0) {
+		free(t->shards);
+		free(t);
+		errno = ENOMEM;
+		return NULL;
+	}
+	memset(t->shards, 0, nshards * sizeof *t->shards);
+	memset(t->pool, 0, t->pool_bytes);
+	for (uint32_t i = 0; i < nshards; i++) {
+		struct shard *s = &t->shards[i];
+		pthread_mutex_init(&s->lock, NULL);
+		s->e = t->pool + (size_t)i * per;
+		s->cap = per;
+		for (uint32_t j = 0; j < per; j++) {
+			s->e[j].bhead = NIL;
+			s->e[j].next = j + 1 < per ? (uint16_t)(j + 1) : NIL;
+		}
+		s->free_head = 0;
+		s->rng = siphash13(seed, &i, sizeof i) | 1;
+	}
+	return t;
+}
+
+void
+window_destroy(struct window_table *t)
+{
+	if (t == NULL)
+		return;
+	for (uint32_t i = 0; i < t->nshards; i++)
+		pthread_mutex_destroy(&t->shards[i].lock);
+	free(t->pool);
+	free(t->shards);
+	free(t);
+}
+
+size_t
+window_memory(const struct window_table *t)
+{
+	return sizeof *t + t->nshards * sizeof *t->shards + t->pool_bytes;
+}
+
+/* Age of a slot, modulo 2^32 (see the top of this file). */
+static inline uint32_t
+age(uint32_t now, uint32_t then)
+{
+	return now - then;
+}
+
+/* Unlink entry i from its bucket and put it on the free list.  Needs s->lock. */
+static void
+entry_release(struct window_table *t, struct shard *s, uint16_t i)
+{
+	struct entry *x = &s->e[i];
+	struct window_key k;
+	uint16_t *link;
+
+	memcpy(k.b, x->key, 16);
+	k.plen = (uint8_t)(x->plen_m1 + 1);
+	link = &s->e[bucket_of(s, key_hash(t, &k))].bhead;
+	while (*link != i && *link != NIL)
+		link = &s->e[*link].next;
+	if (*link == i)
+		*link = x->next;
+	x->nrec = 0;
+	x->full = 0;
+	x->next = s->free_head;
+	s->free_head = i;
+	s->used--;
+}
+
+/*
+ * Forget x's slots that are older than max_window: the count never looks
+ * at them again.  Returns true when nothing is left (the entry is idle).
+ * Needs s->lock.
+ */
+static bool
+entry_trim(struct entry *x, uint32_t now, uint32_t max_window_ms)
+{
+	unsigned n = 0;
+
+	while (n < x->nrec && age(now, x->slot[n]) < max_window_ms)
+		n++;
+	x->nrec = n;
+	return n == 0;
+}
+
+static uint64_t
+xorshift(uint64_t *st)
+{
+	uint64_t x = *st;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	return *st = x;
+}
+
+/*
+ * Make room when the free list is empty: release an idle entry from a
+ * random sample, or else the least recently seen sampled entry that is not
+ * at its limit, onto the free list.  Leaves the free list empty when every
+ * sampled entry must be kept.  Needs s->lock.
+ */
+static void
+evict_one(struct window_table *t, struct shard *s, uint32_t now,
+    uint32_t max_window_ms)
+{
+	uint16_t best = NIL;
+	uint32_t best_age = 0;
+
+	for (int k = 0; k < EVICT_SAMPLES; k++) {
+		uint16_t i = (uint16_t)(xorshift(&s->rng) % s->cap);
+		struct entry *x = &s->e[i];
+		uint32_t a;
+
+		if (x->nrec == 0)
+			continue;
+		a = age(now, x->slot[0]);
+		if (a >= max_window_ms) {	/* idle: free to take */
+			entry_release(t, s, i);
+			s->expired++;
+			return;
+		}
+		if (x->full)
+			continue;
+		if (best == NIL || a > best_age)
+			best = i, best_age = a;
+	}
+	if (best != NIL) {
+		entry_release(t, s, best);
+		s->evictions++;
+	}
+}
+
+/* Visit up to budget entries from the shard's cursor.  Needs s->lock. */
+static size_t
+shard_sweep(struct window_table *t, struct shard *s, uint32_t max_window_ms,
+    uint64_t now_ms, size_t budget)
+{
+	size_t freed = 0;
+	uint32_t now = (uint32_t)now_ms;
+
+	for (size_t n = 0; n < budget && n < s->cap; n++) {
+		uint16_t i = (uint16_t)s->sweep_pos;
+		struct entry *x = &s->e[i];
+
+		if (x->nrec != 0 && entry_trim(x, now, max_window_ms)) {
+			entry_release(t, s, i);
+			s->expired++;
+			freed++;
+		}
+		if (++s->sweep_pos == s->cap) {
+			s->sweep_pos = 0;
+			s->swept_ms = now_ms;
+		}
+	}
+	return freed;
+}
+
+static struct entry *
+lookup(struct shard *s, uint32_t b, const struct window_key *k)
+{
+	for (uint16_t i = s->e[b].bhead; i != NIL; i = s->e[i].next) {
+		struct entry *x = &s->e[i];
+		if (x->plen_m1 + 1u == k->plen && memcmp(x->key, k->b, 16) == 0)
+			return x;
+	}
+	return NULL;
+}
+
+void
+window_check(struct window_table *t, const struct window_key *key,
+    const struct window_rule *rule, uint32_t max_window_ms, uint64_t now_ms,
+    struct window_result *out)
+{
+	uint64_t h = key_hash(t, key);
+	struct shard *s = shard_of(t, h);
+	uint32_t b = bucket_of(s, h);
+	uint32_t g = group_size(rule->limit);
+	uint32_t now = (uint32_t)now_ms, count = 0;
+	struct entry *x;
+	bool refuse;
+
+	if (max_window_ms < rule->window_ms)
+		max_window_ms = rule->window_ms;
+
+	pthread_mutex_lock(&s->lock);
+	if ((int64_t)(now_ms - s->swept_ms) > (int64_t)SWEEP_STALE_MS)
+		shard_sweep(t, s, max_window_ms, now_ms, s->cap);
+
+	if ((x = lookup(s, b, key)) == NULL) {
+		uint16_t i;
+		if (s->free_head == NIL)
+			evict_one(t, s, now, max_window_ms);
+		if ((i = s->free_head) == NIL) {
+			s->untracked++;
+			pthread_mutex_unlock(&s->lock);
+			out->verdict = WINDOW_UNTRACKED;
+			out->count = 1;
+			return;
+		}
+		s->free_head = s->e[i].next;
+		x = &s->e[i];
+		memcpy(x->key, key->b, 16);
+		x->plen_m1 = key->plen - 1u;
+		x->nrec = 0;
+		x->full = 0;
+		x->gsize_m1 = g - 1;
+		x->next = s->e[b].bhead;
+		s->e[b].bhead = i;
+		s->used++;
+	} else {
+		/* A thread that read the clock earlier may get the lock later:
+		 * time never runs backwards inside one entry. */
+		if (x->nrec && (int32_t)age(now, x->slot[0]) < 0)
+			now = x->slot[0];
+		/* Slots kept with another group size cannot be read with this
+		 * one: start this client afresh (lenient, see window.h). */
+		if (x->gsize_m1 != g - 1) {
+			x->nrec = 0;
+			x->gsize_m1 = g - 1;
+		}
+	}
+
+	/* Count the connections before this one that are in the window:
+	 * the newest group by its exact size, older ones by g each, and
+	 * none of a group that began before the window. */
+	for (unsigned k = 0; k < x->nrec; k++) {
+		if (age(now, x->slot[k]) >= rule->window_ms)
+			break;
+		count += k == 0 ? x->pending : g;
+	}
+	refuse = count >= rule->limit;
+
+	if (!refuse || rule->count_refused) {
+		if (x->nrec && x->pending < g &&
+		    age(now, x->slot[0]) < rule->window_ms) {
+			x->pending++;
+		} else {
+			memmove(&x->slot[1], &x->slot[0],
+			    (WINDOW_SLOTS - 1) * sizeof x->slot[0]);
+			x->slot[0] = now;
+			x->pending = 1;
+			if (x->nrec < WINDOW_SLOTS)
+				x->nrec++;
+		}
+		count++;
+		x->full = count >= rule->limit;
+	} else {
+		x->full = 1;
+		count++;
+	}
+	pthread_mutex_unlock(&s->lock);
+
+	out->verdict = refuse ? WINDOW_REFUSE : WINDOW_ALLOW;
+	out->count = count;
+}
+
+size_t
+window_sweep(struct window_table *t, uint32_t max_window_ms, uint64_t now_ms,
+    size_t budget)
+{
+	size_t freed = 0;
+
+	for (uint32_t i = 0; i < t->nshards; i++) {
+		struct shard *s = &t->shards[i];
+		pthread_mutex_lock(&s->lock);
+		freed += shard_sweep(t, s, max_window_ms, now_ms, budget);
+		pthread_mutex_unlock(&s->lock);
+	}
+	return freed;
+}
+
+void
+window_stats(struct window_table *t, struct window_stats *out)
+{
+	memset(out, 0, sizeof *out);
+	for (uint32_t i = 0; i < t->nshards; i++) {
+		struct shard *s = &t->shards[i];
+		pthread_mutex_lock(&s->lock);
+		out->capacity += s->cap;
+		out->used += s->used;
+		out->evictions += s->evictions;
+		out->untracked += s->untracked;
+		out->expired += s->expired;
+		pthread_mutex_unlock(&s->lock);
+	}
+}

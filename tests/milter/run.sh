@@ -1,0 +1,289 @@
+#!/bin/sh
+# The milter suite: the real daemon driven over its socket by miltertest.
+#
+#   sh tests/milter/run.sh PATH/TO/milter-ratelimit
+#
+# Prints one line per test, "PASS: milter/NAME" or "FAIL: milter/NAME: why".
+# Each t-NAME.lua runs against a fresh daemon of its own (private directory,
+# unix socket, config, log); the log checks read those logs afterwards; the
+# cli tests run the binary with -n, -V and bad options.  Daemons get SIGTERM
+# as soon as their script is done and are reaped together at the end, so
+# libmilter's up-to-5 s shutdown is paid once, not per daemon.
+# Every step is bounded in time; nothing sleeps blindly.
+set -u
+BIN=${1:?usage: tests/milter/run.sh PATH/TO/milter-ratelimit}
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../lib.sh"
+
+LIMIT=3
+MT_BOUND=30	# seconds for one miltertest script
+work=$(mktemp -d "${TMPDIR:-/tmp}/milter-ratelimit-tests.XXXXXX")
+daemons=
+
+cleanup() {
+	for _d in $daemons; do
+		[ -s "$_d/pid" ] && [ ! -e "$_d/status" ] && kill -KILL "$(cat "$_d/pid")" 2>/dev/null
+	done
+	rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# oneline TEXT: squeeze text into one line for a FAIL message.
+oneline() { printf '%s' "$1" | tr '\n' ' ' | cut -c1-600; }
+
+# tail_of FILE [N]: the last N lines of FILE on one line.
+tail_of() { [ -f "$1" ] && oneline "$(tail -n "${2:-5}" "$1")"; }
+
+for tool in miltertest makemap timeout; do
+	command -v $tool >/dev/null 2>&1 || {
+		fail "milter/setup" "$tool not found (apt-get install miltertest sendmail-bin coreutils)"
+		exit 1
+	}
+done
+[ -x "$BIN" ] || { fail "milter/setup" "no executable $BIN"; exit 1; }
+
+# --- daemons ----------------------------------------------------------------
+
+# start_daemon NAME [CONFIG-LINE...]: write $work/NAME/conf (socket, limit,
+# window, max_clients, then the given lines), start the daemon in the
+# foreground with its output in $work/NAME/log, its pid in pid and, once it
+# exits, its status in status.  Waits (bounded) for the socket.  Returns 1
+# when the daemon did not come up; the caller reports it.
+start_daemon() {
+	_d=$work/$1; shift
+	mkdir -p "$_d"
+	{
+		echo "socket = \"unix:$_d/m.sock\""
+		echo "limit = $LIMIT"
+		echo "window = 60"
+		echo "max_clients = 10000"
+		for _l in "$@"; do echo "$_l"; done
+	} > "$_d/conf"
+	# The inner sh records its pid and becomes the daemon (exec); the
+	# subshell outlives it to record the exit status.
+	(
+		sh -c 'echo $$ > "$1"; shift; exec "$@"' sh "$_d/pid" \
+		    "$BIN" -d -f "$_d/conf" > "$_d/log" 2>&1
+		echo $? > "$_d/status"
+	) &
+	daemons="$daemons $_d"
+	wait_for 10 up "$_d"
+	[ -S "$_d/m.sock" ] && [ ! -e "$_d/status" ]
+}
+up() { [ -S "$1/m.sock" ] || [ -e "$1/status" ]; }
+
+# why_down DIR: why a daemon is not serving, for a FAIL message.
+why_down() {
+	if [ -e "$1/status" ]; then
+		echo "daemon exited $(cat "$1/status") at start: $(tail_of "$1/log")"
+	else
+		echo "no socket $1/m.sock within 10 s: $(tail_of "$1/log")"
+	fi
+}
+
+# stop_daemon DIR: SIGTERM; reaped by the sigterm-exit test at the end.
+stop_daemon() {
+	[ -s "$1/pid" ] && [ ! -e "$1/status" ] && kill -TERM "$(cat "$1/pid")" 2>/dev/null
+	return 0
+}
+
+# run_lua NAME SCRIPT DIR: run tests/milter/SCRIPT against the daemon in DIR.
+run_lua() {
+	_name=$1 _script=$2 _d=$3
+	timeout -k 2 $MT_BOUND miltertest -D sock="unix:$_d/m.sock" -D limit=$LIMIT \
+	    -D lib="$here/common.lua" -s "$here/$_script" > "$_d/mt.out" 2>&1
+	_rc=$?
+	if [ $_rc = 0 ]; then
+		pass "milter/$_name"
+		return
+	fi
+	case $_rc in
+	124|137) _why="miltertest timed out after ${MT_BOUND} s" ;;
+	*) _why="miltertest exited $_rc" ;;
+	esac
+	[ -s "$_d/mt.out" ] && _why="$_why: $(tail_of "$_d/mt.out" 8)" ||
+		_why="$_why with no message (a Lua error outside pcall?)"
+	[ -e "$_d/status" ] && _why="$_why; daemon exited $(cat "$_d/status"): $(tail_of "$_d/log")"
+	fail "milter/$_name" "$_why"
+}
+
+# scenario NAME SCRIPT [CONFIG-LINE...]: a fresh daemon, one script, SIGTERM.
+scenario() {
+	_n=$1 _s=$2; shift 2
+	if start_daemon "$_n" "$@"; then
+		run_lua "$_n" "$_s" "$work/$_n"
+	else
+		fail "milter/$_n" "$(why_down "$work/$_n")"
+	fi
+	stop_daemon "$work/$_n"
+}
+
+# --- the miltertest scenarios --------------------------------------------------
+
+mkdir -p "$work/map"
+printf '%s\n' '192.0.2.7 OK' '198.51.100.0/24 OK' '2001:db8:1::/48 OK' '2001:db8::5 OK' \
+    > "$work/map/exempt"
+makemap hash "$work/map/exempt" < "$work/map/exempt" 2>"$work/map/err" ||
+	fail "milter/setup" "makemap: $(tail_of "$work/map/err")"
+
+scenario limit t-limit.lua
+scenario limit-count-refused-false t-limit.lua 'count_refused = false'
+scenario other-client t-other-client.lua
+scenario prefix-default t-prefix-default.lua
+scenario prefix-config t-prefix-config.lua 'ipv4_prefix = 24' 'ipv6_prefix = 48'
+scenario mapped t-mapped.lua
+scenario exempt t-exempt.lua "exempt_map = \"$work/map/exempt.db\""
+scenario no-address t-no-address.lua
+scenario helo-stage t-helo.lua 'reply_stage = "helo"'
+scenario log-mode t-log-mode.lua 'mode = "log"'
+
+# --- what the daemons logged ---------------------------------------------------
+
+# log_has NAME ERE: a line of NAME's log matches ERE.
+log_has() { grep -Eq -- "$2" "$work/$1/log"; }
+
+# expect_lines TEST LOG ERE...: every ERE matches a line of LOG's log.
+expect_lines() {
+	_t=$1 _log=$2; shift 2
+	_miss=
+	for _re in "$@"; do
+		log_has "$_log" "$_re" || _miss="$_miss [$_re]"
+	done
+	if [ -z "$_miss" ]; then
+		pass "milter/$_t"
+	else
+		fail "milter/$_t" "no line matching$_miss in $_log log: $(tail_of "$work/$_log/log" 4)"
+	fi
+}
+
+# counts LOG CLIENT: the count= fields of CLIENT's refusal lines, in order.
+counts() {
+	grep -E "(^|[^-])refused client=$2 " "$work/$1/log" |
+		sed -n 's/.* count=\([0-9]*\) .*/\1/p' | tr '\n' ' ' | sed 's/ $//'
+}
+
+e=' limit=3 window=60s stage='
+expect_lines refusal-log limit \
+    "(^|[ :])refused client=192\.0\.2\.10 key=192\.0\.2\.10/32 count=4${e}connect( |$)" \
+    "(^|[ :])refused client=2001:db8:10::1 key=2001:db8:10::/64 count=4${e}connect( |$)"
+expect_lines refusal-log-prefix prefix-config \
+    "(^|[ :])refused client=192\.0\.2\.3 key=192\.0\.2\.0/24 count=4${e}connect( |$)" \
+    "(^|[ :])refused client=2001:db8:40:abcd::1 key=2001:db8:40::/48 count=4${e}connect( |$)"
+expect_lines refusal-log-mapped mapped \
+    "(^|[ :])refused client=(::ffff:)?192\.0\.2\.41 key=192\.0\.2\.41/32 count=5${e}connect( |$)"
+expect_lines refusal-log-helo helo-stage \
+    "(^|[ :])refused client=192\.0\.2\.60 key=192\.0\.2\.60/32 count=4${e}helo( |$)" \
+    "(^|[ :])refused client=2001:db8:60::1 key=2001:db8:60::/64 count=4${e}helo( |$)"
+expect_lines log-mode-would-refuse log-mode \
+    "would-refuse client=192\.0\.2\.70 " "would-refuse client=2001:db8:70::1 "
+
+# In log mode nothing is refused; the exempt and unspec clients never are.
+for _l in log-mode exempt no-address; do
+	case $_l in
+	exempt) _re='refused client=(::ffff:)?(192\.0\.2\.7|198\.51\.100\.[0-9]+|2001:db8:1:[0-9a-f:]*|2001:db8::5) ' ;;
+	*) _re='(^|[^-])refused client=' ;;
+	esac
+	if _o=$(grep -E "$_re" "$work/$_l/log"); then
+		fail "milter/$_l-no-refusal" "$(oneline "$_o")"
+	else
+		pass "milter/$_l-no-refusal"
+	fi
+done
+
+# count_refused: with true, each refusal counts (4 5 6 for limit 3); with
+# false the count stays where it was.
+c=$(counts limit 192.0.2.10)
+[ "$c" = "4 5 6" ] && pass "milter/count-refused-true" ||
+	fail "milter/count-refused-true" "refusal counts for 192.0.2.10 are '$c', want '4 5 6'"
+c=$(counts limit-count-refused-false 192.0.2.10)
+set -- $c
+if [ $# = 3 ] && [ "$1" = "$2" ] && [ "$2" = "$3" ]; then
+	pass "milter/count-refused-false"
+else
+	fail "milter/count-refused-false" "refusal counts for 192.0.2.10 are '$c', want three equal"
+fi
+
+# --- command line (no miltertest) ---------------------------------------------
+
+cli=$work/cli
+mkdir -p "$cli"
+good="socket = \"unix:$cli/m.sock\""
+
+# cli_run ARGS...: run the binary (bounded), output in $out, status in $rc.
+cli_run() { out=$(timeout -k 1 5 "$BIN" "$@" 2>&1); rc=$?; }
+
+printf '%s\n' "$good" 'limit = 3' 'window = 60' 'ipv4_prefix = 24' 'ipv6_prefix = 48' \
+    'reply_stage = "helo"' 'mode = "log"' 'max_clients = 10000' 'count_refused = false' \
+    > "$cli/good.conf"
+cli_run -n -f "$cli/good.conf"
+if [ $rc = 0 ] && printf '%s' "$out" | grep -q 'configuration OK' && [ ! -e "$cli/m.sock" ]; then
+	pass "milter/cli-check-good"
+else
+	fail "milter/cli-check-good" "exit $rc, socket $( [ -e "$cli/m.sock" ] && echo created || echo absent), output: $(oneline "$out")"
+fi
+
+# Each bad line goes on line 3 of a file that sets nothing else but the
+# socket, so no later line can override it.
+i=0
+for bad in 'no_such_option = 1' 'limit = 0' 'limit = 100001' 'window = 0' 'window = 86401' \
+    'ipv4_prefix = 7' 'ipv4_prefix = 33' 'ipv6_prefix = 15' 'ipv6_prefix = 129' \
+    'reply_stage = "data"' 'mode = "dry"' 'max_clients = 99' 'limit = "ten"'; do
+	i=$((i + 1))
+	f=$cli/bad$i.conf
+	printf '%s\n' "$good" '# line 2' "$bad" '# line 4' > "$f"
+	cli_run -n -f "$f"
+	if [ $rc = 78 ] && printf '%s\n' "$out" | grep -Fq "$f:3: "; then
+		pass "milter/cli-check-bad: $bad"
+	else
+		fail "milter/cli-check-bad: $bad" "exit $rc (want 78), want '$f:3: ...', output: $(oneline "$out")"
+	fi
+done
+
+cli_run -n -f "$cli/missing.conf"
+if [ $rc != 0 ] && printf '%s' "$out" | grep -Fq "$cli/missing.conf"; then
+	pass "milter/cli-missing-config"
+else
+	fail "milter/cli-missing-config" "exit $rc (want non-zero, naming the file), output: $(oneline "$out")"
+fi
+
+for opt in -Z '-f' 'extra-argument'; do
+	cli_run $opt
+	[ $rc = 64 ] && pass "milter/cli-usage: $opt" ||
+		fail "milter/cli-usage: $opt" "exit $rc, want 64; output: $(oneline "$out")"
+done
+
+version=$(sed -n 's/^VERSION *:*= *//p' "$here/../../Makefile" 2>/dev/null)
+cli_run -V
+if [ $rc = 0 ] && printf '%s' "$out" | grep -Fq "${version:-.}"; then
+	pass "milter/cli-version"
+else
+	fail "milter/cli-version" "exit $rc, want 0 and '$version', output: $(oneline "$out")"
+fi
+
+# --- shutdown -----------------------------------------------------------------
+
+# Every daemon got SIGTERM when its script ended: each must exit 0 within
+# 8 s of it (libmilter checks for the stop every 5 s) and leave no sanitizer
+# report in its log.
+all_down() {
+	for _d in $daemons; do [ -e "$_d/status" ] || [ ! -s "$_d/pid" ] || return 1; done
+}
+wait_for 8 all_down
+bad=
+for _d in $daemons; do
+	_n=${_d##*/}
+	if [ ! -s "$_d/pid" ]; then
+		:
+	elif [ ! -e "$_d/status" ]; then
+		kill -KILL "$(cat "$_d/pid")" 2>/dev/null
+		bad="$bad $_n: still running 8 s after SIGTERM (killed);"
+	elif [ "$(cat "$_d/status")" != 0 ]; then
+		bad="$bad $_n: exit $(cat "$_d/status"): $(tail_of "$_d/log" 3);"
+	elif grep -Eq 'Sanitizer|runtime error:' "$_d/log"; then
+		bad="$bad $_n: $(grep -E -m1 'Sanitizer|runtime error:' "$_d/log");"
+	fi
+done
+[ -z "$bad" ] && pass "milter/sigterm-exit" || fail "milter/sigterm-exit" "$bad"
+
+[ "${FAILED:-0}" = 0 ]

@@ -1,0 +1,505 @@
+#!/bin/bash
+# End-to-end tests: milter-ratelimit behind a real sendmail and a real
+# Postfix, on loopback only.
+#
+#   tests/mta/run.sh PATH/TO/milter-ratelimit
+#
+# For each MTA, and for each reply_stage (connect, helo), a fresh milter
+# (empty counters) runs with limit=3, window=60 and these clients, each
+# address used by one test only so counts don't mix:
+#   127.0.0.11  3 sessions pass, the 4th gets a 421 and is disconnected
+#   127.0.0.12  still greeted after .11 was refused
+#   127.0.0.20  exempt by an exact map entry: 6 sessions, never refused
+#   127.0.3.7   exempt by a CIDR map entry (127.0.3.0/24): same
+#   ::1         limited like .11 (key ::/64), through swaks over IPv6
+#   127.0.0.14  helo stage only: skips HELO; the 4th gets 421 at MAIL FROM
+# and the milter's log must show each refusal (client, key, count) and none
+# for the others.
+#
+# sendmail runs in a private mount namespace (dotted host name, hosts from
+# files, its own /dev/log for a private rsyslogd).  Postfix is the Debian
+# package unpacked with dpkg -x (it conflicts with sendmail, so it is never
+# installed) and run from its own config directory.
+#
+# Prints "PASS: name" / "FAIL: name: why" per test (tests/lib.sh); extra
+# lines start with "#".  Needs root (namespaces, mounts, the postfix user).
+# Readiness is never probed by connecting to an SMTP port: the milter would
+# count the probe.  We wait on listening sockets (ss), pid files and the
+# milter's socket file instead, always with a bound.
+
+# tests/run.sh runs us with sh; we need bash (arrays, [[ ]]).
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
+set -u
+
+BIN=${1:?usage: tests/mta/run.sh PATH/TO/milter-ratelimit}
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/../lib.sh"
+
+SM_PORT=2525
+PF_PORT=2526
+SM_NAME=sendmail.mrl.test
+PF_NAME=postfix.mrl.test
+LIMIT=3
+WINDOW=60
+TEXT="Connection rate limit exceeded"
+# The Postfix .deb is kept between runs here (git-ignored).
+CACHE=$HERE/.cache
+PROBE=$HERE/smtp-probe.pl
+
+W=
+SOCK=
+MILTER_PID=
+SM_PID=
+PF=
+PF_UP=
+
+note() { echo "# $*"; }
+
+# fail_log NAME WHY FILE...: a FAIL, then the tail of each log, indented.
+fail_log() {
+	fail "$1" "$2"
+	shift 2
+	for f in "$@"; do
+		[ -s "$f" ] || continue
+		echo "#   --- tail of $f"
+		tail -n 15 "$f" | sed 's/^/#   /'
+	done
+}
+
+# alive PID: running, not a zombie.
+alive() {
+	kill -0 "$1" 2>/dev/null || return 1
+	! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null
+}
+dead() { ! alive "$1"; }
+group_gone() { ! pgrep -g "$1" >/dev/null; }
+port_free() { [ -z "$(ss -Hltn "sport = :$1")" ]; }
+# listening PORT: both loopback listeners are up.
+listening() {
+	_l=$(ss -Hltn "sport = :$1")
+	[[ $_l == *"127.0.0.1:$1 "* && $_l == *"[::1]:$1 "* ]]
+}
+
+# subst IN OUT: fill in the @NAME@ placeholders of a template.
+subst() {
+	sed -e "s|@W@|$W|g" -e "s|@PF@|$PF|g" -e "s|@SOCK@|$SOCK|g" \
+	    -e "s|@PORT@|$PORT|g" -e "s|@NAME@|$NAME|g" "$1" > "$2"
+}
+
+cleanup() {
+	milter_stop
+	sendmail_stop
+	postfix_stop
+	[ -n "$W" ] || return
+	if [ "${FAILED:-0}" = 0 ]; then rm -rf "$W"; else note "logs kept in $W"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+
+# --- work directory, exempt map ----------------------------------------
+
+setup() {
+	[ "$(id -u)" = 0 ] || { fail "setup" "must run as root (namespaces, mounts, users)"; return 1; }
+	[ -x "$BIN" ] || { fail "setup" "no milter binary at $BIN"; return 1; }
+	BIN=$(readlink -f "$BIN")
+	# Under /run, not /tmp or /var/tmp: sendmail refuses a milter socket
+	# below any world-writable directory ("unsafe: World writable
+	# directory"), sticky bit or not.  0755 all the way down so Postfix's
+	# unprivileged smtpd can reach the socket.
+	W=$(mktemp -d /run/mrl-mta.XXXXXX) || { fail "setup" "mktemp -d /run/mrl-mta.XXXXXX"; return 1; }
+	chmod 0755 "$W"
+	mkdir -m 0755 "$W/milter" "$W/sm" "$W/pf"
+	SOCK=$W/milter/milter-ratelimit.sock
+	printf '127.0.0.20 OK\n127.0.3.0/24 OK\n' > "$W/exempt"
+	if ! makemap hash "$W/exempt" < "$W/exempt" 2> "$W/makemap.err"; then
+		fail_log "setup: makemap hash builds the exempt map" "makemap failed" "$W/makemap.err"
+		return 1
+	fi
+}
+
+# --- the milter ----------------------------------------------------------
+
+# milter_conf STAGE: a config for one phase.
+milter_conf() {
+	cat > "$W/milter-$1.conf" <<-EOF
+	socket      = "unix:$SOCK"
+	limit       = $LIMIT
+	window      = $WINDOW
+	exempt_map  = "$W/exempt.db"
+	reply_stage = "$1"
+	reply_text  = "$TEXT"
+	mode        = "enforce"
+	max_clients = 10000
+	EOF
+}
+
+sock_or_dead() { [ -S "$SOCK" ] || dead "$MILTER_PID"; }
+
+# milter_start TAG STAGE: a fresh milter (empty counters) in the foreground
+# (-d), its stderr in $MLOG.
+milter_start() {
+	MLOG=$W/milter-$1-$2.log
+	milter_conf "$2"
+	rm -f "$SOCK"
+	"$BIN" -d -f "$W/milter-$2.conf" > "$MLOG" 2>&1 &
+	MILTER_PID=$!
+	wait_for 10 sock_or_dead
+	if [ ! -S "$SOCK" ] || dead "$MILTER_PID"; then
+		fail_log "$1 $2: milter starts" "no socket $SOCK (pid $MILTER_PID $(alive "$MILTER_PID" && echo running || echo exited))" "$MLOG"
+		milter_stop
+		return 1
+	fi
+	# The milter runs as root and libmilter creates the socket with the
+	# umask (root:root 0755 here); connect(2) on a unix socket needs write
+	# permission, and Postfix's smtpd runs as user postfix.  Give the socket
+	# to group postfix, 0660 (sendmail connects as root: no change for it).
+	# No client has connected yet, so there is no race.
+	chgrp postfix "$SOCK" && chmod 0660 "$SOCK"
+	pass "$1 $2: milter starts"
+}
+
+# milter_stop [TAG]: SIGTERM, bounded wait (libmilter notices within ~5 s).
+# With TAG, that it stopped cleanly is a test.
+milter_stop() {
+	[ -n "$MILTER_PID" ] || return 0
+	if dead "$MILTER_PID"; then
+		wait "$MILTER_PID" 2>/dev/null; _st=$?
+		[ -n "${1:-}" ] && fail_log "$1: milter still running at the end" "it exited (status $_st)" "$MLOG"
+		MILTER_PID=
+		return
+	fi
+	kill -TERM "$MILTER_PID" 2>/dev/null
+	if wait_for 10 dead "$MILTER_PID"; then
+		wait "$MILTER_PID" 2>/dev/null; _st=$?
+		if [ -n "${1:-}" ]; then
+			if [ $_st = 0 ]; then pass "$1: milter exits 0 on SIGTERM"
+			else fail_log "$1: milter exits 0 on SIGTERM" "exit status $_st" "$MLOG"; fi
+		fi
+	else
+		kill -KILL "$MILTER_PID" 2>/dev/null
+		wait "$MILTER_PID" 2>/dev/null
+		[ -n "${1:-}" ] && fail_log "$1: milter exits 0 on SIGTERM" "still running after 10 s; killed" "$MLOG"
+	fi
+	MILTER_PID=
+}
+
+# --- sendmail ------------------------------------------------------------
+
+sendmail_ready_or_dead() { listening "$SM_PORT" || dead "$SM_PID"; }
+
+sendmail_start() {
+	local PORT=$SM_PORT NAME=$SM_NAME d=$W/sm
+	port_free "$PORT" || { fail "sendmail starts" "port $PORT in use: $(ss -Hltnp "sport = :$PORT" | tr '\n' ' ')"; return 1; }
+	mkdir -m 0700 "$d/queue"
+	printf '127.0.0.1 localhost\n127.0.1.1 %s %s\n::1 localhost ip6-localhost ip6-loopback\n' \
+		"$NAME" "$(hostname)" > "$d/hosts"
+	printf '%s: files\n' passwd group shadow hosts networks protocols services > "$d/nsswitch.conf"
+	subst "$HERE/sendmail.mc.in" "$d/sendmail.mc"
+	subst "$HERE/rsyslog.conf.in" "$d/rsyslog.conf"
+	if ! m4 "$d/sendmail.mc" > "$d/sendmail.cf" 2> "$d/m4.err" || [ -s "$d/m4.err" ]; then
+		fail_log "sendmail starts" "m4 sendmail.mc failed" "$d/m4.err"
+		return 1
+	fi
+	# setsid: sendmail, its per-connection children and rsyslogd share one
+	# process group we can stop as a whole.  (A background job of a
+	# non-interactive shell is no group leader, so setsid does not fork and
+	# $! is the session's pid.)
+	setsid unshare -m --propagation private sh "$HERE/sendmail-ns.sh" "$W" > "$d/stderr" 2>&1 &
+	SM_PID=$!
+	wait_for 30 sendmail_ready_or_dead
+	if ! listening "$PORT" || dead "$SM_PID"; then
+		fail_log "sendmail starts" "not listening on 127.0.0.1:$PORT and [::1]:$PORT after 30 s" "$d/stderr" "$d/maillog"
+		return 1
+	fi
+	pass "sendmail starts (listening on 127.0.0.1:$PORT and [::1]:$PORT)"
+}
+
+sendmail_stop() {
+	[ -n "$SM_PID" ] || return 0
+	if [ "$(ps -o sid= -p "$SM_PID" | tr -d ' ')" = "$SM_PID" ]; then
+		kill -TERM -- "-$SM_PID" 2>/dev/null
+		wait_for 10 group_gone "$SM_PID" || kill -KILL -- "-$SM_PID" 2>/dev/null
+	else
+		kill -TERM "$SM_PID" 2>/dev/null
+		wait_for 10 dead "$SM_PID" || kill -KILL "$SM_PID" 2>/dev/null
+	fi
+	wait "$SM_PID" 2>/dev/null
+	SM_PID=
+}
+
+# --- Postfix -------------------------------------------------------------
+
+# postfix_fetch: the package's .deb, downloaded once into $CACHE, unpacked
+# into $W/pf/root for this run.
+postfix_fetch() {
+	local deb log=$W/pf/fetch.log
+	mkdir -p "$CACHE"
+	deb=$(ls "$CACHE"/postfix_*.deb 2>/dev/null | tail -n 1)
+	if [ -z "$deb" ]; then
+		# No lists yet on a fresh machine: update once and retry.
+		(cd "$CACHE" && apt-get download postfix) > "$log" 2>&1 ||
+			{ apt-get update -q && (cd "$CACHE" && apt-get download postfix); } >> "$log" 2>&1
+		deb=$(ls "$CACHE"/postfix_*.deb 2>/dev/null | tail -n 1)
+	fi
+	[ -n "$deb" ] || { fail_log "postfix starts" "apt-get download postfix failed" "$log"; return 1; }
+	PF=$W/pf/root
+	dpkg -x "$deb" "$PF" 2>> "$log" || { fail_log "postfix starts" "dpkg -x $deb failed" "$log"; return 1; }
+	note "postfix: $(basename "$deb")"
+	# Its libraries need packages a sendmail machine may lack (libicu72...).
+	local missing
+	missing=$(LD_LIBRARY_PATH=$PF/usr/lib/postfix ldd "$PF/usr/lib/postfix/sbin/smtpd" "$PF/usr/sbin/postfix" 2>&1 | grep 'not found' | sort -u | tr '\n' ' ')
+	[ -z "$missing" ] || { fail "postfix starts" "missing shared libraries: $missing"; return 1; }
+}
+
+# postfix_users: mail_owner and setgid_group must exist.  The package's
+# postinst would create them; we create the same system accounts.
+postfix_users() {
+	getent group postfix >/dev/null || groupadd --system postfix || return 1
+	getent passwd postfix >/dev/null ||
+		useradd --system --gid postfix --home-dir /var/spool/postfix --no-create-home \
+			--shell /usr/sbin/nologin postfix || return 1
+	getent group postdrop >/dev/null || groupadd --system postdrop
+}
+
+postfix() { LD_LIBRARY_PATH=$PF/usr/lib/postfix "$PF/usr/sbin/postfix" -c "$W/pf/etc" "$@"; }
+
+postfix_ready_or_dead() {
+	[ -s "$W/pf/spool/pid/master.pid" ] || return 1
+	listening "$PF_PORT" && return 0
+	dead "$(tr -d ' ' < "$W/pf/spool/pid/master.pid")"
+}
+
+postfix_start() {
+	local PORT=$PF_PORT NAME=$PF_NAME d=$W/pf
+	port_free "$PORT" || { fail "postfix starts" "port $PORT in use: $(ss -Hltnp "sport = :$PORT" | tr '\n' ' ')"; return 1; }
+	postfix_users || { fail "postfix starts" "cannot create user postfix / groups postfix, postdrop"; return 1; }
+	postfix_fetch || return 1
+	mkdir -m 0755 "$d/etc" "$d/spool"
+	mkdir -m 0700 "$d/data"
+	chown postfix:postfix "$d/data"
+	subst "$HERE/postfix-main.cf.in" "$d/etc/main.cf"
+	subst "$HERE/postfix-master.cf.in" "$d/etc/master.cf"
+	# Debian's postinst writes this list of dynamic map types; hash and the
+	# other built-in types need none.
+	: > "$PF/etc/postfix/dynamicmaps.cf"
+	if ! postfix check > "$d/check.log" 2>&1; then
+		fail_log "postfix starts" "postfix check failed" "$d/check.log" "$d/maillog"
+		return 1
+	fi
+	if ! postfix start > "$d/start.log" 2>&1; then
+		fail_log "postfix starts" "postfix start failed" "$d/start.log" "$d/maillog"
+		return 1
+	fi
+	PF_UP=1
+	wait_for 30 postfix_ready_or_dead
+	if ! listening "$PORT"; then
+		fail_log "postfix starts" "not listening on 127.0.0.1:$PORT and [::1]:$PORT after 30 s" "$d/start.log" "$d/maillog"
+		return 1
+	fi
+	pass "postfix starts (listening on 127.0.0.1:$PORT and [::1]:$PORT)"
+}
+
+master_gone() { [ ! -s "$W/pf/spool/pid/master.pid" ] || dead "$(tr -d ' ' < "$W/pf/spool/pid/master.pid")"; }
+
+postfix_stop() {
+	[ -n "$PF_UP" ] || return 0
+	local mp
+	mp=$(tr -d ' ' < "$W/pf/spool/pid/master.pid" 2>/dev/null)
+	postfix stop > /dev/null 2>&1
+	if ! wait_for 15 master_gone && [ -n "$mp" ]; then
+		# master runs in its own session with its children: end that group.
+		kill -KILL -- "-$mp" 2>/dev/null
+	fi
+	PF_UP=
+}
+
+# --- SMTP clients --------------------------------------------------------
+
+# session FROM SERVER PORT: one swaks session up to EHLO, then QUIT.
+# Output in $OUT.  Succeeds if it was greeted with 220 and EHLO got 250.
+session() {
+	OUT=$(swaks --server "$2" --port "$3" --local-interface "$1" \
+		--helo client.mrl.test --from a@client.mrl.test --to b@mrl.test \
+		--quit-after EHLO --timeout 10 2>&1)
+	local st=$?
+	[ $st = 0 ] && [[ $OUT == *"<-  220 "* ]] && [[ $OUT == *"<-  250"* ]]
+}
+
+# sessions N TEST FROM SERVER PORT: N sessions must all pass.
+sessions() {
+	local n=$1 name=$2 i
+	for i in $(seq 1 "$n"); do
+		if ! session "$3" "$4" "$5"; then
+			fail "$name" "session $i of $n: $(server_lines)"
+			return 1
+		fi
+	done
+	pass "$name"
+}
+
+# server_lines: what the server said in $OUT (swaks marks them <- / <**).
+server_lines() { printf '%s\n' "$OUT" | grep -E '^ *<(-|\*\*) ' | sed 's/^ *//' | tr '\n' '|'; }
+
+# probe FROM SERVER PORT CMD...: the exact-transcript client; output in $OUT.
+probe() { OUT=$(perl "$PROBE" "$@" 2>&1); }
+
+# transcript_is PATTERN...: $OUT has exactly these lines (bash globs).
+transcript_is() {
+	local -a lines
+	mapfile -t lines <<< "$OUT"
+	[ ${#lines[@]} = $# ] || return 1
+	local i=0 p
+	for p in "$@"; do
+		# shellcheck disable=SC2053
+		[[ ${lines[$i]} == $p ]] || return 1
+		i=$((i + 1))
+	done
+}
+flat() { printf '%s' "$OUT" | tr '\n' '|'; }
+
+# --- the tests -----------------------------------------------------------
+
+# expect MTA STAGE: REFUSAL, the line the 4th client sees (verbatim), and
+# REFUSED_AT, the command it sees it after ("" = instead of the greeting).
+expect() {
+	case $1-$2 in
+	sendmail-connect) REFUSAL="421 4.7.0 $SM_NAME closing connection"; REFUSED_AT= ;;
+	postfix-connect)  REFUSAL="421 $PF_NAME Service unavailable - try again later"; REFUSED_AT= ;;
+	*-helo)           REFUSAL="421 4.3.2 $TEXT"; REFUSED_AT="EHLO client.mrl.test" ;;
+	esac
+}
+
+# refused_probe FROM SERVER PORT FIRSTCMD: the refused connection, exactly.
+refused_transcript() {
+	if [ -z "$REFUSED_AT" ]; then
+		transcript_is "S: $REFUSAL" "EOF"
+	else
+		transcript_is "S: 220 *" "C: $1" "S: $REFUSAL" "EOF"
+	fi
+}
+
+t_limit() {
+	local tag=$1 port=$2 from=127.0.0.11
+	sessions "$LIMIT" "$tag: $from gets $LIMIT sessions" "$from" 127.0.0.1 "$port" || return
+	probe "$from" 127.0.0.1 "$port" "EHLO client.mrl.test" "QUIT"
+	note "$tag: 4th connection from $from: $(flat)"
+	if refused_transcript "EHLO client.mrl.test"; then
+		pass "$tag: $from 4th connection gets '$REFUSAL' and is disconnected"
+	else
+		fail "$tag: $from 4th connection gets '$REFUSAL' and is disconnected" "saw: $(flat)"
+	fi
+}
+
+t_other() {
+	local tag=$1 port=$2
+	sessions 1 "$tag: 127.0.0.12 still greeted after 127.0.0.11 was refused" 127.0.0.12 127.0.0.1 "$port"
+}
+
+t_exempt() {
+	local tag=$1 port=$2
+	sessions 6 "$tag: exempt 127.0.0.20 (exact entry) never refused in 6 sessions" 127.0.0.20 127.0.0.1 "$port"
+	sessions 6 "$tag: exempt 127.0.3.7 (127.0.3.0/24 entry) never refused in 6 sessions" 127.0.3.7 127.0.0.1 "$port"
+}
+
+t_ipv6() {
+	local tag=$1 port=$2
+	sessions "$LIMIT" "$tag: ::1 gets $LIMIT sessions" ::1 ::1 "$port" || return
+	# The 4th through swaks too: what a stock client prints.
+	session ::1 ::1 "$port"
+	note "$tag: 4th connection from ::1 (swaks): $(server_lines)"
+	if printf '%s\n' "$OUT" | sed 's/^ *//' | grep -qFx "<** $REFUSAL"; then
+		pass "$tag: ::1 4th connection gets '$REFUSAL'"
+	else
+		fail "$tag: ::1 4th connection gets '$REFUSAL'" "swaks saw: $(server_lines)"
+	fi
+}
+
+# A client that never says HELO: with reply_stage helo the refusal comes
+# as the reply to MAIL FROM.
+t_nohelo() {
+	local tag=$1 port=$2 from=127.0.0.14 i mail="MAIL FROM:<a@client.mrl.test>"
+	for i in $(seq 1 "$LIMIT"); do
+		probe "$from" 127.0.0.1 "$port" "$mail" "QUIT"
+		if ! transcript_is "S: 220 *" "C: $mail" "S: 250 *" "C: QUIT" "S: 221 *" "EOF"; then
+			fail "$tag: $from without HELO gets $LIMIT sessions" "session $i: $(flat)"
+			return
+		fi
+	done
+	pass "$tag: $from without HELO gets $LIMIT sessions"
+	probe "$from" 127.0.0.1 "$port" "$mail" "QUIT"
+	note "$tag: 4th connection from $from, no HELO: $(flat)"
+	if transcript_is "S: 220 *" "C: $mail" "S: 421 4.3.2 $TEXT" "EOF"; then
+		pass "$tag: $from without HELO: 4th gets '421 4.3.2 $TEXT' at MAIL FROM and is disconnected"
+	else
+		fail "$tag: $from without HELO: 4th gets '421 4.3.2 $TEXT' at MAIL FROM and is disconnected" "saw: $(flat)"
+	fi
+}
+
+# t_log TAG STAGE CLIENT KEY: exactly one refusal line for CLIENT, count 4.
+t_log() {
+	local want="refused client=$3 key=$4 count=$((LIMIT + 1)) limit=$LIMIT window=${WINDOW}s stage=$2"
+	local n
+	n=$(grep -cF "refused client=$3 " "$MLOG")
+	if [ "$n" = 1 ] && grep -qF "$want" "$MLOG"; then
+		pass "$1: milter logs '$want'"
+	else
+		fail "$1: milter logs '$want'" "$n refusal lines for $3: $(grep -F "client=$3 " "$MLOG" | tr '\n' '|')"
+	fi
+}
+
+t_nolog() {
+	local tag=$1 c bad=
+	for c in 127.0.0.12 127.0.0.20 127.0.3.7; do
+		grep -qF "refused client=$c " "$MLOG" && bad="$bad $c"
+	done
+	if [ -z "$bad" ]; then pass "$tag: milter logs no refusal for 127.0.0.12 and the exempt clients"
+	else fail "$tag: milter logs no refusal for 127.0.0.12 and the exempt clients" "refused:$bad"; fi
+}
+
+# phase MTA PORT STAGE: one fresh milter, every test.
+phase() {
+	local mta=$1 port=$2 stage=$3 tag="$1 $3"
+	milter_start "$mta" "$stage" || return
+	expect "$mta" "$stage"
+	t_limit "$tag" "$port"
+	t_other "$tag" "$port"
+	t_exempt "$tag" "$port"
+	t_ipv6 "$tag" "$port"
+	[ "$stage" = helo ] && t_nohelo "$tag" "$port"
+	t_log "$tag" "$stage" 127.0.0.11 127.0.0.11/32
+	t_log "$tag" "$stage" ::1 ::/64
+	[ "$stage" = helo ] && t_log "$tag" "$stage" 127.0.0.14 127.0.0.14/32
+	t_nolog "$tag"
+	mta_log_check "$mta" "$stage"
+	milter_stop "$tag"
+}
+
+# mta_log_check MTA STAGE: the MTA's own log names the milter's refusal of
+# 127.0.0.11 (Postfix logs our reply text even where the client sees its
+# own 421).
+mta_log_check() {
+	local f
+	case $1 in
+	sendmail) f=$W/sm/maillog; pat="127.0.0.11" ;;
+	postfix)  f=$W/pf/maillog; pat="milter-reject: .*\[127\.0\.0\.11\]: 421 4\.3\.2 $TEXT" ;;
+	esac
+	note "$1 $2: MTA log on 127.0.0.11: $(grep -E '127\.0\.0\.11\]' "$f" | grep -iE 'milter|421' | tail -n 3 | tr '\n' '|')"
+}
+
+main() {
+	local t0=$SECONDS
+	setup || return
+	if sendmail_start; then
+		phase sendmail "$SM_PORT" connect
+		phase sendmail "$SM_PORT" helo
+	fi
+	sendmail_stop
+	if postfix_start; then
+		phase postfix "$PF_PORT" connect
+		phase postfix "$PF_PORT" helo
+	fi
+	postfix_stop
+	note "mta suite took $((SECONDS - t0)) s"
+}
+
+main
