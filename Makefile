@@ -75,7 +75,7 @@ run: deps-build all
 	./milter-ratelimit -d -f run/milter-ratelimit.conf
 
 check: deps-test all $(UNIT_BIN)
-	sh tests/run.sh $(B)
+	sh tests/run.sh $(B) unit build milter mta
 
 unit: all $(UNIT_BIN)
 	sh tests/run.sh $(B) unit
@@ -97,6 +97,8 @@ build-asan-units build-tsan-units: $(UNIT_BIN)
 
 lint:
 	mandoc -Tlint -W warning man/*.[58]
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
+	    -Iinclude --suppress=missingIncludeSystem src
 
 # --- install ---------------------------------------------------------------
 
@@ -111,17 +113,23 @@ install: all
 	else \
 	    install -m 0644 conf/milter-ratelimit.conf $(DESTDIR)$(SYSCONFDIR)/milter-ratelimit.conf; \
 	fi
+	install -d $(DESTDIR)$(SYSCONFDIR)/mail
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/mail/ratelimit-exempt ]; then \
+	    echo "keeping existing $(DESTDIR)$(SYSCONFDIR)/mail/ratelimit-exempt"; \
+	else \
+	    install -m 0644 conf/ratelimit-exempt $(DESTDIR)$(SYSCONFDIR)/mail/ratelimit-exempt; \
+	fi
 
 # The config is removed only when it is still the sample: an admin's edits stay.
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/milter-ratelimit \
 	    $(DESTDIR)$(MANDIR)/man8/milter-ratelimit.8 \
 	    $(DESTDIR)$(MANDIR)/man5/milter-ratelimit.conf.5
-	@if cmp -s conf/milter-ratelimit.conf $(DESTDIR)$(SYSCONFDIR)/milter-ratelimit.conf; then \
-	    rm -f $(DESTDIR)$(SYSCONFDIR)/milter-ratelimit.conf; \
-	elif [ -e $(DESTDIR)$(SYSCONFDIR)/milter-ratelimit.conf ]; then \
-	    echo "keeping modified $(DESTDIR)$(SYSCONFDIR)/milter-ratelimit.conf"; \
-	fi
+	@for f in milter-ratelimit.conf:milter-ratelimit.conf ratelimit-exempt:mail/ratelimit-exempt; do \
+	    src=conf/$${f%%:*}; dst=$(DESTDIR)$(SYSCONFDIR)/$${f#*:}; \
+	    if cmp -s $$src $$dst; then rm -f $$dst; \
+	    elif [ -e $$dst ]; then echo "keeping modified $$dst"; fi; \
+	done
 
 clean:
 	rm -rf build build-asan build-tsan milter-ratelimit run

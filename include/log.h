@@ -36,7 +36,7 @@ void fatalx(const char *fmt, ...) MRL_PRINTF(1, 2) __attribute__((noreturn));
 /*
  * Copy untrusted text (a PTR name from the MTA) into dst so that it cannot
  * forge a log line or break key=value parsing: anything but letters, digits
- * and ".-_[]:" becomes \xNN.  Always NUL-terminates; truncates with "...".
+ * and ".-_[]:/" becomes \xNN.  Always NUL-terminates; truncates with "...".
  */
 void log_escape(char *dst, size_t dstlen, const char *src);
 

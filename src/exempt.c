@@ -390,6 +390,10 @@ exempt_load_db(const char *path, exempt_warn_fn *warn, char *err,
 		snprintf(err, errlen, "%s: %s", path, db_strerror(ret));
 		return NULL;
 	}
+	/* Berkeley DB would print its own diagnostics on stderr; we report
+	 * the failure ourselves, with the file name, through err. */
+	db->set_errcall(db, NULL);
+	db->set_errfile(db, NULL);
 	if ((ret = db->open(db, NULL, path, NULL, DB_UNKNOWN, DB_RDONLY, 0)) != 0) {
 		snprintf(err, errlen, "%s: cannot open map: %s", path,
 		    ret == EINVAL ? "not a Berkeley DB hash or btree file" :

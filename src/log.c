@@ -112,7 +112,7 @@ log_escape(char *dst, size_t dstlen, const char *src)
 	for (; src && *src; src++) {
 		unsigned char c = (unsigned char)*src;
 		int plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || (c && strchr(".-_[]:", c));
+		    (c >= '0' && c <= '9') || (c && strchr(".-_[]:/", c));
 		size_t need = plain ? 1 : 4;
 
 		if (o + need + 4 > dstlen) {	/* room for "..." and NUL */

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Run the test suites and print one closing line "N passed, N failed".
 #
-#   tests/run.sh BUILD_DIR [unit] [milter] [mta]    (default: all three)
+#   tests/run.sh BUILD_DIR [unit] [build] [milter] [mta]    (default: all)
 #
 # Every suite prints one line per test: "PASS: name" or "FAIL: name: why"
 # (cmocka's "[       OK ]" / "[  FAILED  ]" lines count the same way).
@@ -9,7 +9,7 @@
 set -u
 B=${1:?usage: tests/run.sh BUILD_DIR [suite...]}
 shift
-suites=${*:-unit milter mta}
+suites=${*:-unit build milter mta}
 top=$(cd "$(dirname "$0")/.." && pwd)
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
@@ -27,7 +27,7 @@ for s in $suites; do
 		done
 		[ $found = 1 ] || { echo "FAIL: unit: no test binaries in $B/tests" | tee -a "$out"; status=1; }
 		;;
-	milter|mta)
+	build|milter|mta)
 		sh "$top/tests/$s/run.sh" "$top/$B/milter-ratelimit" 2>&1 | tee -a "$out"
 		;;
 	*)

@@ -224,14 +224,14 @@ else
 fi
 
 # Each bad line goes on line 3 of a file that sets nothing else but the
-# socket, so no later line can override it.
+# socket (so no later line can override it) and has no comments.
 i=0
 for bad in 'no_such_option = 1' 'limit = 0' 'limit = 100001' 'window = 0' 'window = 86401' \
     'ipv4_prefix = 7' 'ipv4_prefix = 33' 'ipv6_prefix = 15' 'ipv6_prefix = 129' \
     'reply_stage = "data"' 'mode = "dry"' 'max_clients = 99' 'limit = "ten"'; do
 	i=$((i + 1))
 	f=$cli/bad$i.conf
-	printf '%s\n' "$good" '# line 2' "$bad" '# line 4' > "$f"
+	printf '%s\n' "$good" '' "$bad" '' > "$f"
 	cli_run -n -f "$f"
 	if [ $rc = 78 ] && printf '%s\n' "$out" | grep -Fq "$f:3: "; then
 		pass "milter/cli-check-bad: $bad"
@@ -239,6 +239,25 @@ for bad in 'no_such_option = 1' 'limit = 0' 'limit = 100001' 'window = 0' 'windo
 		fail "milter/cli-check-bad: $bad" "exit $rc (want 78), want '$f:3: ...', output: $(oneline "$out")"
 	fi
 done
+
+# The sample config (socket moved) passes -n; with its limit line made
+# bad, the error names that line although comments come before it.
+sample=$here/../../conf/milter-ratelimit.conf
+sed "s|^socket .*|$good|" "$sample" > "$cli/sample.conf"
+cli_run -n -f "$cli/sample.conf"
+if [ $rc = 0 ] && printf '%s' "$out" | grep -q 'configuration OK'; then
+	pass "milter/cli-check-sample-config"
+else
+	fail "milter/cli-check-sample-config" "exit $rc, output: $(oneline "$out")"
+fi
+n=$(grep -n '^limit ' "$cli/sample.conf" | cut -d: -f1)
+sed 's|^limit .*|limit = 0|' "$cli/sample.conf" > "$cli/sample-bad.conf"
+cli_run -n -f "$cli/sample-bad.conf"
+if [ -n "$n" ] && [ $rc = 78 ] && printf '%s\n' "$out" | grep -Fq "$cli/sample-bad.conf:$n: "; then
+	pass "milter/cli-check-line-after-comments"
+else
+	fail "milter/cli-check-line-after-comments" "exit $rc (want 78), want 'sample-bad.conf:$n: ...', output: $(oneline "$out")"
+fi
 
 cli_run -n -f "$cli/missing.conf"
 if [ $rc != 0 ] && printf '%s' "$out" | grep -Fq "$cli/missing.conf"; then

@@ -460,6 +460,7 @@ t_nolog() {
 phase() {
 	local mta=$1 port=$2 stage=$3 tag="$1 $3"
 	milter_start "$mta" "$stage" || return
+	log_mark "$mta"
 	expect "$mta" "$stage"
 	t_limit "$tag" "$port"
 	t_other "$tag" "$port"
@@ -474,16 +475,57 @@ phase() {
 	milter_stop "$tag"
 }
 
-# mta_log_check MTA STAGE: the MTA's own log names the milter's refusal of
-# 127.0.0.11 (Postfix logs our reply text even where the client sees its
-# own 421).
-mta_log_check() {
-	local f
+# The MTA's log file, and its line count when the phase began: a phase
+# looks only at its own lines.
+mta_log() { case $1 in sendmail) echo "$W/sm/maillog" ;; postfix) echo "$W/pf/maillog" ;; esac; }
+log_mark() { LOG_MARK=$(wc -l < "$(mta_log "$1")" 2>/dev/null || echo 0); }
+new_log() { tail -n +"$((LOG_MARK + 1))" "$(mta_log "$1")" 2>/dev/null; }
+
+# mta_refusals MTA: the MTA's lines about a milter refusal in this phase.
+mta_refusals() {
 	case $1 in
-	sendmail) f=$W/sm/maillog; pat="127.0.0.11" ;;
-	postfix)  f=$W/pf/maillog; pat="milter-reject: .*\[127\.0\.0\.11\]: 421 4\.3\.2 $TEXT" ;;
+	sendmail) new_log "$1" | grep -E 'Milter: (connect: .*, shutdown|.*reject=)' ;;
+	postfix)  new_log "$1" | grep -F 'milter-reject: ' ;;
 	esac
-	note "$1 $2: MTA log on 127.0.0.11: $(grep -E '127\.0\.0\.11\]' "$f" | grep -iE 'milter|421' | tail -n 3 | tr '\n' '|')"
+}
+
+# mta_log_has MTA N ERE...: N refusal lines in this phase, matching the EREs.
+mta_log_has() {
+	local mta=$1 n=$2 r lines
+	shift 2
+	lines=$(mta_refusals "$mta")
+	[ "$(printf '%s' "$lines" | grep -c .)" = "$n" ] || return 1
+	for r in "$@"; do printf '%s\n' "$lines" | grep -qE "$r" || return 1; done
+}
+
+# mta_log_check MTA STAGE: the MTA logged each refusal the milter asked for
+# (and only those): sendmail names the client only at connect; Postfix
+# logs our reply text even where the client sees its own 421.
+mta_log_check() {
+	local mta=$1 stage=$2 t="421 4\.3\.2 $TEXT" name="$1 $2: the MTA logs the milter's refusals, and no others"
+	local -a want
+	local n=2
+	# sendmail's HELO refusal line does not name the client: one pattern
+	# for both EHLO refusals (127.0.0.11 and ::1), plus the MAIL one.
+	[ "$mta-$stage" = sendmail-helo ] || [ "$mta-$stage" = postfix-helo ] && n=3
+	case $mta-$stage in
+	sendmail-connect) want=('Milter: connect: host=\[127\.0\.0\.11\], addr=127\.0\.0\.11, shutdown$'
+	                        'Milter: connect: host=[^,]*, addr=IPv6:0:0:0:0:0:0:0:1, shutdown$') ;;
+	sendmail-helo)    want=("Milter: helo=client\\.mrl\\.test, reject=$t\$"
+	                        "Milter: from=<a@client\\.mrl\\.test>, reject=$t\$") ;;
+	postfix-connect)  want=("milter-reject: CONNECT from unknown\\[127\\.0\\.0\\.11\\]: $t; proto=SMTP\$"
+	                        "milter-reject: CONNECT from unknown\\[::1\\]: $t; proto=SMTP\$") ;;
+	postfix-helo)     want=("milter-reject: EHLO from unknown\\[127\\.0\\.0\\.11\\]: $t;"
+	                        "milter-reject: EHLO from unknown\\[::1\\]: $t;"
+	                        "milter-reject: MAIL from unknown\\[127\\.0\\.0\\.14\\]: $t;") ;;
+	esac
+	# The log daemons write asynchronously: give them a bounded moment.
+	if wait_for 5 mta_log_has "$mta" "$n" "${want[@]}"; then
+		pass "$name"
+	else
+		fail "$name" "want $n lines matching: ${want[*]}; got: $(mta_refusals "$mta" | tr '\n' '|')"
+	fi
+	note "$mta $stage: MTA log: $(mta_refusals "$mta" | sed 's/^.*\(Milter: \|milter-reject: \)/\1/' | tr '\n' '|')"
 }
 
 main() {
