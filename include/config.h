@@ -29,6 +29,7 @@ struct config {
 	enum run_mode mode;
 	uint64_t max_clients;
 	bool count_refused;
+	uint32_t map_check_interval;	/* seconds, 0 = only on SIGUSR1 */
 };
 
 /*
@@ -38,6 +39,7 @@ struct config {
  */
 typedef void config_report_fn(const char *line);
 struct config *config_load(const char *path, config_report_fn *report);
+struct config *config_dup(const struct config *c);	/* NULL when out of memory */
 void config_free(struct config *c);
 
 const char *config_stage_name(enum reply_stage s);

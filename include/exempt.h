@@ -19,12 +19,13 @@
 /* What a map entry says about the addresses under it. */
 enum exempt_kind {
 	EXEMPT_OK = 1,		/* never counted, never refused */
+	EXEMPT_LIMIT = 2,	/* counted against its own limit and window */
 };
 
 struct exempt_value {
 	enum exempt_kind kind;
-	uint32_t limit;		/* reserved for per-client limits */
-	uint32_t window_s;
+	uint32_t limit;		/* EXEMPT_LIMIT: connections per window */
+	uint32_t window_s;	/* EXEMPT_LIMIT: seconds */
 };
 
 /* One matching entry, as a lookup reports it. */
@@ -67,10 +68,12 @@ bool exempt_lookup(const struct exempt *e, const struct addr *a,
     struct exempt_match *out);
 
 size_t exempt_count(const struct exempt *e);	/* prefixes loaded */
+uint32_t exempt_max_window_s(const struct exempt *e);	/* longest entry window, 0 if none */
 size_t exempt_memory(const struct exempt *e);
 void exempt_free(struct exempt *e);
 
-/* Parse a map value ("OK", case-insensitive).  False with a reason. */
+/* Parse a map value ("OK", case-insensitive, or N/DURATION; see
+ * mapentry.h).  False with a reason. */
 bool exempt_parse_value(const char *s, struct exempt_value *out,
     char *err, size_t errlen);
 

@@ -1,13 +1,23 @@
 /*
- * policy.h: the connect decision, apart from libmilter.
+ * policy.h: the connect decision, apart from libmilter, and the rules it
+ * is made under.
  *
  * milter.c turns a decision into SMFIS_* codes and replies; this module
  * decides, from a socket address and the time, which it is.  Keeping it
  * free of libmilter lets unit tests and fuzzers drive it directly.
+ *
+ * The rules (config and exemption map) are swapped whole on reload.  A
+ * decision reads them under a read lock held for O(1) work; a swap takes
+ * the write lock only to exchange one pointer, so once policy_swap()
+ * returns no decision can still be using the old rules, and the caller
+ * frees them.  The counter table is not part of the rules: counts survive
+ * every reload.
  */
 #ifndef MRL_POLICY_H
 #define MRL_POLICY_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
@@ -16,15 +26,28 @@
 #include "exempt.h"
 #include "window.h"
 
+struct ruleset {
+	struct config *cfg;
+	struct exempt *exempt;
+	uint32_t max_window_ms;	/* the longest window any rule applies */
+};
+
+/* Counters for the statistics line; relaxed atomics, no lock. */
+struct policy_counters {
+	atomic_uint_fast64_t seen, accepted, exempt, refused, would_refuse,
+	    untracked, noaddr;
+};
+
 struct policy {
-	const struct config *cfg;
-	const struct exempt *exempt;
-	struct window_table *table;
+	pthread_rwlock_t lock;		/* guards `rules` (the pointer) */
+	struct ruleset *rules;
+	struct window_table *table;	/* has its own shard locks */
+	struct policy_counters n;
 };
 
 enum decision_kind {
 	DECIDE_NOADDR,		/* no IP address (NULL, AF_UNIX, other): accept */
-	DECIDE_EXEMPT,		/* an exemption entry covers it: accept, not counted */
+	DECIDE_EXEMPT,		/* an OK entry covers it: accept, not counted */
 	DECIDE_ALLOW,		/* under its limit: accept */
 	DECIDE_UNTRACKED,	/* table full: accept, not counted */
 	DECIDE_REFUSE,		/* over its limit, mode enforce: refuse */
@@ -33,21 +56,37 @@ enum decision_kind {
 
 struct decision {
 	enum decision_kind kind;
+	enum reply_stage stage;	/* where a refusal is to be answered */
 	struct addr client;
 	struct addr key;	/* client masked to its prefix */
 	int key_plen;		/* family terms */
 	uint32_t count;		/* connections in the window, this one included */
 	uint32_t limit;
 	uint32_t window_s;
-	struct exempt_match match;	/* valid for DECIDE_EXEMPT */
+	bool matched;		/* a map entry covers the client */
+	struct exempt_match match;	/* that entry (OK or its own limit) */
 };
 
-/* The longest window any rule can apply, for the table's idle test. */
-uint32_t policy_max_window_ms(const struct policy *p);
+/* Build a ruleset from a loaded config and map (takes both). */
+struct ruleset *policy_ruleset(struct config *cfg, struct exempt *ex);
+void policy_ruleset_free(struct ruleset *r);
+
+/* Takes the ruleset; the table stays the caller's. */
+void policy_init(struct policy *p, struct window_table *t, struct ruleset *r);
+/* Install r; returns the old rules, no longer in use by anyone. */
+struct ruleset *policy_swap(struct policy *p, struct ruleset *r);
+/* Free the rules (not the table). */
+void policy_destroy(struct policy *p);
 
 /* Decide for a connection from sa at now_ms; sa may be NULL. */
-void policy_decide(const struct policy *p, const struct sockaddr *sa,
+void policy_decide(struct policy *p, const struct sockaddr *sa,
     uint64_t now_ms, struct decision *d);
+
+/* The reply text in force, '%' already doubled, copied into buf. */
+void policy_reply_text(struct policy *p, char *buf, size_t len);
+
+/* The longest window in force, for the table's sweep. */
+uint32_t policy_max_window_ms(struct policy *p);
 
 /* "refused", "allowed", ... for logs. */
 const char *policy_kind_name(enum decision_kind k);

@@ -31,6 +31,7 @@ static cfg_opt_t options[] = {
 	CFG_STR("mode",		"enforce",	CFGF_NONE),
 	CFG_INT("max_clients",	1000000,	CFGF_NONE),
 	CFG_BOOL("count_refused", cfg_true,	CFGF_NONE),
+	CFG_INT("map_check_interval", 5,	CFGF_NONE),
 	CFG_END()
 };
 
@@ -45,6 +46,7 @@ static const struct int_range int_ranges[] = {
 	{ "ipv4_prefix", 8,	32 },
 	{ "ipv6_prefix", 16,	128 },
 	{ "max_clients", 100,	100000000 },
+	{ "map_check_interval", 0, 3600 },
 };
 
 static config_report_fn *report_to;
@@ -223,6 +225,7 @@ config_load(const char *path, config_report_fn *report)
 	c->mode = strcmp(cfg_getstr(cfg, "mode"), "log") == 0 ? MODE_LOG : MODE_ENFORCE;
 	c->max_clients = (uint64_t)cfg_getint(cfg, "max_clients");
 	c->count_refused = cfg_getbool(cfg, "count_refused") == cfg_true;
+	c->map_check_interval = (uint32_t)cfg_getint(cfg, "map_check_interval");
 	if (!c->path || !c->socket || !c->reply_text || !c->reply_escaped)
 		goto oom;
 	if (*c->socket == '\0') {
@@ -238,6 +241,27 @@ oom:
 out:
 	cfg_free(cfg);
 	return c;
+}
+
+struct config *
+config_dup(const struct config *c)
+{
+	struct config *d = malloc(sizeof *d);
+
+	if (d == NULL)
+		return NULL;
+	*d = *c;
+	d->path = strdup(c->path);
+	d->socket = strdup(c->socket);
+	d->exempt_map = c->exempt_map ? strdup(c->exempt_map) : NULL;
+	d->reply_text = strdup(c->reply_text);
+	d->reply_escaped = strdup(c->reply_escaped);
+	if (!d->path || !d->socket || (c->exempt_map && !d->exempt_map) ||
+	    !d->reply_text || !d->reply_escaped) {
+		config_free(d);
+		return NULL;
+	}
+	return d;
 }
 
 void

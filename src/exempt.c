@@ -16,9 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "exempt.h"
+#include "mapentry.h"
 
 typedef unsigned __int128 u128;
 
@@ -53,6 +53,7 @@ struct exempt {
 	size_t n6;
 	struct exempt_match *match;
 	size_t nmatch;
+	uint32_t max_window_s;
 };
 
 static u128
@@ -231,6 +232,9 @@ exempt_build(struct exempt_builder *b)
 	if (e->match == NULL)
 		goto fail;
 	for (size_t i = 0; i < w; i++) {
+		if (b->p[i].value.kind == EXEMPT_LIMIT &&
+		    b->p[i].value.window_s > e->max_window_s)
+			e->max_window_s = b->p[i].value.window_s;
 		e->match[i].prefix = b->p[i].addr;
 		e->match[i].plen = b->p[i].plen;
 		e->match[i].value = b->p[i].value;
@@ -323,6 +327,12 @@ exempt_count(const struct exempt *e)
 	return e->nmatch;
 }
 
+uint32_t
+exempt_max_window_s(const struct exempt *e)
+{
+	return e->max_window_s;
+}
+
 size_t
 exempt_memory(const struct exempt *e)
 {
@@ -345,13 +355,7 @@ bool
 exempt_parse_value(const char *s, struct exempt_value *out, char *err,
     size_t errlen)
 {
-	if (strcasecmp(s, "OK") == 0) {
-		memset(out, 0, sizeof *out);
-		out->kind = EXEMPT_OK;
-		return true;
-	}
-	snprintf(err, errlen, "unknown value \"%.64s\" (expected OK)", s);
-	return false;
+	return mapentry_parse_value(s, out, err, errlen);
 }
 
 /* Copy a DB datum into a C string: drop one trailing NUL (makemap -N)
@@ -410,9 +414,7 @@ exempt_load_db(const char *path, exempt_warn_fn *warn, char *err,
 	memset(&v, 0, sizeof v);
 	while ((ret = cur->get(cur, &k, &v, DB_NEXT)) == 0) {
 		char key[ADDR_STRLEN + 8], val[256], why[160];
-		struct exempt_value ev;
-		struct addr a;
-		int plen;
+		struct map_entry me;
 
 		if (!datum_string(key, sizeof key, &k)) {
 			char shown[64];
@@ -425,7 +427,7 @@ exempt_load_db(const char *path, exempt_warn_fn *warn, char *err,
 			warn(path, shown, "not an address or prefix");
 			continue;
 		}
-		if (!addr_parse_prefix(&a, &plen, key, why, sizeof why)) {
+		if (!mapentry_parse_key(key, &me, why, sizeof why)) {
 			warn(path, key, why);
 			continue;
 		}
@@ -433,11 +435,11 @@ exempt_load_db(const char *path, exempt_warn_fn *warn, char *err,
 			warn(path, key, "value too long or not text");
 			continue;
 		}
-		if (!exempt_parse_value(val, &ev, why, sizeof why)) {
+		if (!mapentry_parse_value(val, &me.value, why, sizeof why)) {
 			warn(path, key, why);
 			continue;
 		}
-		if (!exempt_builder_add(b, &a, plen, &ev)) {
+		if (!exempt_builder_add(b, &me.prefix, me.plen, &me.value)) {
 			snprintf(err, errlen, "%s: out of memory", path);
 			goto fail;
 		}

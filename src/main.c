@@ -22,6 +22,7 @@
 #include "maint.h"
 #include "milter.h"
 #include "policy.h"
+#include "reload.h"
 #include "window.h"
 
 #define PROGNAME "milter-ratelimit"
@@ -43,30 +44,6 @@ report_config(const char *line)
 	fprintf(stderr, "%s\n", line);
 	if (!foreground)
 		log_warnx("%s", line);
-}
-
-static void
-warn_map_key(const char *path, const char *key, const char *reason)
-{
-	char shown[128];
-
-	log_escape(shown, sizeof shown, key);
-	log_warnx("%s: skipping key \"%s\": %s", path, shown, reason);
-}
-
-static struct exempt *
-load_exempt(const struct config *cfg)
-{
-	char err[512];
-	struct exempt *e;
-
-	if (cfg->exempt_map == NULL)
-		return exempt_empty();
-	if ((e = exempt_load_db(cfg->exempt_map, warn_map_key, err, sizeof err)) == NULL)
-		report_config(err);
-	else
-		log_info("exemption map %s: %zu entries", cfg->exempt_map, exempt_count(e));
-	return e;
 }
 
 static struct window_table *
@@ -103,10 +80,11 @@ main(int argc, char *argv[])
 {
 	const char *path = CONFIG_DEFAULT_PATH;
 	int check_only = 0, ch;
-	bool status;
-	struct config *cfg;
-	struct exempt *ex;
+	struct reloader reloader = { 0 };
+	struct ruleset *rules;
 	struct policy pol;
+	char *socket;
+	bool ok;
 
 	while ((ch = getopt(argc, argv, "df:nV")) != -1) {
 		switch (ch) {
@@ -122,44 +100,50 @@ main(int argc, char *argv[])
 
 	log_init(PROGNAME, foreground, LOG_MAIL);
 
-	if ((cfg = config_load(path, report_config)) == NULL)
-		return EX_CONFIG;
-	if ((ex = load_exempt(cfg)) == NULL)
+	/* -n is strict: a map entry the daemon would skip is an error. */
+	rules = reload_initial(path, check_only, &reloader.map, report_config);
+	if (rules == NULL)
 		return EX_CONFIG;
 	if (check_only) {
 		printf("configuration OK\n");
-		exempt_free(ex);
-		config_free(cfg);
+		policy_ruleset_free(rules);
 		return 0;
 	}
+	if (rules->cfg->exempt_map)
+		log_info("exemption map %s: %zu entries", rules->cfg->exempt_map,
+		    exempt_count(rules->exempt));
 
-	pol.cfg = cfg;
-	pol.exempt = ex;
-	pol.table = make_table(cfg);
+	policy_init(&pol, make_table(rules->cfg), rules);
+	reloader.config_path = path;
+	reloader.policy = &pol;
+	/* The socket is fixed at start; reloads never change it. */
+	if ((socket = strdup(rules->cfg->socket)) == NULL)
+		fatal("strdup");
 
 	daemon_block_signals();
-	if (!milter_setup(PROGNAME, cfg->socket, &pol))
+	if (!milter_setup(PROGNAME, socket, &pol))
 		return EX_OSERR;
 	if (!foreground && !daemon_detach())
 		return EX_OSERR;
-	if (!maint_start(&pol))
+	if (!maint_start(&reloader))
 		return EX_OSERR;
 
 	log_notice("started %s: socket=%s limit=%u window=%us ipv4_prefix=%d "
 	    "ipv6_prefix=%d stage=%s mode=%s max_clients=%llu (%zu bytes) exempt=%zu",
-	    VERSION, cfg->socket, cfg->limit, cfg->window, cfg->ipv4_prefix,
-	    cfg->ipv6_prefix, config_stage_name(cfg->reply_stage),
-	    cfg->mode == MODE_LOG ? "log" : "enforce",
-	    (unsigned long long)cfg->max_clients, window_memory(pol.table),
-	    exempt_count(ex));
+	    VERSION, socket, rules->cfg->limit, rules->cfg->window,
+	    rules->cfg->ipv4_prefix, rules->cfg->ipv6_prefix,
+	    config_stage_name(rules->cfg->reply_stage),
+	    rules->cfg->mode == MODE_LOG ? "log" : "enforce",
+	    (unsigned long long)rules->cfg->max_clients, window_memory(pol.table),
+	    exempt_count(rules->exempt));
 
-	status = milter_run();
+	ok = milter_run();
 
 	maint_stop();
-	remove_unix_socket(cfg->socket);
+	remove_unix_socket(socket);
 	log_notice("stopped");
 	window_destroy(pol.table);
-	exempt_free(ex);
-	config_free(cfg);
-	return status ? 0 : 1;
+	policy_destroy(&pol);
+	free(socket);
+	return ok ? 0 : 1;
 }

@@ -19,7 +19,7 @@
 #include "log.h"
 #include "milter.h"
 
-static struct policy *policy;	/* set once before smfi_main(); read-only after */
+static struct policy *policy;	/* set once before smfi_main(); has its own locks */
 
 /* The per-session mark for a refused client in the helo stage.  Its
  * address is all that matters: nothing is allocated per session, so there
@@ -30,16 +30,22 @@ static void
 log_decision(const struct decision *d, const char *hostname)
 {
 	char client[ADDR_STRLEN], key[ADDR_STRLEN], host[256];
+	char entry[ADDR_STRLEN + 8] = "";
 
 	addr_format(client, sizeof client, &d->client);
+	if (d->matched && d->kind != DECIDE_EXEMPT) {
+		strcpy(entry, " entry=");
+		addr_format_prefix(entry + 7, sizeof entry - 7, &d->match.prefix,
+		    d->match.plen);
+	}
 	switch (d->kind) {
 	case DECIDE_REFUSE:
 	case DECIDE_WOULD_REFUSE:
 		addr_format_prefix(key, sizeof key, &d->key, d->key_plen);
 		log_escape(host, sizeof host, hostname);
-		log_notice("%s client=%s key=%s count=%u limit=%u window=%us stage=%s host=%s",
+		log_notice("%s client=%s key=%s count=%u limit=%u window=%us stage=%s%s host=%s",
 		    policy_kind_name(d->kind), client, key, d->count, d->limit,
-		    d->window_s, config_stage_name(policy->cfg->reply_stage), host);
+		    d->window_s, config_stage_name(d->stage), entry, host);
 		break;
 	case DECIDE_EXEMPT:
 		addr_format_prefix(key, sizeof key, &d->match.prefix, d->match.plen);
@@ -48,8 +54,9 @@ log_decision(const struct decision *d, const char *hostname)
 	case DECIDE_ALLOW:
 	case DECIDE_UNTRACKED:
 		addr_format_prefix(key, sizeof key, &d->key, d->key_plen);
-		log_debug("%s client=%s key=%s count=%u limit=%u",
-		    policy_kind_name(d->kind), client, key, d->count, d->limit);
+		log_debug("%s client=%s key=%s count=%u limit=%u window=%us%s",
+		    policy_kind_name(d->kind), client, key, d->count, d->limit,
+		    d->window_s, entry);
 		break;
 	case DECIDE_NOADDR:
 		log_debug("no client address (local or unknown family): accepted");
@@ -60,8 +67,11 @@ log_decision(const struct decision *d, const char *hostname)
 static sfsistat
 refuse(SMFICTX *ctx)
 {
+	char text[2 * CONFIG_REPLY_MAX + 1];
+
 	/* The text was validated and its '%' doubled at config load. */
-	if (smfi_setreply(ctx, "421", "4.3.2", policy->cfg->reply_escaped) != MI_SUCCESS)
+	policy_reply_text(policy, text, sizeof text);
+	if (smfi_setreply(ctx, "421", "4.3.2", text) != MI_SUCCESS)
 		log_warnx("smfi_setreply failed; the MTA sends its own 421 text");
 	return SMFIS_TEMPFAIL;
 }
@@ -75,7 +85,7 @@ mlfi_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 	log_decision(&d, hostname);
 	if (d.kind != DECIDE_REFUSE)
 		return SMFIS_ACCEPT;
-	if (policy->cfg->reply_stage == STAGE_CONNECT)
+	if (d.stage == STAGE_CONNECT)
 		return refuse(ctx);
 	smfi_setpriv(ctx, &refused_mark);
 	return SMFIS_CONTINUE;

@@ -1,41 +1,109 @@
 /*
  * policy.c: from a client address and the time to a decision.
  *
- * Order matters and is cheap first: no address -> accept; exemption
- * lookup (lock-free, immutable set) -> accept; only then the window table
+ * Order matters and is cheap first: no address -> accept; map lookup
+ * (lock-free, immutable set) -> accept if OK; only then the window table
  * (one shard lock).  Exempt clients never take a table slot.
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "policy.h"
 
-uint32_t
-policy_max_window_ms(const struct policy *p)
+struct ruleset *
+policy_ruleset(struct config *cfg, struct exempt *ex)
 {
-	return p->cfg->window * 1000u;
+	struct ruleset *r = calloc(1, sizeof *r);
+	uint32_t w;
+
+	if (r == NULL)
+		return NULL;
+	r->cfg = cfg;
+	r->exempt = ex;
+	w = exempt_max_window_s(ex);
+	r->max_window_ms = (w > cfg->window ? w : cfg->window) * 1000u;
+	return r;
 }
 
 void
-policy_decide(const struct policy *p, const struct sockaddr *sa,
-    uint64_t now_ms, struct decision *d)
+policy_ruleset_free(struct ruleset *r)
 {
-	const struct config *cfg = p->cfg;
+	if (r == NULL)
+		return;
+	config_free(r->cfg);
+	exempt_free(r->exempt);
+	free(r);
+}
+
+void
+policy_init(struct policy *p, struct window_table *t, struct ruleset *r)
+{
+	pthread_rwlockattr_t a;
+
+	memset(p, 0, sizeof *p);
+	/* A reload must not wait behind an endless stream of readers. */
+	pthread_rwlockattr_init(&a);
+	pthread_rwlockattr_setkind_np(&a, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&p->lock, &a);
+	pthread_rwlockattr_destroy(&a);
+	p->table = t;
+	p->rules = r;
+}
+
+struct ruleset *
+policy_swap(struct policy *p, struct ruleset *r)
+{
+	struct ruleset *old;
+
+	pthread_rwlock_wrlock(&p->lock);
+	old = p->rules;
+	p->rules = r;
+	pthread_rwlock_unlock(&p->lock);
+	return old;
+}
+
+void
+policy_destroy(struct policy *p)
+{
+	policy_ruleset_free(p->rules);
+	p->rules = NULL;
+	pthread_rwlock_destroy(&p->lock);
+}
+
+#define COUNT(p, field) atomic_fetch_add_explicit(&(p)->n.field, 1, memory_order_relaxed)
+
+/* Needs p->lock held for reading. */
+static void
+decide_locked(struct policy *p, const struct ruleset *rs,
+    const struct sockaddr *sa, uint64_t now_ms, struct decision *d)
+{
+	const struct config *cfg = rs->cfg;
 	struct window_rule rule;
 	struct window_result r;
 	struct window_key k;
 
-	memset(d, 0, sizeof *d);
+	d->stage = cfg->reply_stage;
 	if (!addr_from_sockaddr(&d->client, sa)) {
 		d->kind = DECIDE_NOADDR;
 		return;
 	}
-	d->limit = cfg->limit;
-	d->window_s = cfg->window;
-	if (exempt_lookup(p->exempt, &d->client, &d->match)) {
-		d->kind = DECIDE_EXEMPT;
-		return;
+	rule.limit = cfg->limit;
+	rule.window_ms = cfg->window * 1000u;
+	rule.count_refused = cfg->count_refused;
+	if (exempt_lookup(rs->exempt, &d->client, &d->match)) {
+		d->matched = true;
+		if (d->match.value.kind == EXEMPT_OK) {
+			d->kind = DECIDE_EXEMPT;
+			return;
+		}
+		rule.limit = d->match.value.limit;
+		rule.window_ms = d->match.value.window_s * 1000u;
 	}
+	d->limit = rule.limit;
+	d->window_s = rule.window_ms / 1000u;
 
+	/* Counting stays per client key even under a per-entry limit. */
 	d->key = d->client;
 	d->key_plen = addr_is_v4(&d->client) ? cfg->ipv4_prefix : cfg->ipv6_prefix;
 	addr_mask(&d->key, d->key_plen);
@@ -44,12 +112,8 @@ policy_decide(const struct policy *p, const struct sockaddr *sa,
 	 * /24 can never be the same key. */
 	k.plen = (uint8_t)(addr_is_v4(&d->client) ? d->key_plen + 96 : d->key_plen);
 
-	rule.limit = cfg->limit;
-	rule.window_ms = cfg->window * 1000u;
-	rule.count_refused = cfg->count_refused;
-	window_check(p->table, &k, &rule, policy_max_window_ms(p), now_ms, &r);
+	window_check(p->table, &k, &rule, rs->max_window_ms, now_ms, &r);
 	d->count = r.count;
-
 	switch (r.verdict) {
 	case WINDOW_ALLOW:
 		d->kind = DECIDE_ALLOW;
@@ -61,6 +125,45 @@ policy_decide(const struct policy *p, const struct sockaddr *sa,
 		d->kind = cfg->mode == MODE_LOG ? DECIDE_WOULD_REFUSE : DECIDE_REFUSE;
 		break;
 	}
+}
+
+void
+policy_decide(struct policy *p, const struct sockaddr *sa, uint64_t now_ms,
+    struct decision *d)
+{
+	memset(d, 0, sizeof *d);
+	pthread_rwlock_rdlock(&p->lock);
+	decide_locked(p, p->rules, sa, now_ms, d);
+	pthread_rwlock_unlock(&p->lock);
+
+	COUNT(p, seen);
+	switch (d->kind) {
+	case DECIDE_NOADDR:	  COUNT(p, noaddr); COUNT(p, accepted); break;
+	case DECIDE_EXEMPT:	  COUNT(p, exempt); COUNT(p, accepted); break;
+	case DECIDE_ALLOW:	  COUNT(p, accepted); break;
+	case DECIDE_UNTRACKED:	  COUNT(p, untracked); COUNT(p, accepted); break;
+	case DECIDE_REFUSE:	  COUNT(p, refused); break;
+	case DECIDE_WOULD_REFUSE: COUNT(p, would_refuse); COUNT(p, accepted); break;
+	}
+}
+
+void
+policy_reply_text(struct policy *p, char *buf, size_t len)
+{
+	pthread_rwlock_rdlock(&p->lock);
+	snprintf(buf, len, "%s", p->rules->cfg->reply_escaped);
+	pthread_rwlock_unlock(&p->lock);
+}
+
+uint32_t
+policy_max_window_ms(struct policy *p)
+{
+	uint32_t w;
+
+	pthread_rwlock_rdlock(&p->lock);
+	w = p->rules->max_window_ms;
+	pthread_rwlock_unlock(&p->lock);
+	return w;
 }
 
 const char *

@@ -38,25 +38,25 @@ function rname(r)
 	return names[i] or string.format("'%s'(%d)", i > 31 and i < 127 and string.char(i) or "?", i)
 end
 
--- open(addr): a new milter session announcing a client at addr (a literal
--- address, or "unspec" for a connection without one).  Returns the session
--- and the reply to CONNECT.
-function open(addr)
+-- open(addr[, host]): a new milter session announcing a client at addr (a
+-- literal address, or "unspec" for a connection without one) named host.
+-- Returns the session and the reply to CONNECT.
+function open(addr, host)
 	local conn = mt.connect(sock, 20, 0.05)
 	if conn == nil then
 		error("mt.connect(" .. sock .. ") failed", 0)
 	end
-	local err = mt.conninfo(conn, "client.example", addr)
+	local err = mt.conninfo(conn, host or "client.example", addr)
 	if err ~= nil then
 		error("mt.conninfo(" .. addr .. "): " .. tostring(err), 0)
 	end
 	return conn, mt.getreply(conn)
 end
 
--- expect(addr, want, what): one session from addr whose CONNECT must be
--- answered with want; what names the step in the message.
-function expect(addr, want, what)
-	local conn, r = open(addr)
+-- expect(addr, want, what[, host]): one session from addr whose CONNECT
+-- must be answered with want; what names the step in the message.
+function expect(addr, want, what, host)
+	local conn, r = open(addr, host)
 	mt.disconnect(conn)
 	if r ~= want then
 		error(string.format("%s from %s: CONNECT got %s, want %s",

@@ -24,7 +24,7 @@ cleanup() {
 	for _d in $daemons; do
 		[ -s "$_d/pid" ] && [ ! -e "$_d/status" ] && kill -KILL "$(cat "$_d/pid")" 2>/dev/null
 	done
-	rm -rf "$work"
+	[ -n "${KEEP:-}" ] && echo "kept $work" >&2 || rm -rf "$work"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -137,6 +137,7 @@ scenario exempt t-exempt.lua "exempt_map = \"$work/map/exempt.db\""
 scenario no-address t-no-address.lua
 scenario helo-stage t-helo.lua 'reply_stage = "helo"'
 scenario log-mode t-log-mode.lua 'mode = "log"'
+scenario hostile-host t-hostile-host.lua
 
 # --- what the daemons logged ---------------------------------------------------
 
@@ -190,6 +191,20 @@ for _l in log-mode exempt no-address; do
 		pass "milter/$_l-no-refusal"
 	fi
 done
+
+# The hostile host name: if logged at all, it shows up only inside the two
+# real refusal lines; the forged line never starts a line of its own, and
+# no raw control character reaches the log.
+h=$work/hostile-host/log
+n=$(grep -c '203\.0\.113\.9' "$h")
+if { [ "$n" = 0 ] || { [ "$n" = 2 ] &&
+    [ "$(grep -Ec '(^|[ :])refused client=(192\.0\.2\.80|2001:db8:80::1) .*203\.0\.113\.9' "$h")" = 2 ]; }; } &&
+    [ "$(grep -Ec '(^|[ :])refused client=' "$h")" = 2 ] &&
+    ! grep -q '^milter-ratelimit\[1\]' "$h" && ! grep -q '[[:cntrl:]]' "$h"; then
+	pass "milter/log-escapes-host"
+else
+	fail "milter/log-escapes-host" "want the forged text only inside the 2 real refusal lines, escaped: $(tail_of "$h" 4)"
+fi
 
 # count_refused: with true, each refusal counts (4 5 6 for limit 3); with
 # false the count stays where it was.

@@ -22,14 +22,15 @@
 # installed) and run from its own config directory.
 #
 # Prints "PASS: name" / "FAIL: name: why" per test (tests/lib.sh); extra
-# lines start with "#".  Needs root (namespaces, mounts, the postfix user).
+# lines start with "#".  The work directory (configs, every log) is removed
+# unless a test failed or MRL_KEEP_LOGS is set.  Needs root (namespaces, mounts, the postfix user).
 # Readiness is never probed by connecting to an SMTP port: the milter would
 # count the probe.  We wait on listening sockets (ss), pid files and the
 # milter's socket file instead, always with a bound.
 
 # tests/run.sh runs us with sh; we need bash (arrays, [[ ]]).
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
-set -u
+set -u +m
 
 BIN=${1:?usage: tests/mta/run.sh PATH/TO/milter-ratelimit}
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -91,7 +92,7 @@ cleanup() {
 	sendmail_stop
 	postfix_stop
 	[ -n "$W" ] || return
-	if [ "${FAILED:-0}" = 0 ]; then rm -rf "$W"; else note "logs kept in $W"; fi
+	if [ "${FAILED:-0}" = 0 ] && [ -z "${MRL_KEEP_LOGS:-}" ]; then rm -rf "$W"; else note "logs kept in $W"; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
@@ -201,9 +202,9 @@ sendmail_start() {
 		return 1
 	fi
 	# setsid: sendmail, its per-connection children and rsyslogd share one
-	# process group we can stop as a whole.  (A background job of a
-	# non-interactive shell is no group leader, so setsid does not fork and
-	# $! is the session's pid.)
+	# process group we can stop as a whole.  (Without job control a
+	# background job is no group leader, so setsid does not fork and $! is
+	# the new session's and process group's id.)
 	setsid unshare -m --propagation private sh "$HERE/sendmail-ns.sh" "$W" > "$d/stderr" 2>&1 &
 	SM_PID=$!
 	wait_for 30 sendmail_ready_or_dead
@@ -214,15 +215,12 @@ sendmail_start() {
 	pass "sendmail starts (listening on 127.0.0.1:$PORT and [::1]:$PORT)"
 }
 
+# The whole process group (sendmail, its children, rsyslogd), even when
+# sendmail itself has already died.
 sendmail_stop() {
 	[ -n "$SM_PID" ] || return 0
-	if [ "$(ps -o sid= -p "$SM_PID" | tr -d ' ')" = "$SM_PID" ]; then
-		kill -TERM -- "-$SM_PID" 2>/dev/null
-		wait_for 10 group_gone "$SM_PID" || kill -KILL -- "-$SM_PID" 2>/dev/null
-	else
-		kill -TERM "$SM_PID" 2>/dev/null
-		wait_for 10 dead "$SM_PID" || kill -KILL "$SM_PID" 2>/dev/null
-	fi
+	kill -TERM -- "-$SM_PID" 2>/dev/null
+	wait_for 10 group_gone "$SM_PID" || kill -KILL -- "-$SM_PID" 2>/dev/null
 	wait "$SM_PID" 2>/dev/null
 	SM_PID=
 }
@@ -280,8 +278,11 @@ postfix_start() {
 	subst "$HERE/postfix-main.cf.in" "$d/etc/main.cf"
 	subst "$HERE/postfix-master.cf.in" "$d/etc/master.cf"
 	# Debian's postinst writes this list of dynamic map types; hash and the
-	# other built-in types need none.
+	# other built-in types need none.  It also makes postqueue and postdrop
+	# set-gid postdrop; we never submit locally, but postfix check warns.
 	: > "$PF/etc/postfix/dynamicmaps.cf"
+	chgrp postdrop "$PF/usr/sbin/postqueue" "$PF/usr/sbin/postdrop"
+	chmod 2755 "$PF/usr/sbin/postqueue" "$PF/usr/sbin/postdrop"
 	if ! postfix check > "$d/check.log" 2>&1; then
 		fail_log "postfix starts" "postfix check failed" "$d/check.log" "$d/maillog"
 		return 1

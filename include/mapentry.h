@@ -1,0 +1,57 @@
+/*
+ * mapentry.h: one entry of the exemption map, as text and as data.
+ *
+ * Shared by the daemon's map loader and ratelimit-map, so that the two can
+ * never disagree on what a key or a value means.
+ *
+ *   key:    an IPv4 or IPv6 address, or a CIDR prefix (host bits clear)
+ *   value:  OK          exempt: never counted, never refused
+ *           N/DURATION  this entry's own limit: N connections (1..10000)
+ *                       per DURATION (1s..1d): "100/60", "500/1h", "20/10m"
+ */
+#ifndef MRL_MAPENTRY_H
+#define MRL_MAPENTRY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "exempt.h"
+
+#define MAPENTRY_VALUE_STRLEN 32
+
+struct map_entry {
+	struct addr prefix;
+	int plen;			/* family terms */
+	struct exempt_value value;
+	char key[ADDR_STRLEN];		/* canonical: "192.0.2.0/24", "2001:db8::5" */
+};
+
+/* Parse and canonicalise a key.  False with a reason naming the problem
+ * (for host bits: which network was meant). */
+bool mapentry_parse_key(const char *s, struct map_entry *out, char *err,
+    size_t errlen);
+
+/* Parse a value (surrounding white space is not allowed here).  False
+ * with a reason, e.g. "limit 0 is out of range (1..10000)". */
+bool mapentry_parse_value(const char *s, struct exempt_value *out, char *err,
+    size_t errlen);
+
+/* "60", "90s", "10m", "1h", "1d" -> seconds in 1..86400.  False when not. */
+bool mapentry_parse_duration(const char *s, uint32_t *seconds);
+
+/* Canonical text of a value: "OK" or "N/DURATION" in the largest whole
+ * unit ("500/1h", "20/10m", "7/45"). */
+void mapentry_format_value(char *dst, size_t dstlen, const struct exempt_value *v);
+
+/*
+ * Parse one line of map source text into out.  Returns 1 for an entry,
+ * 0 for a blank or comment line, -1 for an error with a reason in err.
+ * Syntax, as makemap reads it: KEY, white space, VALUE; '#' at the start
+ * of a line (after white space) makes a comment.
+ */
+int mapentry_parse_line(const char *line, struct map_entry *out, char *err,
+    size_t errlen);
+
+#endif

@@ -1,0 +1,207 @@
+/*
+ * reload.c: build new rules beside the old, swap, free the old.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "log.h"
+#include "reload.h"
+
+static unsigned skipped;	/* map entries skipped during the current load */
+static void (*map_report)(const char *line);
+
+static void
+report_log(const char *line)
+{
+	log_warnx("%s", line);
+}
+
+static void
+warn_key(const char *path, const char *key, const char *reason)
+{
+	char shown[128], line[512];
+
+	skipped++;
+	log_escape(shown, sizeof shown, key);
+	snprintf(line, sizeof line, "%s: skipping key \"%s\": %s", path, shown, reason);
+	map_report(line);
+}
+
+static void
+map_identify(const char *path, struct map_id *id)
+{
+	struct stat st;
+
+	memset(id, 0, sizeof *id);
+	if (path == NULL)
+		return;
+	if (stat(path, &st) != 0) {
+		id->error = errno;
+		return;
+	}
+	id->present = true;
+	id->dev = st.st_dev;
+	id->ino = st.st_ino;
+	id->size = st.st_size;
+	id->mtime = st.st_mtim;
+}
+
+static bool
+map_same(const struct map_id *a, const struct map_id *b)
+{
+	return a->present == b->present && a->dev == b->dev && a->ino == b->ino &&
+	    a->size == b->size && a->mtime.tv_sec == b->mtime.tv_sec &&
+	    a->mtime.tv_nsec == b->mtime.tv_nsec;
+}
+
+/*
+ * Load the map cfg names.  The identity is taken before reading, so a
+ * change made while we read is seen by the next check.
+ */
+static struct exempt *
+load_map(const struct config *cfg, bool strict, struct map_id *id,
+    void (*report)(const char *line))
+{
+	char err[512];
+	struct exempt *e;
+
+	map_identify(cfg->exempt_map, id);
+	if (cfg->exempt_map == NULL)
+		return exempt_empty();
+	skipped = 0;
+	map_report = report;
+	e = exempt_load_db(cfg->exempt_map, warn_key, err, sizeof err);
+	if (e == NULL) {
+		report(err);
+		return NULL;
+	}
+	if (strict && skipped > 0) {
+		snprintf(err, sizeof err, "%s: %u invalid entries", cfg->exempt_map, skipped);
+		report(err);
+		exempt_free(e);
+		return NULL;
+	}
+	return e;
+}
+
+struct ruleset *
+reload_initial(const char *config_path, bool strict, struct map_id *id,
+    void (*report)(const char *line))
+{
+	struct config *cfg;
+	struct exempt *ex;
+	struct ruleset *r;
+
+	if ((cfg = config_load(config_path, report)) == NULL)
+		return NULL;
+	if ((ex = load_map(cfg, strict, id, report)) == NULL) {
+		config_free(cfg);
+		return NULL;
+	}
+	if ((r = policy_ruleset(cfg, ex)) == NULL) {
+		report("out of memory");
+		config_free(cfg);
+		exempt_free(ex);
+	}
+	return r;
+}
+
+static void
+install(struct reloader *r, struct ruleset *rs, const struct map_id *id,
+    const char *what)
+{
+	struct ruleset *old = policy_swap(r->policy, rs);
+
+	policy_ruleset_free(old);
+	r->map = *id;
+	r->map_missing_logged = false;
+	r->reloads++;
+	log_notice("reloaded %s: limit=%u window=%us stage=%s mode=%s map=%s entries=%zu",
+	    what, rs->cfg->limit, rs->cfg->window,
+	    config_stage_name(rs->cfg->reply_stage),
+	    rs->cfg->mode == MODE_LOG ? "log" : "enforce",
+	    rs->cfg->exempt_map ? rs->cfg->exempt_map : "none",
+	    exempt_count(rs->exempt));
+}
+
+/* The rules in force.  Only this thread swaps them, so reading the
+ * pointer without the lock is safe here. */
+static const struct config *
+current_config(struct reloader *r)
+{
+	return r->policy->rules->cfg;
+}
+
+void
+reload_all(struct reloader *r)
+{
+	const struct config *cur = current_config(r);
+	struct ruleset *rs;
+	struct map_id id;
+
+	log_info("SIGUSR1: reloading %s", r->config_path);
+	if ((rs = reload_initial(r->config_path, false, &id, report_log)) == NULL) {
+		r->failures++;
+		log_warnx("reload failed; the configuration and map in force stay");
+		return;
+	}
+	/* Settings fixed at start: say so, and keep the rules truthful. */
+	if (strcmp(rs->cfg->socket, cur->socket) != 0) {
+		char *keep = strdup(cur->socket);
+		log_warnx("%s: socket changed; it takes a restart, keeping %s",
+		    r->config_path, cur->socket);
+		if (keep) {
+			free(rs->cfg->socket);
+			rs->cfg->socket = keep;
+		}
+	}
+	if (rs->cfg->max_clients != cur->max_clients) {
+		log_warnx("%s: max_clients changed; it takes a restart, keeping %llu",
+		    r->config_path, (unsigned long long)cur->max_clients);
+		rs->cfg->max_clients = cur->max_clients;
+	}
+	install(r, rs, &id, "configuration and map");
+}
+
+void
+reload_check_map(struct reloader *r)
+{
+	const struct config *cur = current_config(r);
+	struct ruleset *rs;
+	struct exempt *ex;
+	struct config *cfg;
+	struct map_id id;
+
+	if (cur->exempt_map == NULL)
+		return;
+	map_identify(cur->exempt_map, &id);
+	if (map_same(&id, &r->map))
+		return;
+	if (!id.present) {
+		if (!r->map_missing_logged)
+			log_warnx("%s: %s; keeping the %zu entries in force",
+			    cur->exempt_map, strerror(id.error),
+			    exempt_count(r->policy->rules->exempt));
+		r->map_missing_logged = true;
+		r->failures++;
+		return;
+	}
+	if ((ex = load_map(cur, false, &id, report_log)) == NULL) {
+		r->map = id;	/* don't retry this same broken file every tick */
+		r->failures++;
+		log_warnx("%s: not loaded; keeping the %zu entries in force",
+		    cur->exempt_map, exempt_count(r->policy->rules->exempt));
+		return;
+	}
+	if ((cfg = config_dup(cur)) == NULL ||
+	    (rs = policy_ruleset(cfg, ex)) == NULL) {
+		log_warnx("out of memory; keeping the map in force");
+		config_free(cfg);
+		exempt_free(ex);
+		return;
+	}
+	install(r, rs, &id, "map");
+}
