@@ -28,7 +28,7 @@ endif
 
 B         ?= build
 CORE_SRC  := src/addr.c src/window.c src/exempt.c src/config.c src/log.c \
-             src/policy.c src/siphash.c src/clock.c src/mapentry.c src/reload.c
+             src/policy.c src/siphash.c src/clock.c src/mapentry.c src/mapdb.c src/reload.c
 DAEMON_SRC := src/main.c src/milter.c src/daemon.c src/maint.c
 CORE_OBJ  := $(CORE_SRC:src/%.c=$(B)/%.o)
 DAEMON_OBJ := $(DAEMON_SRC:src/%.c=$(B)/%.o)
@@ -43,12 +43,15 @@ TEST_DEPS  := $(BUILD_DEPS) libcmocka-dev miltertest swaks libio-socket-inet6-pe
 .PHONY: all run check unit milter-tests mta-tests deps-build deps-test \
         sanitize tsan install uninstall clean lint
 
-all: milter-ratelimit
+all: milter-ratelimit ratelimit-map
 
-milter-ratelimit: $(B)/milter-ratelimit
+milter-ratelimit ratelimit-map: %: $(B)/%
 	cp $< $@
 
 $(B)/milter-ratelimit: $(DAEMON_OBJ) $(CORE_OBJ)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/ratelimit-map: $(B)/ratelimit-map.o $(CORE_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/%.o: src/%.c $(wildcard include/*.h) | $(B)
@@ -106,7 +109,9 @@ install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
 	    $(DESTDIR)$(SYSCONFDIR)
 	install -m 0755 milter-ratelimit $(DESTDIR)$(SBINDIR)/milter-ratelimit
+	install -m 0755 ratelimit-map $(DESTDIR)$(SBINDIR)/ratelimit-map
 	install -m 0644 man/milter-ratelimit.8 $(DESTDIR)$(MANDIR)/man8/milter-ratelimit.8
+	install -m 0644 man/ratelimit-map.8 $(DESTDIR)$(MANDIR)/man8/ratelimit-map.8
 	install -m 0644 man/milter-ratelimit.conf.5 $(DESTDIR)$(MANDIR)/man5/milter-ratelimit.conf.5
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/milter-ratelimit.conf ]; then \
 	    echo "keeping existing $(DESTDIR)$(SYSCONFDIR)/milter-ratelimit.conf"; \
@@ -122,8 +127,8 @@ install: all
 
 # The config is removed only when it is still the sample: an admin's edits stay.
 uninstall:
-	rm -f $(DESTDIR)$(SBINDIR)/milter-ratelimit \
-	    $(DESTDIR)$(MANDIR)/man8/milter-ratelimit.8 \
+	rm -f $(DESTDIR)$(SBINDIR)/milter-ratelimit $(DESTDIR)$(SBINDIR)/ratelimit-map \
+	    $(DESTDIR)$(MANDIR)/man8/milter-ratelimit.8 $(DESTDIR)$(MANDIR)/man8/ratelimit-map.8 \
 	    $(DESTDIR)$(MANDIR)/man5/milter-ratelimit.conf.5
 	@for f in milter-ratelimit.conf:milter-ratelimit.conf ratelimit-exempt:mail/ratelimit-exempt; do \
 	    src=conf/$${f%%:*}; dst=$(DESTDIR)$(SYSCONFDIR)/$${f#*:}; \
@@ -132,4 +137,4 @@ uninstall:
 	done
 
 clean:
-	rm -rf build build-asan build-tsan milter-ratelimit run
+	rm -rf build build-asan build-tsan milter-ratelimit ratelimit-map run

@@ -25,11 +25,10 @@ struct map_entry {
 	struct addr prefix;
 	int plen;			/* family terms */
 	struct exempt_value value;
-	char key[ADDR_STRLEN];		/* canonical: "192.0.2.0/24", "2001:db8::5" */
 };
 
-/* Parse and canonicalise a key.  False with a reason naming the problem
- * (for host bits: which network was meant). */
+/* Parse a key.  False with a reason naming the problem (for host bits:
+ * which network was meant). */
 bool mapentry_parse_key(const char *s, struct map_entry *out, char *err,
     size_t errlen);
 
@@ -37,6 +36,13 @@ bool mapentry_parse_key(const char *s, struct map_entry *out, char *err,
  * with a reason, e.g. "limit 0 is out of range (1..10000)". */
 bool mapentry_parse_value(const char *s, struct exempt_value *out, char *err,
     size_t errlen);
+
+/* The canonical key: "192.0.2.7", "192.0.2.0/24", "2001:db8::/32" (no
+ * "/32" or "/128" for a single address; lower case). */
+void mapentry_format_key(char *dst, size_t dstlen, const struct map_entry *e);
+
+/* Order for dumps: IPv4 before IPv6, then by address, then wider first. */
+int mapentry_cmp(const struct map_entry *a, const struct map_entry *b);
 
 /* "60", "90s", "10m", "1h", "1d" -> seconds in 1..86400.  False when not. */
 bool mapentry_parse_duration(const char *s, uint32_t *seconds);

@@ -132,10 +132,20 @@ addr_parse_prefix(struct addr *out, int *plen, const char *s, char *err,
 	addr_mask(&masked, len);
 	if (memcmp(&masked, out, sizeof masked) != 0) {
 		if (err) {
-			char net[ADDR_STRLEN];
+			char net[ADDR_STRLEN], bits[ADDR_STRLEN];
+			struct addr host = *out;
+			for (int i = addr_is_v4(out) ? 12 : 0; i < 16; i++)
+				host.b[i] ^= masked.b[i];
 			addr_format(net, sizeof net, &masked);
-			snprintf(err, errlen, "host bits set after /%d in \"%s\" (the network is %s/%d)",
-			    len, s, net, len);
+			if (addr_is_v4(out))
+				addr_format(bits, sizeof bits, &host);
+			else	/* all 8 groups: inet_ntop would show ::0.1.0.0 */
+				for (int g = 0, o = 0; g < 8; g++)
+					o += snprintf(bits + o, sizeof bits - (size_t)o,
+					    g ? ":%x" : "%x", host.b[2 * g] << 8 | host.b[2 * g + 1]);
+			snprintf(err, errlen, "host bits set after /%d in \"%s\": %s lies "
+			    "outside the prefix (the network is %s/%d)",
+			    len, s, bits, net, len);
 		}
 		return false;
 	}

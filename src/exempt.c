@@ -10,14 +10,12 @@
  * IPv4 and IPv6 are kept apart (IPv4 ranges in 32 bits, IPv6 in 128), so
  * an IPv4 entry can never cover an IPv6 address or the reverse.
  */
-#include <ctype.h>
-#include <db.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "exempt.h"
+#include "mapdb.h"
 #include "mapentry.h"
 
 typedef unsigned __int128 u128;
@@ -358,107 +356,29 @@ exempt_parse_value(const char *s, struct exempt_value *out, char *err,
 	return mapentry_parse_value(s, out, err, errlen);
 }
 
-/* Copy a DB datum into a C string: drop one trailing NUL (makemap -N)
- * and surrounding white space.  Returns false when it does not fit or
- * holds a NUL inside. */
-static bool
-datum_string(char *dst, size_t dstlen, const DBT *d)
-{
-	const char *p = d->data;
-	size_t n = d->size;
-
-	if (n > 0 && p[n - 1] == '\0')
-		n--;
-	while (n > 0 && isspace((unsigned char)*p))
-		p++, n--;
-	while (n > 0 && isspace((unsigned char)p[n - 1]))
-		n--;
-	if (n >= dstlen || memchr(p, '\0', n) != NULL)
-		return false;
-	memcpy(dst, p, n);
-	dst[n] = '\0';
-	return true;
-}
-
 struct exempt *
 exempt_load_db(const char *path, exempt_warn_fn *warn, char *err,
     size_t errlen)
 {
-	struct exempt_builder *b = NULL;
-	DB *db = NULL;
-	DBC *cur = NULL;
-	DBT k, v;
-	int ret;
+	struct map_entries m = { 0 };
+	struct exempt_builder *b;
+	struct exempt *e = NULL;
 
-	if ((ret = db_create(&db, NULL, 0)) != 0) {
-		snprintf(err, errlen, "%s: %s", path, db_strerror(ret));
-		return NULL;
-	}
-	/* Berkeley DB would print its own diagnostics on stderr; we report
-	 * the failure ourselves, with the file name, through err. */
-	db->set_errcall(db, NULL);
-	db->set_errfile(db, NULL);
-	if ((ret = db->open(db, NULL, path, NULL, DB_UNKNOWN, DB_RDONLY, 0)) != 0) {
-		snprintf(err, errlen, "%s: cannot open map: %s", path,
-		    ret == EINVAL ? "not a Berkeley DB hash or btree file" :
-		    db_strerror(ret));
-		goto fail;
-	}
-	if ((b = exempt_builder_new()) == NULL ||
-	    (ret = db->cursor(db, NULL, &cur, 0)) != 0) {
-		snprintf(err, errlen, "%s: %s", path,
-		    b ? db_strerror(ret) : strerror(errno));
-		goto fail;
-	}
-	memset(&k, 0, sizeof k);
-	memset(&v, 0, sizeof v);
-	while ((ret = cur->get(cur, &k, &v, DB_NEXT)) == 0) {
-		char key[ADDR_STRLEN + 8], val[256], why[160];
-		struct map_entry me;
-
-		if (!datum_string(key, sizeof key, &k)) {
-			char shown[64];
-			size_t n = k.size < 40 ? k.size : 40;
-			for (size_t i = 0; i < n; i++) {
-				char c = ((const char *)k.data)[i];
-				shown[i] = isprint((unsigned char)c) ? c : '?';
-			}
-			shown[n] = '\0';
-			warn(path, shown, "not an address or prefix");
-			continue;
+	if (!mapdb_read(path, &m, NULL, warn, err, errlen))
+		goto out;
+	if ((b = exempt_builder_new()) == NULL)
+		goto oom;
+	for (size_t i = 0; i < m.n; i++)
+		if (!exempt_builder_add(b, &m.e[i].prefix, m.e[i].plen, &m.e[i].value)) {
+			exempt_builder_free(b);
+			goto oom;
 		}
-		if (!mapentry_parse_key(key, &me, why, sizeof why)) {
-			warn(path, key, why);
-			continue;
-		}
-		if (!datum_string(val, sizeof val, &v)) {
-			warn(path, key, "value too long or not text");
-			continue;
-		}
-		if (!mapentry_parse_value(val, &me.value, why, sizeof why)) {
-			warn(path, key, why);
-			continue;
-		}
-		if (!exempt_builder_add(b, &me.prefix, me.plen, &me.value)) {
-			snprintf(err, errlen, "%s: out of memory", path);
-			goto fail;
-		}
-	}
-	if (ret != DB_NOTFOUND) {
-		snprintf(err, errlen, "%s: reading map: %s", path, db_strerror(ret));
-		goto fail;
-	}
-	cur->close(cur);
-	db->close(db, 0);
-	struct exempt *e = exempt_build(b);
-	if (e == NULL)
-		snprintf(err, errlen, "%s: out of memory", path);
+	if ((e = exempt_build(b)) == NULL)
+		goto oom;
+	goto out;
+oom:
+	snprintf(err, errlen, "%s: out of memory", path);
+out:
+	mapdb_clear(&m);
 	return e;
-fail:
-	if (cur)
-		cur->close(cur);
-	if (db)
-		db->close(db, 0);
-	exempt_builder_free(b);
-	return NULL;
 }

@@ -15,13 +15,28 @@ bool
 mapentry_parse_key(const char *s, struct map_entry *out, char *err,
     size_t errlen)
 {
-	if (!addr_parse_prefix(&out->prefix, &out->plen, s, err, errlen))
-		return false;
-	if (out->plen == (addr_is_v4(&out->prefix) ? 32 : 128))
-		addr_format(out->key, sizeof out->key, &out->prefix);
+	return addr_parse_prefix(&out->prefix, &out->plen, s, err, errlen);
+}
+
+void
+mapentry_format_key(char *dst, size_t dstlen, const struct map_entry *e)
+{
+	if (e->plen == (addr_is_v4(&e->prefix) ? 32 : 128))
+		addr_format(dst, dstlen, &e->prefix);
 	else
-		addr_format_prefix(out->key, sizeof out->key, &out->prefix, out->plen);
-	return true;
+		addr_format_prefix(dst, dstlen, &e->prefix, e->plen);
+}
+
+int
+mapentry_cmp(const struct map_entry *a, const struct map_entry *b)
+{
+	int a4 = addr_is_v4(&a->prefix), b4 = addr_is_v4(&b->prefix), c;
+
+	if (a4 != b4)
+		return a4 ? -1 : 1;
+	if ((c = memcmp(a->prefix.b, b->prefix.b, 16)) != 0)
+		return c;
+	return (a->plen > b->plen) - (a->plen < b->plen);
 }
 
 /* Digits only, no sign, no leading zeros; value <= max. */

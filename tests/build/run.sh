@@ -9,7 +9,8 @@ stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 
 out=$(make -s -C "$top" install DESTDIR="$stage" PREFIX=/usr 2>&1)
-for f in usr/sbin/milter-ratelimit usr/share/man/man8/milter-ratelimit.8 \
+for f in usr/sbin/milter-ratelimit usr/sbin/ratelimit-map \
+    usr/share/man/man8/milter-ratelimit.8 usr/share/man/man8/ratelimit-map.8 \
     usr/share/man/man5/milter-ratelimit.conf.5 etc/milter-ratelimit.conf \
     etc/mail/ratelimit-exempt; do
 	if [ -f "$stage/$f" ]; then pass "install puts $f"; else fail "install puts $f" "missing; make said: $out"; fi

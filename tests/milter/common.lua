@@ -85,13 +85,13 @@ function expect_helo(addr, want_connect, want_helo, what)
 	end
 end
 
--- each(cases, fn): call fn(case) for every case, each under pcall so one
--- failure does not hide the others.  Reports every failure on stderr,
+-- each(cases, fn): call fn(case) (or case.fn(case), if set) for every
+-- case, each under pcall so one failure does not hide the others.  Reports every failure on stderr,
 -- one per line as "case: message", and exits 1 if there was any.
 function each(cases, fn)
 	local failed = 0
 	for i, c in ipairs(cases) do
-		local ok, err = pcall(fn, c)
+		local ok, err = pcall(c.fn or fn, c)
 		if not ok then
 			io.stderr:write((c.name or ("case " .. i)) .. ": " .. tostring(err) .. "\n")
 			failed = failed + 1

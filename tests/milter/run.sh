@@ -124,7 +124,7 @@ scenario() {
 mkdir -p "$work/map"
 printf '%s\n' '192.0.2.7 OK' '198.51.100.0/24 OK' '2001:db8:1::/48 OK' '2001:db8::5 OK' \
     > "$work/map/exempt"
-makemap hash "$work/map/exempt" < "$work/map/exempt" 2>"$work/map/err" ||
+timeout 10 makemap hash "$work/map/exempt" < "$work/map/exempt" 2>"$work/map/err" ||
 	fail "milter/setup" "makemap: $(tail_of "$work/map/err")"
 
 scenario limit t-limit.lua

@@ -23,7 +23,8 @@
 #
 # Prints "PASS: name" / "FAIL: name: why" per test (tests/lib.sh); extra
 # lines start with "#".  The work directory (configs, every log) is removed
-# unless a test failed or MRL_KEEP_LOGS is set.  Needs root (namespaces, mounts, the postfix user).
+# unless a test failed or MRL_KEEP_LOGS is set.  Needs root (namespaces,
+# mounts, the postfix user).
 # Readiness is never probed by connecting to an SMTP port: the milter would
 # count the probe.  We wait on listening sockets (ss), pid files and the
 # milter's socket file instead, always with a bound.
@@ -34,6 +35,7 @@ set -u +m
 
 BIN=${1:?usage: tests/mta/run.sh PATH/TO/milter-ratelimit}
 HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/lib.sh
 . "$HERE/../lib.sh"
 
 SM_PORT=2525
@@ -112,6 +114,8 @@ setup() {
 	mkdir -m 0755 "$W/milter" "$W/sm" "$W/pf"
 	SOCK=$W/milter/milter-ratelimit.sock
 	printf '127.0.0.20 OK\n127.0.3.0/24 OK\n' > "$W/exempt"
+	# makemap reads exempt and writes exempt.db.
+	# shellcheck disable=SC2094
 	if ! makemap hash "$W/exempt" < "$W/exempt" 2> "$W/makemap.err"; then
 		fail_log "setup: makemap hash builds the exempt map" "makemap failed" "$W/makemap.err"
 		return 1
@@ -227,17 +231,30 @@ sendmail_stop() {
 
 # --- Postfix -------------------------------------------------------------
 
+# cached_deb: the newest-sorting postfix .deb in $CACHE, if any.
+cached_deb() {
+	local f last=
+	for f in "$CACHE"/postfix_*.deb; do [ -f "$f" ] && last=$f; done
+	echo "$last"
+}
+
 # postfix_fetch: the package's .deb, downloaded once into $CACHE, unpacked
 # into $W/pf/root for this run.
 postfix_fetch() {
 	local deb log=$W/pf/fetch.log
 	mkdir -p "$CACHE"
-	deb=$(ls "$CACHE"/postfix_*.deb 2>/dev/null | tail -n 1)
+	deb=$(cached_deb)
 	if [ -z "$deb" ]; then
-		# No lists yet on a fresh machine: update once and retry.
-		(cd "$CACHE" && apt-get download postfix) > "$log" 2>&1 ||
-			{ apt-get update -q && (cd "$CACHE" && apt-get download postfix); } >> "$log" 2>&1
-		deb=$(ls "$CACHE"/postfix_*.deb 2>/dev/null | tail -n 1)
+		# Into a scratch directory first: an interrupted download must not
+		# look like a cached package.  No lists yet on a fresh machine:
+		# update once and retry.
+		local tmp=$CACHE/partial
+		rm -rf "$tmp" && mkdir -p "$tmp"
+		(cd "$tmp" && apt-get download postfix) > "$log" 2>&1 ||
+			{ apt-get update -q && (cd "$tmp" && apt-get download postfix); } >> "$log" 2>&1
+		mv "$tmp"/postfix_*.deb "$CACHE"/ 2>> "$log"
+		rm -rf "$tmp"
+		deb=$(cached_deb)
 	fi
 	[ -n "$deb" ] || { fail_log "postfix starts" "apt-get download postfix failed" "$log"; return 1; }
 	PF=$W/pf/root
@@ -287,11 +304,11 @@ postfix_start() {
 		fail_log "postfix starts" "postfix check failed" "$d/check.log" "$d/maillog"
 		return 1
 	fi
+	PF_UP=1
 	if ! postfix start > "$d/start.log" 2>&1; then
 		fail_log "postfix starts" "postfix start failed" "$d/start.log" "$d/maillog"
 		return 1
 	fi
-	PF_UP=1
 	wait_for 30 postfix_ready_or_dead
 	if ! listening "$PORT"; then
 		fail_log "postfix starts" "not listening on 127.0.0.1:$PORT and [::1]:$PORT after 30 s" "$d/start.log" "$d/maillog"
@@ -300,15 +317,14 @@ postfix_start() {
 	pass "postfix starts (listening on 127.0.0.1:$PORT and [::1]:$PORT)"
 }
 
-master_gone() { [ ! -s "$W/pf/spool/pid/master.pid" ] || dead "$(tr -d ' ' < "$W/pf/spool/pid/master.pid")"; }
-
+# postfix stop, then make sure master and every child of it is gone: they
+# all share master's process group (master calls setsid).
 postfix_stop() {
 	[ -n "$PF_UP" ] || return 0
 	local mp
 	mp=$(tr -d ' ' < "$W/pf/spool/pid/master.pid" 2>/dev/null)
 	postfix stop > /dev/null 2>&1
-	if ! wait_for 15 master_gone && [ -n "$mp" ]; then
-		# master runs in its own session with its children: end that group.
+	if [ -n "$mp" ] && ! wait_for 15 group_gone "$mp"; then
 		kill -KILL -- "-$mp" 2>/dev/null
 	fi
 	PF_UP=

@@ -190,8 +190,13 @@ static inline void unit_rmtree(const char *dir)
 static inline void unit_path(char *buf, size_t len, const char *dir,
     const char *name)
 {
-	if ((size_t)snprintf(buf, len, "%s/%s", dir, name) >= len)
+	size_t dl = strlen(dir), nl = strlen(name);
+
+	if (dl + 1 + nl + 1 > len)
 		fail_msg("unit_path: path too long");
+	memcpy(buf, dir, dl);
+	buf[dl] = '/';
+	memcpy(buf + dl + 1, name, nl + 1);
 }
 
 static inline void unit_write_file(const char *path, const char *content)

@@ -1,0 +1,325 @@
+/*
+ * mapdb.c: Berkeley DB map files, read and written as makemap does.
+ */
+#include <ctype.h>
+#include <db.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "mapdb.h"
+
+bool
+mapdb_push(struct map_entries *m, const struct map_entry *e)
+{
+	if (m->n == m->cap) {
+		size_t ncap = m->cap ? m->cap * 2 : 256;
+		struct map_entry *ne = realloc(m->e, ncap * sizeof *ne);
+		if (ne == NULL)
+			return false;
+		m->e = ne;
+		m->cap = ncap;
+	}
+	m->e[m->n++] = *e;
+	return true;
+}
+
+void
+mapdb_clear(struct map_entries *m)
+{
+	free(m->e);
+	memset(m, 0, sizeof *m);
+}
+
+static int
+cmp_entries(const void *a, const void *b)
+{
+	return mapentry_cmp(a, b);
+}
+
+void
+mapdb_sort(struct map_entries *m)
+{
+	qsort(m->e, m->n, sizeof *m->e, cmp_entries);
+}
+
+long
+mapdb_find(const struct map_entries *m, const struct map_entry *e)
+{
+	for (size_t i = 0; i < m->n; i++)
+		if (m->e[i].plen == e->plen &&
+		    memcmp(m->e[i].prefix.b, e->prefix.b, 16) == 0)
+			return (long)i;
+	return -1;
+}
+
+/* Copy a DB datum into a C string: drop one trailing NUL (makemap -N)
+ * and surrounding white space.  False when it does not fit or holds a NUL
+ * inside. */
+static bool
+datum_string(char *dst, size_t dstlen, const DBT *d)
+{
+	const char *p = d->data;
+	size_t n = d->size;
+
+	if (n > 0 && p[n - 1] == '\0')
+		n--;
+	while (n > 0 && isspace((unsigned char)*p))
+		p++, n--;
+	while (n > 0 && isspace((unsigned char)p[n - 1]))
+		n--;
+	if (n >= dstlen || memchr(p, '\0', n) != NULL)
+		return false;
+	memcpy(dst, p, n);
+	dst[n] = '\0';
+	return true;
+}
+
+/* A printable prefix of a datum that is not a string, for messages. */
+static void
+datum_shown(char *dst, size_t dstlen, const DBT *d)
+{
+	size_t n = d->size < dstlen - 1 ? d->size : dstlen - 1;
+
+	for (size_t i = 0; i < n; i++) {
+		char c = ((const char *)d->data)[i];
+		dst[i] = isprint((unsigned char)c) ? c : '?';
+	}
+	dst[n] = '\0';
+}
+
+static void
+quiet(DB *db)
+{
+	/* Berkeley DB would print diagnostics of its own on stderr; every
+	 * failure is reported by our callers, with the file name. */
+	db->set_errcall(db, NULL);
+	db->set_errfile(db, NULL);
+}
+
+bool
+mapdb_read(const char *path, struct map_entries *out, enum mapdb_type *type,
+    mapdb_warn_fn *warn, char *err, size_t errlen)
+{
+	DB *db = NULL;
+	DBC *cur = NULL;
+	DBTYPE t;
+	DBT k, v;
+	int ret;
+
+	if ((ret = db_create(&db, NULL, 0)) != 0) {
+		snprintf(err, errlen, "%s: %s", path, db_strerror(ret));
+		return false;
+	}
+	quiet(db);
+	if ((ret = db->open(db, NULL, path, NULL, DB_UNKNOWN, DB_RDONLY, 0)) != 0) {
+		snprintf(err, errlen, "%s: cannot open map: %s", path,
+		    ret == EINVAL ? "not a Berkeley DB hash or btree file" :
+		    db_strerror(ret));
+		goto fail;
+	}
+	if (db->get_type(db, &t) == 0 && type)
+		*type = t == DB_BTREE ? MAPDB_BTREE : MAPDB_HASH;
+	if ((ret = db->cursor(db, NULL, &cur, 0)) != 0) {
+		snprintf(err, errlen, "%s: %s", path, db_strerror(ret));
+		goto fail;
+	}
+	memset(&k, 0, sizeof k);
+	memset(&v, 0, sizeof v);
+	while ((ret = cur->get(cur, &k, &v, DB_NEXT)) == 0) {
+		char key[ADDR_STRLEN + 8], val[256], why[200];
+		struct map_entry me;
+
+		if (!datum_string(key, sizeof key, &k)) {
+			datum_shown(key, sizeof key, &k);
+			warn(path, key, "not an address or prefix");
+			continue;
+		}
+		if (!mapentry_parse_key(key, &me, why, sizeof why)) {
+			warn(path, key, why);
+			continue;
+		}
+		if (!datum_string(val, sizeof val, &v)) {
+			warn(path, key, "value too long or not text");
+			continue;
+		}
+		if (!mapentry_parse_value(val, &me.value, why, sizeof why)) {
+			warn(path, key, why);
+			continue;
+		}
+		if (!mapdb_push(out, &me)) {
+			snprintf(err, errlen, "%s: out of memory", path);
+			goto fail;
+		}
+	}
+	if (ret != DB_NOTFOUND) {
+		snprintf(err, errlen, "%s: reading map: %s", path, db_strerror(ret));
+		goto fail;
+	}
+	cur->close(cur);
+	db->close(db, 0);
+	return true;
+fail:
+	if (cur)
+		cur->close(cur);
+	if (db)
+		db->close(db, 0);
+	return false;
+}
+
+static bool
+put_all(DB *db, const struct map_entries *m, char *err, size_t errlen,
+    const char *path)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		char key[ADDR_STRLEN], val[MAPENTRY_VALUE_STRLEN];
+		DBT k, v;
+		int ret;
+
+		mapentry_format_key(key, sizeof key, &m->e[i]);
+		mapentry_format_value(val, sizeof val, &m->e[i].value);
+		memset(&k, 0, sizeof k);
+		memset(&v, 0, sizeof v);
+		k.data = key;
+		k.size = (u_int32_t)strlen(key);	/* no NUL, as makemap */
+		v.data = val;
+		v.size = (u_int32_t)strlen(val);
+		if ((ret = db->put(db, NULL, &k, &v, 0)) != 0) {
+			snprintf(err, errlen, "%s: writing %s: %s", path, key,
+			    db_strerror(ret));
+			return false;
+		}
+	}
+	return true;
+}
+
+/* fsync the directory that holds path, so the rename itself is durable. */
+static bool
+sync_dir(const char *path)
+{
+	char *copy = strdup(path);
+	int fd, ok;
+
+	if (copy == NULL)
+		return false;
+	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY);
+	free(copy);
+	if (fd < 0)
+		return false;
+	ok = fsync(fd) == 0;
+	close(fd);
+	return ok;
+}
+
+bool
+mapdb_write(const char *path, enum mapdb_type type, const struct map_entries *m,
+    char *err, size_t errlen)
+{
+	char tmp[4096];
+	struct stat old;
+	bool have_old = stat(path, &old) == 0;
+	DB *db = NULL;
+	int fd = -1, ret;
+	mode_t um;
+
+	/* The temporary file sits beside the map so rename() is atomic. */
+	if (snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path) >= (int)sizeof tmp) {
+		snprintf(err, errlen, "%s: path too long", path);
+		return false;
+	}
+	if ((fd = mkstemp(tmp)) < 0) {
+		snprintf(err, errlen, "%s: cannot create a temporary file: %s", tmp,
+		    strerror(errno));
+		return false;
+	}
+	um = umask(0);
+	umask(um);
+	if (have_old) {
+		if (fchmod(fd, old.st_mode & 07777) != 0 ||
+		    (fchown(fd, old.st_uid, old.st_gid) != 0 && geteuid() == 0)) {
+			snprintf(err, errlen, "%s: cannot give the new map the old one's "
+			    "mode and owner: %s", tmp, strerror(errno));
+			goto fail;
+		}
+	} else if (fchmod(fd, 0644 & ~um) != 0) {
+		snprintf(err, errlen, "%s: chmod: %s", tmp, strerror(errno));
+		goto fail;
+	}
+	/* Berkeley DB initialises an existing empty file given DB_CREATE. */
+	if ((ret = db_create(&db, NULL, 0)) != 0 ||
+	    (quiet(db), ret = db->open(db, NULL, tmp, NULL,
+	    type == MAPDB_BTREE ? DB_BTREE : DB_HASH, DB_CREATE, 0)) != 0) {
+		snprintf(err, errlen, "%s: %s", tmp, db_strerror(ret));
+		goto fail;
+	}
+	if (!put_all(db, m, err, errlen, tmp))
+		goto fail;
+	ret = db->close(db, 0);
+	db = NULL;
+	if (ret != 0) {
+		snprintf(err, errlen, "%s: closing: %s", tmp, db_strerror(ret));
+		goto fail;
+	}
+	if (fsync(fd) != 0) {
+		snprintf(err, errlen, "%s: fsync: %s", tmp, strerror(errno));
+		goto fail;
+	}
+	close(fd);
+	fd = -1;
+	if (rename(tmp, path) != 0) {
+		snprintf(err, errlen, "%s: cannot replace: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (!sync_dir(path)) {
+		snprintf(err, errlen, "%s: written, but syncing its directory failed: %s",
+		    path, strerror(errno));
+		return false;
+	}
+	return true;
+fail:
+	if (db)
+		db->close(db, 0);
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	return false;
+}
+
+int
+mapdb_lock(const char *path, char *err, size_t errlen)
+{
+	char *copy = strdup(path);
+	const char *dir;
+	int fd;
+
+	if (copy == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	dir = dirname(copy);
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY)) < 0) {
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		free(copy);
+		return -1;
+	}
+	if (flock(fd, LOCK_EX) != 0) {
+		snprintf(err, errlen, "%s: cannot lock: %s", dir, strerror(errno));
+		close(fd);
+		fd = -1;
+	}
+	free(copy);
+	return fd;
+}
+
+void
+mapdb_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd);	/* releases the flock */
+}
