@@ -18,12 +18,12 @@ PKGS      := milter libconfuse
 WARN      := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
              -Wpointer-arith -Wformat=2 -Wno-format-nonliteral
 CFLAGS    ?= -O2 -g
-CFLAGS    += -std=gnu11 $(WARN) -Iinclude -DVERSION=\"$(VERSION)\" \
+override CFLAGS += -std=gnu11 $(WARN) -Iinclude -DVERSION=\"$(VERSION)\" \
              $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS    += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ldb -lpthread
+override LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ldb -lpthread -lm
 # CI builds with WERROR=1.
 ifeq ($(WERROR),1)
-CFLAGS    += -Werror
+override CFLAGS += -Werror
 endif
 
 B         ?= build
@@ -40,7 +40,7 @@ TEST_DEPS  := $(BUILD_DEPS) libcmocka-dev miltertest swaks libio-socket-inet6-pe
               sendmail-bin sendmail-cf m4 rsyslog iproute2 mandoc db5.3-util \
               procps util-linux
 
-.PHONY: all run check unit milter-tests mta-tests deps-build deps-test \
+.PHONY: all run check unit binaries units deps-build deps-test \
         sanitize tsan install uninstall clean lint
 
 all: milter-ratelimit ratelimit-map
@@ -77,26 +77,31 @@ run: deps-build all
 	    conf/milter-ratelimit.conf > run/milter-ratelimit.conf
 	./milter-ratelimit -d -f run/milter-ratelimit.conf
 
+# Everything, once: the normal build, then the ASan+UBSan build of the
+# daemon and the tool under the suites that drive them hardest.
+ASAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+TSAN_FLAGS := -O1 -g -fsanitize=thread
+
 check: deps-test all $(UNIT_BIN)
-	sh tests/run.sh $(B) unit build milter mta
+	$(MAKE) B=build-asan CFLAGS="$(ASAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" binaries units
+	sh tests/run.sh $(B) unit build milter map reload mta \
+	    unit@build-asan milter@build-asan reload@build-asan
 
 unit: all $(UNIT_BIN)
 	sh tests/run.sh $(B) unit
 
+binaries: $(B)/milter-ratelimit $(B)/ratelimit-map
+units: $(UNIT_BIN)
+
 # --- sanitizers ------------------------------------------------------------
 
 sanitize:
-	$(MAKE) B=build-asan CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all" \
-	    LDFLAGS="-fsanitize=address,undefined" all
-	$(MAKE) B=build-asan CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all" \
-	    LDFLAGS="-fsanitize=address,undefined" build-asan-units
-	sh tests/run.sh build-asan unit milter
+	$(MAKE) B=build-asan CFLAGS="$(ASAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" binaries units
+	sh tests/run.sh build-asan unit milter map reload
 
 tsan:
-	$(MAKE) B=build-tsan CFLAGS="-O1 -g -fsanitize=thread" LDFLAGS="-fsanitize=thread" build-tsan-units
+	$(MAKE) B=build-tsan CFLAGS="$(TSAN_FLAGS)" LDFLAGS="-fsanitize=thread" binaries units
 	sh tests/run.sh build-tsan unit
-
-build-asan-units build-tsan-units: $(UNIT_BIN)
 
 lint:
 	mandoc -Tlint -W warning man/*.[58]

@@ -6,7 +6,7 @@
  *
  *   key:    an IPv4 or IPv6 address, or a CIDR prefix (host bits clear)
  *   value:  OK          exempt: never counted, never refused
- *           N/DURATION  this entry's own limit: N connections (1..10000)
+ *           N/DURATION  this entry's own limit: N connections (1..9000)
  *                       per DURATION (1s..1d): "100/60", "500/1h", "20/10m"
  */
 #ifndef MRL_MAPENTRY_H
@@ -33,7 +33,7 @@ bool mapentry_parse_key(const char *s, struct map_entry *out, char *err,
     size_t errlen);
 
 /* Parse a value (surrounding white space is not allowed here).  False
- * with a reason, e.g. "limit 0 is out of range (1..10000)". */
+ * with a reason, e.g. "limit 0 is out of range (1..9000)". */
 bool mapentry_parse_value(const char *s, struct exempt_value *out, char *err,
     size_t errlen);
 

@@ -10,11 +10,13 @@
  * timestamps.  While limit <= WINDOW_SLOTS the ring holds the time of each
  * of the last counted connections and the count over the last `window` is
  * exact (to the millisecond).  For a larger limit each slot stands for a
- * group of g = ceil(limit / WINDOW_SLOTS) connections and records when the
- * group began; a group that began before the window is not counted at all,
- * so the count can fall short by up to g - 1 and never exceeds the truth:
- * a client can get up to g - 1 connections more than `limit` in a window,
- * never fewer than `limit`.
+ * group of g = ceil((limit - 1) / (WINDOW_SLOTS - 1)) connections and
+ * records when the group began; a group that began before the window is
+ * not counted at all, so the count can fall short by up to g - 1 and never
+ * exceeds the truth: a client can get up to g - 1 connections more than
+ * `limit` in a window (about limit / 9), never fewer than `limit`.  (The
+ * newest group may hold a single connection, so the other nine must cover
+ * the rest of the limit: hence limit - 1 over WINDOW_SLOTS - 1.)
  *
  * A reload that changes a client's group size (its limit moves to another
  * multiple of WINDOW_SLOTS) restarts that client's count: lenient for one
@@ -35,7 +37,7 @@
 #include <stdint.h>
 
 #define WINDOW_SLOTS 10
-#define WINDOW_LIMIT_MAX 10000		/* keeps g <= 1000, the entry's 10-bit counters */
+#define WINDOW_LIMIT_MAX 9000		/* keeps g <= 1000, the entry's 10-bit counters */
 #define WINDOW_MS_MAX (86400u * 1000u)	/* one day */
 
 struct window_table;

@@ -80,10 +80,26 @@ addr_mask(struct addr *a, int plen)
 	mask128(a, addr_is_v4(a) ? plen + 96 : plen);
 }
 
+/* Untrusted text for an error message: printable, one line, bounded. */
+static const char *
+shown(char *dst, size_t len, const char *s)
+{
+	size_t o = 0;
+
+	for (; *s && o + 4 < len; s++)
+		dst[o++] = (*s >= 0x20 && *s < 0x7f) ? *s : '?';
+	if (*s)
+		dst[o++] = '.', dst[o++] = '.', dst[o++] = '.';
+	dst[o] = '\0';
+	return dst;
+}
+
 bool
 addr_parse_prefix(struct addr *out, int *plen, const char *s, char *err,
     size_t errlen)
 {
+	char show[84];
+
 	char buf[ADDR_STRLEN];
 	const char *slash = strchr(s, '/');
 	size_t alen = slash ? (size_t)(slash - s) : strlen(s);
@@ -92,14 +108,16 @@ addr_parse_prefix(struct addr *out, int *plen, const char *s, char *err,
 
 	if (alen == 0 || alen >= sizeof buf) {
 		if (err)
-			snprintf(err, errlen, "not an address: \"%.80s\"", s);
+			snprintf(err, errlen, "not an address: \"%s\"",
+			    shown(show, sizeof show, s));
 		return false;
 	}
 	memcpy(buf, s, alen);
 	buf[alen] = '\0';
 	if (!addr_parse(out, buf)) {
 		if (err)
-			snprintf(err, errlen, "not an IPv4 or IPv6 address: \"%s\"", buf);
+			snprintf(err, errlen, "not an IPv4 or IPv6 address: \"%s\"",
+			    shown(show, sizeof show, buf));
 		return false;
 	}
 	max = addr_is_v4(out) ? 32 : 128;
@@ -111,13 +129,15 @@ addr_parse_prefix(struct addr *out, int *plen, const char *s, char *err,
 	const char *p = slash + 1;
 	if (*p == '\0' || (p[0] == '0' && p[1] != '\0')) {
 		if (err)
-			snprintf(err, errlen, "bad prefix length in \"%s\"", s);
+			snprintf(err, errlen, "bad prefix length in \"%s\"",
+				    shown(show, sizeof show, s));
 		return false;
 	}
 	for (len = 0; *p; p++) {
 		if (*p < '0' || *p > '9' || len > max) {
 			if (err)
-				snprintf(err, errlen, "bad prefix length in \"%s\"", s);
+				snprintf(err, errlen, "bad prefix length in \"%s\"",
+				    shown(show, sizeof show, s));
 			return false;
 		}
 		len = len * 10 + (*p - '0');
@@ -125,7 +145,7 @@ addr_parse_prefix(struct addr *out, int *plen, const char *s, char *err,
 	if (len > max) {
 		if (err)
 			snprintf(err, errlen, "prefix length %d is longer than %d in \"%s\"",
-			    len, max, s);
+			    len, max, shown(show, sizeof show, s));
 		return false;
 	}
 	masked = *out;
@@ -145,7 +165,7 @@ addr_parse_prefix(struct addr *out, int *plen, const char *s, char *err,
 					    g ? ":%x" : "%x", host.b[2 * g] << 8 | host.b[2 * g + 1]);
 			snprintf(err, errlen, "host bits set after /%d in \"%s\": %s lies "
 			    "outside the prefix (the network is %s/%d)",
-			    len, s, bits, net, len);
+			    len, shown(show, sizeof show, s), bits, net, len);
 		}
 		return false;
 	}

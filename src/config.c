@@ -17,6 +17,7 @@
 #include "config.h"
 #include "window.h"
 
+#define CONFIG_FILE_MAX (1024 * 1024)
 #define DEFAULT_SOCKET "unix:/run/milter-ratelimit/milter-ratelimit.sock"
 
 static cfg_opt_t options[] = {
@@ -50,6 +51,7 @@ static const struct int_range int_ranges[] = {
 };
 
 static config_report_fn *report_to;
+static const char *report_path;	/* libconfuse calls a parsed buffer "[buf]" */
 static int errors;
 
 static void
@@ -58,12 +60,10 @@ error_fn(cfg_t *cfg, const char *fmt, va_list ap)
 	char msg[1024], line[1200];
 
 	vsnprintf(msg, sizeof msg, fmt, ap);
-	if (cfg && cfg->filename && cfg->line > 0)
-		snprintf(line, sizeof line, "%s:%d: %s", cfg->filename, cfg->line, msg);
-	else if (cfg && cfg->filename)
-		snprintf(line, sizeof line, "%s: %s", cfg->filename, msg);
+	if (cfg && cfg->line > 0)
+		snprintf(line, sizeof line, "%s:%d: %s", report_path, cfg->line, msg);
 	else
-		snprintf(line, sizeof line, "%s", msg);
+		snprintf(line, sizeof line, "%s: %s", report_path, msg);
 	errors++;
 	report_to(line);
 }
@@ -160,6 +160,76 @@ escape_percent(const char *s)
 	return out;
 }
 
+/*
+ * Debian's libconfuse 3.3 counts each comment line two lines too many, so
+ * every error after a comment named the wrong line.  We hand it the file
+ * with comments blanked out (newlines kept, quoted strings untouched), so
+ * its line numbers are the file's.  The comment forms are libconfuse's own:
+ * '#' and '//' to the end of the line, and '/' '*' ... '*' '/'.
+ */
+static char *
+strip_comments(const char *in, size_t n)
+{
+	char *out = malloc(n + 1), quote = 0;
+	size_t o = 0;
+
+	if (out == NULL)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		char c = in[i];
+
+		if (quote) {
+			out[o++] = c;
+			if (c == '\\' && i + 1 < n)
+				out[o++] = in[++i];
+			else if (c == quote)
+				quote = 0;
+		} else if (c == '"' || c == '\'') {
+			quote = c;
+			out[o++] = c;
+		} else if (c == '#' || (c == '/' && i + 1 < n && in[i + 1] == '/')) {
+			while (i + 1 < n && in[i + 1] != '\n')
+				i++;
+		} else if (c == '/' && i + 1 < n && in[i + 1] == '*') {
+			for (i += 2; i < n && !(in[i] == '*' && i + 1 < n && in[i + 1] == '/'); i++)
+				if (in[i] == '\n')
+					out[o++] = '\n';
+			i++;	/* past the closing '/' */
+		} else {
+			out[o++] = c;
+		}
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/* The whole file, comments blanked; NULL with errno set on failure. */
+static char *
+read_config_text(const char *path)
+{
+	char *buf = NULL, *text = NULL;
+	size_t len = 0;
+	FILE *f = fopen(path, "r");
+
+	if (f == NULL)
+		return NULL;
+	buf = malloc(CONFIG_FILE_MAX + 1);
+	if (buf != NULL) {
+		len = fread(buf, 1, CONFIG_FILE_MAX + 1, f);
+		if (ferror(f))
+			errno = EIO;
+		else if (len > CONFIG_FILE_MAX)
+			errno = EFBIG;
+		else if (memchr(buf, '\0', len) != NULL)
+			errno = EINVAL;
+		else
+			text = strip_comments(buf, len);
+	}
+	free(buf);
+	fclose(f);
+	return text;
+}
+
 static void
 report_line(config_report_fn *report, const char *fmt, ...)
 {
@@ -176,23 +246,23 @@ struct config *
 config_load(const char *path, config_report_fn *report)
 {
 	struct config *c = NULL;
+	char *text;
 	cfg_t *cfg;
-	FILE *f;
 	int ret;
 
-	/* Open it ourselves first: libconfuse reports a missing file without
-	 * saying why. */
-	if ((f = fopen(path, "r")) == NULL) {
-		report_line(report, "%s: cannot open: %s", path, strerror(errno));
+	if ((text = read_config_text(path)) == NULL) {
+		report_line(report, "%s: cannot read: %s", path,
+		    errno == EINVAL ? "it contains a NUL byte" :
+		    errno == EFBIG ? "larger than 1 MiB" : strerror(errno));
 		return NULL;
 	}
-	fclose(f);
-
 	if ((cfg = cfg_init(options, CFGF_NONE)) == NULL) {
 		report_line(report, "%s: out of memory", path);
+		free(text);
 		return NULL;
 	}
 	report_to = report;
+	report_path = path;
 	errors = 0;
 	cfg_set_error_function(cfg, error_fn);
 	for (size_t i = 0; i < sizeof int_ranges / sizeof int_ranges[0]; i++)
@@ -201,7 +271,7 @@ config_load(const char *path, config_report_fn *report)
 	cfg_set_validate_func(cfg, "mode", validate_choice);
 	cfg_set_validate_func(cfg, "reply_text", validate_reply);
 
-	ret = cfg_parse(cfg, path);
+	ret = cfg_parse_buf(cfg, text);
 	if (ret != CFG_SUCCESS) {
 		if (errors == 0)
 			report_line(report, "%s: %s", path, ret == CFG_FILE_ERROR ?
@@ -240,6 +310,7 @@ oom:
 	c = NULL;
 out:
 	cfg_free(cfg);
+	free(text);
 	return c;
 }
 

@@ -211,8 +211,10 @@ exempt_build(struct exempt_builder *b)
 			b->p[i] = b->p[n4];
 			b->p[n4++] = t;
 		}
-	qsort(b->p, n4, sizeof *b->p, prefix_cmp);
-	qsort(b->p + n4, b->n - n4, sizeof *b->p, prefix_cmp);
+	if (b->n > 0) {		/* b->p is NULL for an empty map */
+		qsort(b->p, n4, sizeof *b->p, prefix_cmp);
+		qsort(b->p + n4, b->n - n4, sizeof *b->p, prefix_cmp);
+	}
 	for (size_t i = 0; i < b->n; i++) {
 		if (w > 0 && b->p[w - 1].lo == b->p[i].lo &&
 		    b->p[w - 1].plen == b->p[i].plen && b->p[w - 1].v4 == b->p[i].v4)

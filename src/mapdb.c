@@ -46,7 +46,8 @@ cmp_entries(const void *a, const void *b)
 void
 mapdb_sort(struct map_entries *m)
 {
-	qsort(m->e, m->n, sizeof *m->e, cmp_entries);
+	if (m->n > 1)
+		qsort(m->e, m->n, sizeof *m->e, cmp_entries);
 }
 
 long

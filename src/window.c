@@ -17,6 +17,7 @@
  * stored slot lives long enough to wrap.
  */
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,8 +27,8 @@
 
 #define NIL 0xffffu
 #define SHARD_CAP_MAX 65534u
-#define SHARDS_MIN_ENTRIES 64u	/* below this per shard, use fewer shards */
-#define SHARDS_DEFAULT 64u
+#define SHARDS_MIN_ENTRIES 1024u	/* a smaller table is one shard */
+#define SHARDS_DEFAULT 16u		/* plenty for libmilter's workers on few cores */
 #define EVICT_SAMPLES 8
 #define SWEEP_STALE_MS (86400u * 1000u)
 
@@ -44,8 +45,8 @@ struct entry {
 };
 
 _Static_assert(sizeof(struct entry) == 64, "an entry must stay 64 bytes");
-_Static_assert((WINDOW_LIMIT_MAX + WINDOW_SLOTS - 1) / WINDOW_SLOTS <= 1024,
-    "g must fit gsize_m1");
+_Static_assert((WINDOW_LIMIT_MAX - 1 + WINDOW_SLOTS - 2) / (WINDOW_SLOTS - 1) <= 1023,
+    "g must fit gsize_m1 and pending");
 
 struct shard {
 	pthread_mutex_t lock;	/* guards every field below and the entries */
@@ -68,11 +69,14 @@ struct window_table {
 	size_t pool_bytes;
 };
 
-/* g slots of the ring cover at least limit connections. */
+/* One connection in the newest group plus nine full groups reach the
+ * limit, so a full ring always refuses (see window.h). */
 static uint32_t
 group_size(uint32_t limit)
 {
-	return (limit + WINDOW_SLOTS - 1) / WINDOW_SLOTS;
+	if (limit <= WINDOW_SLOTS)
+		return 1;
+	return (limit - 1 + WINDOW_SLOTS - 2) / (WINDOW_SLOTS - 1);
 }
 
 static uint64_t
@@ -97,28 +101,43 @@ bucket_of(const struct shard *s, uint64_t h)
 	return (uint32_t)(((h & 0xffffffffu) * (uint64_t)s->cap) >> 32);
 }
 
+/*
+ * Entries per shard for a table of `total` spread over n shards.  Hashing
+ * does not fill shards evenly: each gets total/n on average, give or take
+ * sqrt(total/n).  Four standard deviations of slack let the table hold
+ * max_clients keys before any shard is full (a shard short of room evicts
+ * within itself); at a million keys that is 1.6% more entries.
+ */
+static uint32_t
+shard_entries(size_t total, uint32_t n)
+{
+	double m = (double)(total + n - 1) / n;
+
+	return n == 1 ? (uint32_t)total : (uint32_t)(m + 4 * sqrt(m) + 1);
+}
+
 struct window_table *
 window_create(size_t max_clients, const uint8_t seed[16])
 {
 	struct window_table *t;
-	uint32_t nshards = SHARDS_DEFAULT;
-	unsigned bits = 6;
+	uint32_t nshards = SHARDS_DEFAULT, per;
+	unsigned bits = 4;
 
-	if (max_clients == 0) {
+	if (max_clients == 0 || max_clients > (size_t)SHARD_CAP_MAX << 16) {
 		errno = EINVAL;
 		return NULL;
 	}
 	while (nshards > 1 && max_clients / nshards < SHARDS_MIN_ENTRIES)
 		nshards >>= 1, bits--;
-	while ((max_clients + nshards - 1) / nshards > SHARD_CAP_MAX)
+	while (shard_entries(max_clients, nshards) > SHARD_CAP_MAX)
 		nshards <<= 1, bits++;
+	per = shard_entries(max_clients, nshards);
 
 	if ((t = calloc(1, sizeof *t)) == NULL)
 		return NULL;
 	memcpy(t->seed, seed, 16);
 	t->shard_bits = bits;
 	t->nshards = nshards;
-	uint32_t per = (uint32_t)((max_clients + nshards - 1) / nshards);
 	t->pool_bytes = (size_t)per * nshards * sizeof(struct entry);
 	if (posix_memalign((void **)&t->shards, 64, nshards * sizeof *t->shards) != 0 ||
 	    posix_memalign((void **)&t->pool, 64, t->pool_bytes) != 0) {

@@ -1,34 +1,51 @@
 #!/bin/sh
 # Run the test suites and print one closing line "N passed, N failed".
 #
-#   tests/run.sh BUILD_DIR [unit] [build] [milter] [mta]    (default: all)
+#   tests/run.sh BUILD_DIR [SUITE[@BUILD_DIR]]...
+#   suites: unit build milter map reload mta (default: all, in BUILD_DIR)
 #
 # Every suite prints one line per test: "PASS: name" or "FAIL: name: why"
-# (cmocka's "[       OK ]" / "[  FAILED  ]" lines count the same way).
+# (the cmocka unit tests print TAP, which is turned into the same).
 # A suite that cannot start what it needs prints a FAIL; nothing is skipped.
 set -u
 B=${1:?usage: tests/run.sh BUILD_DIR [suite...]}
 shift
-suites=${*:-unit build milter mta}
+suites=${*:-unit build milter map reload mta}
 top=$(cd "$(dirname "$0")/.." && pwd)
 out=$(mktemp)
-trap 'rm -f "$out"' EXIT
+trap 'rm -f "$out" "$out.rc" "$out.one"' EXIT
 status=0
 
-for s in $suites; do
-	echo "=== suite: $s"
+# A suite may name its own build: "reload@build-asan".
+for spec in $suites; do
+	s=${spec%%@*}
+	b=$B
+	[ "$s" = "$spec" ] || b=${spec#*@}
+	echo "=== suite: $s ($b)"
 	case $s in
 	unit)
 		found=0
-		for t in "$B"/tests/test_*; do
+		for t in "$b"/tests/test_*; do
 			[ -x "$t" ] || continue
 			found=1
-			"$t" 2>&1 | tee -a "$out" || status=1
+			# cmocka's TAP output, turned into our PASS/FAIL lines.
+			name=$(basename "$t")
+			{ CMOCKA_MESSAGE_OUTPUT=TAP "$t" 2>&1; echo $? > "$out.rc"; } |
+			    sed -e "s/^ok [0-9]* - /PASS: $name\//" \
+			    -e "s/^not ok [0-9]* - /FAIL: $name\//" > "$out.one"
+			cat "$out.one" | tee -a "$out"
+			# A crash (a sanitizer abort, say) ends the TAP stream early.
+			plan=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' "$out.one")
+			ran=$(grep -c -E '^(PASS|FAIL): ' "$out.one")
+			if [ "$(cat "$out.rc")" != 0 ] && ! grep -q '^FAIL: ' "$out.one" ||
+			    [ "${plan:-x}" != "$ran" ]; then
+				echo "FAIL: $name: exited with status $(cat "$out.rc") after $ran of ${plan:-?} tests" | tee -a "$out"
+			fi
 		done
-		[ $found = 1 ] || { echo "FAIL: unit: no test binaries in $B/tests" | tee -a "$out"; status=1; }
+		[ $found = 1 ] || { echo "FAIL: unit: no test binaries in $b/tests" | tee -a "$out"; status=1; }
 		;;
-	build|milter|mta)
-		sh "$top/tests/$s/run.sh" "$top/$B/milter-ratelimit" 2>&1 | tee -a "$out"
+	build|milter|map|reload|mta)
+		sh "$top/tests/$s/run.sh" "$top/$b/milter-ratelimit" 2>&1 | tee -a "$out"
 		;;
 	*)
 		echo "FAIL: unknown suite $s" | tee -a "$out"
@@ -36,9 +53,9 @@ for s in $suites; do
 	esac
 done
 
-passed=$(grep -c -E '^(PASS: |\[       OK \])' "$out")
-failed=$(grep -c -E '^(FAIL: |\[  FAILED  \] [^ ]+$|\[  ERROR   \])' "$out")
+passed=$(grep -c '^PASS: ' "$out")
+failed=$(grep -c '^FAIL: ' "$out")
 echo
-grep -E '^(FAIL: |\[  FAILED  \] [^ ]+$)' "$out" || true
+grep '^FAIL: ' "$out" || true
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ] && [ "$passed" -gt 0 ] && [ $status = 0 ]

@@ -386,7 +386,8 @@ expect() {
 	esac
 }
 
-# refused_probe FROM SERVER PORT FIRSTCMD: the refused connection, exactly.
+# refused_transcript FIRSTCMD: $OUT is the refused connection, exactly
+# (FIRSTCMD: the command sent after the greeting).
 refused_transcript() {
 	if [ -z "$REFUSED_AT" ]; then
 		transcript_is "S: $REFUSAL" "EOF"

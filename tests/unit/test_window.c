@@ -50,13 +50,84 @@ static const char *vname(enum window_verdict v)
 	return "?";
 }
 
+/*
+ * Tables live in a registry so that a failing test (cmocka longjmps out of
+ * it, and runs no teardown after a failure) leaks nothing for
+ * LeakSanitizer to report: the next test's setup and the group teardown
+ * free what is left.
+ */
+#define MAXLIVE 8
+static struct window_table *live[MAXLIVE];
+static void *live_mem[MAXLIVE];
+
 static struct window_table *mktable(size_t n)
 {
 	struct window_table *t = window_create(n, unit_seed());
+	int i;
 
 	if (t == NULL)
 		fail_msg("window_create(%zu) failed: %s", n, strerror(errno));
-	return t;
+	for (i = 0; i < MAXLIVE; i++)
+		if (live[i] == NULL) {
+			live[i] = t;
+			return t;
+		}
+	window_destroy(t);
+	fail_msg("too many live tables");
+	return NULL;
+}
+
+static void rmtable(struct window_table *t)
+{
+	int i;
+
+	for (i = 0; i < MAXLIVE; i++)
+		if (live[i] == t)
+			live[i] = NULL;
+	window_destroy(t);
+}
+
+/* Plain memory to free on failure too. */
+static void *keep(void *p)
+{
+	int i;
+
+	assert_non_null(p);
+	for (i = 0; i < MAXLIVE; i++)
+		if (live_mem[i] == NULL) {
+			live_mem[i] = p;
+			return p;
+		}
+	fail_msg("too many live buffers");
+	return NULL;
+}
+
+static void unkeep(void *p)
+{
+	int i;
+
+	for (i = 0; i < MAXLIVE; i++)
+		if (live_mem[i] == p)
+			live_mem[i] = NULL;
+	free(p);
+}
+
+static void free_trace(void);
+
+static int cleanup(void **state)
+{
+	int i;
+
+	(void)state;
+	free_trace();
+	for (i = 0; i < MAXLIVE; i++) {
+		if (live[i] != NULL)
+			window_destroy(live[i]);
+		live[i] = NULL;
+		free(live_mem[i]);
+		live_mem[i] = NULL;
+	}
+	return 0;
 }
 
 static struct window_result check(struct window_table *t, const struct window_key *k,
@@ -109,6 +180,17 @@ static double exp_variate(double u)
 		term *= z2;
 	}
 	return -(2.0 * sum - k * 0.69314718055994530942);
+}
+
+/*
+ * The group size window.h documents for a limit above WINDOW_SLOTS: the
+ * count may fall g - 1 short, so up to limit + g - 1 get in per window.
+ */
+static uint32_t group_size(uint32_t limit)
+{
+	if (limit <= WINDOW_SLOTS)
+		return 1;
+	return (limit - 1 + WINDOW_SLOTS - 2) / (WINDOW_SLOTS - 1);
 }
 
 /* ---- the oracle ---------------------------------------------------------- */
@@ -200,7 +282,7 @@ static void test_boundary_window_edge(void **state)
 	(void)state;
 	RUN(t, &k1, &r1, 1000, not_counted);
 	RUN(t, &k2, &r2, 1000, counted);
-	window_destroy(t);
+	rmtable(t);
 }
 
 static void test_boundary_same_ms_burst(void **state)
@@ -222,7 +304,7 @@ static void test_boundary_same_ms_burst(void **state)
 	(void)state;
 	RUN(t, &k1, &r1, 60000, counted);
 	RUN(t, &k2, &r2, 60000, not_counted);
-	window_destroy(t);
+	rmtable(t);
 }
 
 static void test_boundary_one_ms_window(void **state)
@@ -242,7 +324,7 @@ static void test_boundary_one_ms_window(void **state)
 	(void)state;
 	RUN(t, &k1, &r1, 1, counted);
 	RUN(t, &k2, &r2, 1, not_counted);
-	window_destroy(t);
+	rmtable(t);
 }
 
 /* limit == WINDOW_SLOTS: the ring is exactly full */
@@ -266,7 +348,7 @@ static void test_boundary_limit_equals_slots(void **state)
 	expect(t, &k, &r, 1000, 11999, R, WINDOW_SLOTS + 1);
 	expect(t, &k, &r, 1000, 12000, A, WINDOW_SLOTS);
 	expect(t, &k, &r, 1000, 12009, A, 1 + 1);	/* 11000..11009 out but 12000 */
-	window_destroy(t);
+	rmtable(t);
 }
 
 static void test_boundary_start_at_zero(void **state)
@@ -282,7 +364,7 @@ static void test_boundary_start_at_zero(void **state)
 
 	(void)state;
 	RUN(t, &k, &r, 60000, s);
-	window_destroy(t);
+	rmtable(t);
 }
 
 static void test_boundary_longest_window(void **state)
@@ -299,7 +381,7 @@ static void test_boundary_longest_window(void **state)
 
 	(void)state;
 	RUN(t, &k, &r, WINDOW_MS_MAX, s);
-	window_destroy(t);
+	rmtable(t);
 }
 
 /* Across 2^32 ms (49.7 days of uptime), where a 32-bit stamp wraps. */
@@ -317,7 +399,7 @@ static void test_boundary_across_2pow32(void **state)
 
 	(void)state;
 	RUN(t, &k, &r, 60000, s);
-	window_destroy(t);
+	rmtable(t);
 }
 
 #undef A
@@ -343,6 +425,23 @@ struct trace_params {
 	uint32_t limit_cap;	/* exact mode: limits 1..limit_cap */
 	uint32_t base_window;
 };
+
+/* The trace in progress, for the teardown when a trace fails. */
+static struct tkey *trace_keys;
+static int trace_nkeys;
+
+static void free_trace(void)
+{
+	int i;
+
+	for (i = 0; i < trace_nkeys && trace_keys != NULL; i++) {
+		olog_free(&trace_keys[i].counted);
+		olog_free(&trace_keys[i].allowed);
+	}
+	free(trace_keys);
+	trace_keys = NULL;
+	trace_nkeys = 0;
+}
 
 static const uint32_t big_limits[] = {
 	11, 12, 15, 19, 20, 21, 29, 30, 31, 50, 99, 100, 101, 250, 1000,
@@ -380,6 +479,8 @@ static uint64_t run_trace(const struct trace_params *p)
 	int i, e;
 
 	assert_non_null(keys);
+	trace_keys = keys;
+	trace_nkeys = p->nkeys;
 	for (i = 0; i < p->nkeys; i++) {
 		struct tkey *k = &keys[i];
 		static const double factors[] = { 0.25, 0.5, 0.9, 1.0, 1.1, 1.5, 3.0 };
@@ -433,7 +534,7 @@ static uint64_t run_trace(const struct trace_params *p)
 			fail_msg("seed %llu event %d: verdict %d in a roomy table",
 			    (unsigned long long)p->seed, e, (int)res.verdict);
 		allowed = res.verdict == WINDOW_ALLOW;
-		g = (k->r.limit + WINDOW_SLOTS - 1) / WINDOW_SLOTS;
+		g = group_size(k->r.limit);
 
 		if (!p->big) {
 			bool want_allow = before < k->r.limit;
@@ -504,12 +605,8 @@ static uint64_t run_trace(const struct trace_params *p)
 		k->next = now + next_gap(&rng, k);
 	}
 
-	for (i = 0; i < p->nkeys; i++) {
-		olog_free(&keys[i].counted);
-		olog_free(&keys[i].allowed);
-	}
-	free(keys);
-	window_destroy(t);
+	free_trace();
+	rmtable(t);
 	return refused;
 }
 
@@ -589,7 +686,7 @@ static void burst(uint32_t limit, bool cr, uint32_t n, uint32_t *allowed_out)
 	struct window_table *t = mktable(100);
 	struct window_key k = key_n(9, 32);
 	struct window_rule r = rule(limit, 60000, cr);
-	uint32_t g = (limit + WINDOW_SLOTS - 1) / WINDOW_SLOTS, i, allowed = 0;
+	uint32_t g = group_size(limit), i, allowed = 0;
 
 	for (i = 0; i < n; i++) {
 		struct window_result res = check(t, &k, &r, 60000, 5000);
@@ -606,7 +703,7 @@ static void burst(uint32_t limit, bool cr, uint32_t n, uint32_t *allowed_out)
 			allowed++;
 	}
 	*allowed_out = allowed;
-	window_destroy(t);
+	rmtable(t);
 }
 
 static void test_big_limit_bursts(void **state)
@@ -617,7 +714,7 @@ static void test_big_limit_bursts(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(limits) / sizeof(limits[0]); i++) {
-		uint32_t g = (limits[i] + WINDOW_SLOTS - 1) / WINDOW_SLOTS;
+		uint32_t g = group_size(limits[i]);
 
 		burst(limits[i], false, limits[i] * 2 + 50, &allowed);
 		assert_in_range(allowed, limits[i], limits[i] + g - 1);
@@ -626,7 +723,8 @@ static void test_big_limit_bursts(void **state)
 	}
 	/* the largest limit the header allows */
 	burst(WINDOW_LIMIT_MAX, false, WINDOW_LIMIT_MAX + 10000, &allowed);
-	assert_in_range(allowed, WINDOW_LIMIT_MAX, WINDOW_LIMIT_MAX + 9999);
+	assert_in_range(allowed, WINDOW_LIMIT_MAX,
+	    WINDOW_LIMIT_MAX + group_size(WINDOW_LIMIT_MAX) - 1);
 }
 
 /* ---- (3)(4) counts and key identity ------------------------------------- */
@@ -650,7 +748,7 @@ static void test_counts_and_independent_keys(void **state)
 	/* and neither touched a third key */
 	expect(t, &other, &r, 60000, 3000, WINDOW_ALLOW, 1);
 	expect(t, &k24, &r, 60000, 3001, WINDOW_REFUSE, 7);
-	window_destroy(t);
+	rmtable(t);
 }
 
 /* ---- (5) a full table ----------------------------------------------------- */
@@ -703,7 +801,7 @@ static void test_holds_max_clients(void **state)
 
 			expect(t, &k, &r, HOUR_MS, 100000 + i, WINDOW_ALLOW, 2);
 		}
-		window_destroy(t);
+		rmtable(t);
 	}
 }
 
@@ -753,7 +851,7 @@ static void at_limit_never_evicted(bool cr)
 	/* with a the only entry at its limit there is room: at most an unlucky
 	 * sample may let a client through untracked, not most of them */
 	assert_true(nuntr * 4 < 5 * cap);
-	window_destroy(t);
+	rmtable(t);
 }
 
 static void test_at_limit_never_evicted(void **state)
@@ -770,7 +868,7 @@ static void test_untracked_when_all_at_limit(void **state)
 	struct window_stats s = stats(t);
 	uint64_t cap = s.capacity, n = 3 * cap, i, nallow = 0, nuntr = 0;
 	uint64_t now = 50000, later;
-	bool *tracked = calloc(n, sizeof(bool));
+	bool *tracked = keep(calloc(n, sizeof(bool)));
 	uint64_t ev0;
 
 	(void)state;
@@ -852,8 +950,8 @@ static void test_untracked_when_all_at_limit(void **state)
 		assert_true(other <= 1);
 		assert_int_equal(fresh + other, nallow);
 	}
-	free(tracked);
-	window_destroy(t);
+	unkeep(tracked);
+	rmtable(t);
 }
 
 static void test_memory(void **state)
@@ -866,8 +964,8 @@ static void test_memory(void **state)
 	assert_true(window_memory(small) >= s1.capacity * WINDOW_SLOTS * 4);
 	assert_true(window_memory(big) >= s2.capacity * WINDOW_SLOTS * 4);
 	assert_true(window_memory(big) > window_memory(small));
-	window_destroy(small);
-	window_destroy(big);
+	rmtable(small);
+	rmtable(big);
 }
 
 /* ---- (6) sweep ------------------------------------------------------------ */
@@ -913,7 +1011,7 @@ static void test_sweep_idle_not_live(void **state)
 
 		expect(t, &k, &rl, 60000, now, WINDOW_REFUSE, 2);
 	}
-	window_destroy(t);
+	rmtable(t);
 }
 
 static void test_sweep_budget(void **state)
@@ -941,7 +1039,7 @@ static void test_sweep_budget(void **state)
 		assert_int_equal(window_sweep(t, 60000, 500000, 1), 0);
 	assert_int_equal(stats(t).used, 0);
 	assert_int_equal(stats(t).expired, 50);
-	window_destroy(t);
+	rmtable(t);
 }
 
 /* ---- (7) threads ------------------------------------------------------------ */
@@ -1064,12 +1162,12 @@ static void test_threads_exact_totals(void **state)
 		}
 	}
 	assert_true(hot_calls > 1100);
-	assert_in_range(hot_allow, 1000, 1000 + 100 - 1);
+	assert_in_range(hot_allow, 1000, 1000 + group_size(1000) - 1);
 	s = stats(sh.t);
 	assert_int_equal(s.evictions, 0);
 	assert_int_equal(s.untracked, 0);
 	assert_int_equal(s.used, NDEDICATED + 1 + 512);
-	window_destroy(sh.t);
+	rmtable(sh.t);
 }
 
 struct hammer_thread {
@@ -1153,7 +1251,7 @@ static void test_threads_hammer_small_table(void **state)
 	assert_true(s.used <= s.capacity);
 	assert_int_equal(s.untracked, untracked);
 	assert_true(s.evictions > 0);	/* 5000 keys into ~100 entries */
-	window_destroy(t);
+	rmtable(t);
 }
 
 /* ---- (8) time going slightly backwards ------------------------------------ */
@@ -1181,7 +1279,7 @@ static void test_time_backwards(void **state)
 	expect(t, &k2, &r1, 60000, 0, WINDOW_REFUSE, 2);
 	expect_range(t, &k2, &r1, 60000, 50, WINDOW_REFUSE, 2, 3);
 	expect(t, &k2, &r1, 60000, 60100, WINDOW_ALLOW, 1);
-	window_destroy(t);
+	rmtable(t);
 }
 
 /* Jittered clocks inside one window: exactly `limit` get in, counts in order. */
@@ -1214,36 +1312,36 @@ static void test_time_jitter_within_window(void **state)
 			last_count = res.count;
 		}
 		assert_int_equal(allowed, 5);
-		window_destroy(t);
+		rmtable(t);
 	}
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_boundary_window_edge),
-		cmocka_unit_test(test_boundary_same_ms_burst),
-		cmocka_unit_test(test_boundary_one_ms_window),
-		cmocka_unit_test(test_boundary_limit_equals_slots),
-		cmocka_unit_test(test_boundary_start_at_zero),
-		cmocka_unit_test(test_boundary_longest_window),
-		cmocka_unit_test(test_boundary_across_2pow32),
-		cmocka_unit_test(test_trace_exact),
-		cmocka_unit_test(test_trace_exact_long),
-		cmocka_unit_test(test_trace_big_limits),
-		cmocka_unit_test(test_big_limit_bursts),
-		cmocka_unit_test(test_counts_and_independent_keys),
-		cmocka_unit_test(test_holds_max_clients),
-		cmocka_unit_test(test_at_limit_never_evicted),
-		cmocka_unit_test(test_untracked_when_all_at_limit),
-		cmocka_unit_test(test_memory),
-		cmocka_unit_test(test_sweep_idle_not_live),
-		cmocka_unit_test(test_sweep_budget),
-		cmocka_unit_test(test_threads_exact_totals),
-		cmocka_unit_test(test_threads_hammer_small_table),
-		cmocka_unit_test(test_time_backwards),
-		cmocka_unit_test(test_time_jitter_within_window),
+		cmocka_unit_test_setup(test_boundary_window_edge, cleanup),
+		cmocka_unit_test_setup(test_boundary_same_ms_burst, cleanup),
+		cmocka_unit_test_setup(test_boundary_one_ms_window, cleanup),
+		cmocka_unit_test_setup(test_boundary_limit_equals_slots, cleanup),
+		cmocka_unit_test_setup(test_boundary_start_at_zero, cleanup),
+		cmocka_unit_test_setup(test_boundary_longest_window, cleanup),
+		cmocka_unit_test_setup(test_boundary_across_2pow32, cleanup),
+		cmocka_unit_test_setup(test_trace_exact, cleanup),
+		cmocka_unit_test_setup(test_trace_exact_long, cleanup),
+		cmocka_unit_test_setup(test_trace_big_limits, cleanup),
+		cmocka_unit_test_setup(test_big_limit_bursts, cleanup),
+		cmocka_unit_test_setup(test_counts_and_independent_keys, cleanup),
+		cmocka_unit_test_setup(test_holds_max_clients, cleanup),
+		cmocka_unit_test_setup(test_at_limit_never_evicted, cleanup),
+		cmocka_unit_test_setup(test_untracked_when_all_at_limit, cleanup),
+		cmocka_unit_test_setup(test_memory, cleanup),
+		cmocka_unit_test_setup(test_sweep_idle_not_live, cleanup),
+		cmocka_unit_test_setup(test_sweep_budget, cleanup),
+		cmocka_unit_test_setup(test_threads_exact_totals, cleanup),
+		cmocka_unit_test_setup(test_threads_hammer_small_table, cleanup),
+		cmocka_unit_test_setup(test_time_backwards, cleanup),
+		cmocka_unit_test_setup(test_time_jitter_within_window, cleanup),
 	};
 
-	return cmocka_run_group_tests_name("window", tests, NULL, NULL);
+	return cmocka_run_group_tests_name("window", tests, NULL, cleanup);
 }

@@ -180,7 +180,11 @@ static inline void unit_rmtree(const char *dir)
 	while ((de = readdir(d)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
-		snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
+		if (strlen(dir) + 1 + strlen(de->d_name) + 1 > sizeof(p))
+			continue;
+		strcpy(p, dir);
+		strcat(p, "/");
+		strcat(p, de->d_name);
 		unlink(p);
 	}
 	closedir(d);

@@ -1,0 +1,523 @@
+#!/bin/sh
+# The map suite: ratelimit-map(8) on its own (no daemon), plus
+# milter-ratelimit -n on maps, and interoperation with sendmail's makemap.
+#
+#   sh tests/map/run.sh PATH/TO/milter-ratelimit
+#
+# ratelimit-map is taken from the same directory as the daemon, so that a
+# sanitizer build (build-asan/) tests its own pair of binaries.
+# Prints one line per test, "PASS: map/NAME" or "FAIL: map/NAME: why".
+# Every command runs under timeout; nothing sleeps.
+set -u
+BIN=${1:?usage: tests/map/run.sh PATH/TO/milter-ratelimit}
+RMAP=$(dirname "$BIN")/ratelimit-map
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../lib.sh"
+
+# A private 0755 directory (makemap refuses group/world-writable ones), by
+# its physical path: error messages name the file stdin was redirected
+# from as the kernel resolves it.
+work=$(mktemp -d "${TMPDIR:-/tmp}/ratelimit-map-tests.XXXXXX") || exit 1
+chmod 0755 "$work"
+work=$(cd "$work" && pwd -P)
+cleanup() { [ -n "${KEEP:-}" ] && echo "kept $work" >&2 || rm -rf "$work"; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+oneline() { printf '%s' "$1" | tr '\n\t' '  ' | cut -c1-600; }
+
+for tool in makemap db5.3_dump timeout cmp stat; do
+	command -v $tool >/dev/null 2>&1 || {
+		fail "map/setup" "$tool not found (apt-get install sendmail-bin db5.3-util coreutils diffutils)"
+		exit 1
+	}
+done
+for b in "$BIN" "$RMAP"; do
+	[ -x "$b" ] || { fail "map/setup" "no executable $b"; exit 1; }
+done
+
+# rmap ARGS...: run ratelimit-map (bounded) with the caller's stdin;
+# stdout in $out, stderr in $err, status in $rc.
+rmap() {
+	timeout -k 1 10 "$RMAP" "$@" > "$work/.out" 2> "$work/.err"
+	rc=$?
+	out=$(cat "$work/.out")
+	err=$(cat "$work/.err")
+}
+
+# rmap_pipe FILE ARGS...: the same with FILE piped in (stdin is a pipe).
+rmap_pipe() {
+	_f=$1; shift
+	cat "$_f" | timeout -k 1 10 "$RMAP" "$@" > "$work/.out" 2> "$work/.err"
+	rc=$?
+	out=$(cat "$work/.out")
+	err=$(cat "$work/.err")
+}
+
+# dump MAP: the map's -u output on stdout (sorted as the tool sorts it).
+dump() { timeout -k 1 10 "$RMAP" -u "$1" 2>/dev/null; }
+
+# listing DIR: the names in DIR, one a line (temp files would show here).
+listing() { ls -A "$1"; }
+
+# --- text parsing errors ------------------------------------------------------
+
+d=$work/errors
+mkdir "$d"
+printf '%s\n' '192.0.2.200 OK' '2001:db8:ff::/48 5/1h' > "$d/good.txt"
+rmap "$d/m" < "$d/good.txt"
+[ $rc = 0 ] || fail "map/setup" "building the reference map: exit $rc: $(oneline "$err")"
+cp -p "$d/m.db" "$d/m.db.orig"
+before=$(listing "$d")
+
+# bad_case NAME BADLINE [ERE...]: a file whose line 3 is BADLINE (a
+# comment, a good line before; a good line after) must fail with 65 and an
+# error line "FILE:3: ..." matching every ERE, both when redirected from
+# the file (FILE = its absolute path) and when piped (FILE = stdin); the
+# existing map stays byte-identical and no file is left behind.
+n=0
+bad_case() {
+	_name=$1 _line=$2; shift 2
+	n=$((n + 1))
+	_f=$d/bad$n.txt
+	printf '%s\n' '# line 1 is a comment' '192.0.2.1 OK' "$_line" '192.0.2.3 OK' > "$_f"
+	_why=
+	for _how in file pipe; do
+		if [ $_how = file ]; then
+			rmap "$d/m" < "$_f"
+			_pre="$_f:3: "
+		else
+			rmap_pipe "$_f" "$d/m"
+			_pre="stdin:3: "
+		fi
+		_l=$(printf '%s\n' "$err" | grep -F -- "$_pre" | head -n 1)
+		if [ $rc != 65 ]; then
+			_why="$_why [$_how] exit $rc, want 65;"
+		fi
+		if [ -z "$_l" ]; then
+			_why="$_why [$_how] no line starting '$_pre' in: $(oneline "$err");"
+		else
+			case $_l in
+			"$_pre"*) ;;
+			*) _why="$_why [$_how] '$_pre' not at the start of: $_l;" ;;
+			esac
+			for _re in "$@"; do
+				printf '%s' "$_l" | grep -Eq -- "$_re" ||
+					_why="$_why [$_how] message lacks /$_re/: $_l;"
+			done
+			_c=$(printf '%s\n' "$err" | grep -c -E '^(stdin|/[^:]*):[0-9]+: ')
+			[ "$_c" = 1 ] || _why="$_why [$_how] want exactly 1 FILE:LINE error, got $_c: $(oneline "$err");"
+		fi
+		cmp -s "$d/m.db" "$d/m.db.orig" || _why="$_why [$_how] the map changed;"
+		[ "$(listing "$d" | grep -v "^bad$n\.txt\$")" = "$before" ] ||
+			_why="$_why [$_how] files left behind: $(oneline "$(listing "$d")");"
+	done
+	if [ -z "$_why" ]; then pass "map/error: $_name"; else fail "map/error: $_name" "$_why"; fi
+	rm -f "$_f"
+}
+
+bad_case 'bad address' '1.2.3.400 OK' '"?1\.2\.3\.400"?' 'address'
+bad_case 'not an address at all' 'mx.example.com OK' 'mx\.example\.com'
+bad_case 'ipv4 prefix > 32' '10.0.0.0/33 OK' '33'
+bad_case 'ipv6 prefix > 128' '2001:db8::/129 OK' '129'
+bad_case 'ipv4 host bits' '10.0.0.1/8 OK' '0\.0\.0\.1 lies outside the prefix' \
+    'the network is 10\.0\.0\.0/8'
+bad_case 'ipv4 host bits /24' '192.0.2.77/24 OK' '0\.0\.0\.77 lies outside the prefix' \
+    'the network is 192\.0\.2\.0/24'
+bad_case 'ipv6 host bits' '2001:db8::1/64 OK' '(::1|0:0:0:0:0:0:0:1) lies outside the prefix' \
+    'the network is 2001:db8::/64'
+bad_case 'missing value' '192.0.2.9' 'missing value'
+bad_case 'missing value, trailing blanks' '192.0.2.9   ' 'missing value'
+bad_case 'two-word value' '192.0.2.9 OK # our relay' 'one word'
+bad_case 'bad value' '192.0.2.9 YES' 'YES'
+bad_case 'limit 0' '192.0.2.9 0/60' '0/60'
+bad_case 'limit 10001' '192.0.2.9 10001/60' '10001'
+bad_case 'limit not a number' '192.0.2.9 x/60' 'x/60'
+bad_case 'duration 0' '192.0.2.9 5/0' '5/0'
+bad_case 'duration 86401' '192.0.2.9 5/86401' '5/86401'
+bad_case 'duration 2d' '192.0.2.9 5/2d' '5/2d'
+bad_case 'duration 25h' '192.0.2.9 5/25h' '5/25h'
+bad_case 'duration bad unit' '192.0.2.9 5/5w' '5/5w'
+bad_case 'duration missing' '192.0.2.9 5/' '5/'
+bad_case 'duplicate key' '192.0.2.1 5/60' 'duplicate' '192\.0\.2\.1'
+bad_case 'duplicate key, /32 spelling' '192.0.2.1/32 OK' 'duplicate' '192\.0\.2\.1'
+# The over-long line is followed by a good one, so the numbering after it
+# is checked too (exactly one error, on line 3).
+bad_case 'over-long line' "192.0.2.9 OK $(head -c 5000 /dev/zero | tr '\0' 'x')" 'long'
+
+# An IPv6 key written two ways is one key.
+printf '%s\n' '# v6' '2001:db8::1 OK' '2001:DB8:0:0::1/128 5/60' > "$d/dup6.txt"
+rmap "$d/m" < "$d/dup6.txt"
+if [ $rc = 65 ] && printf '%s' "$err" | grep -Fq "$d/dup6.txt:3: " &&
+    cmp -s "$d/m.db" "$d/m.db.orig"; then
+	pass "map/error: duplicate ipv6 key, other spelling"
+else
+	fail "map/error: duplicate ipv6 key, other spelling" "exit $rc (want 65 naming line 3, map unchanged): $(oneline "$err")"
+fi
+
+# Several errors in one file: each reported with its own line; a good line
+# between them, and a long line that must not shift the numbering.
+{
+	echo '# several errors'            # 1
+	echo '192.0.2.1 OK'                # 2
+	echo '10.0.0.1/8 OK'               # 3  host bits
+	echo ''                            # 4
+	echo "192.0.2.2 OK $(head -c 5000 /dev/zero | tr '\0' 'y')"   # 5 too long
+	echo '192.0.2.3 0/60'              # 6  limit 0
+	echo '192.0.2.4 OK'                # 7
+	echo '192.0.2.1 5/60'              # 8  duplicate
+	echo '2001:db8::/129 OK'           # 9  prefix
+	printf '192.0.2.5 5/2d'            # 10 bad duration, no final newline
+} > "$d/many.txt"
+rmap "$d/m" < "$d/many.txt"
+got=$(printf '%s\n' "$err" | sed -n "s|^$d/many\.txt:\([0-9]*\): .*|\1|p" | tr '\n' ' ')
+if [ $rc = 65 ] && [ "$got" = "3 5 6 8 9 10 " ] && cmp -s "$d/m.db" "$d/m.db.orig"; then
+	pass "map/error: several errors, each with its line"
+else
+	fail "map/error: several errors, each with its line" "exit $rc, error lines '$got' (want '3 5 6 8 9 10 '): $(oneline "$err")"
+fi
+
+# -r: a later duplicate replaces the earlier (in either spelling).
+printf '%s\n' '192.0.2.1 OK' '198.51.100.0/24 OK' '192.0.2.1/32 5/60' '198.51.100.0/24 7/1h' > "$d/r.txt"
+rmap -r "$d/r" < "$d/r.txt"
+want=$(printf '192.0.2.1\t5/1m\n198.51.100.0/24\t7/1h')
+got=$(dump "$d/r")
+[ $rc = 0 ] && [ "$got" = "$want" ] && pass "map/replace-with-r" ||
+	fail "map/replace-with-r" "exit $rc, dump '$(oneline "$got")', want '$(oneline "$want")': $(oneline "$err")"
+
+# --- values, canonical dump, sorting, round trip ---------------------------------
+
+d=$work/values
+mkdir "$d"
+# Every accepted spelling, keys in no particular order.
+cat > "$d/in.txt" <<'EOF'
+# accepted values and durations
+2001:db8::/32           OK
+2001:db8::1             20/10m
+10.0.0.0/16             100/60
+10.0.0.0/8              ok
+10.0.0.5                500/1h
+	192.0.2.1	1/1s
+9.9.9.9                 10000/1d
+8.8.8.8                 5/86400
+2001:db8:0:1::/64       7/90
+::/0                    Ok
+
+0.0.0.0/0               3/60
+192.0.2.0/24            OK
+203.0.113.0/25          2/7200
+203.0.113.128/25        40/1440m
+EOF
+want=$(printf '%s\t%s\n' \
+    0.0.0.0/0 3/1m 8.8.8.8 5/1d 9.9.9.9 10000/1d 10.0.0.0/8 OK 10.0.0.0/16 100/1m \
+    10.0.0.5 500/1h 192.0.2.0/24 OK 192.0.2.1 1/1 203.0.113.0/25 2/2h \
+    203.0.113.128/25 40/1d ::/0 OK 2001:db8::/32 OK 2001:db8::1 20/10m \
+    2001:db8:0:1::/64 7/90)
+rmap "$d/v" < "$d/in.txt"
+got=$(dump "$d/v")
+if [ $rc = 0 ] && [ -z "$err" ]; then
+	pass "map/accepts-values"
+else
+	fail "map/accepts-values" "exit $rc, want 0 and no message: $(oneline "$err")"
+fi
+[ "$got" = "$want" ] && pass "map/dump-canonical-sorted" ||
+	fail "map/dump-canonical-sorted" "got '$(oneline "$got")' want '$(oneline "$want")'"
+
+dump "$d/v" > "$d/dump1.txt"
+rmap "$d/v2" < "$d/dump1.txt"
+dump "$d/v2" > "$d/dump2.txt"
+if [ $rc = 0 ] && [ -s "$d/dump1.txt" ] && cmp -s "$d/dump1.txt" "$d/dump2.txt"; then
+	pass "map/dump-round-trip"
+else
+	fail "map/dump-round-trip" "exit $rc; $(oneline "$(diff "$d/dump1.txt" "$d/dump2.txt")") $(oneline "$err")"
+fi
+
+rmap -u "$d/absent"
+[ $rc = 66 ] && pass "map/dump-missing-map" || fail "map/dump-missing-map" "exit $rc, want 66: $(oneline "$err")"
+
+# --- atomic replace: inode, mode, owner, failures -----------------------------------
+
+d=$work/atomic
+mkdir "$d"
+ino() { stat -c %i "$1"; }
+printf '%s\n' '192.0.2.1 OK' > "$d/a.txt"
+printf '%s\n' '192.0.2.1 OK' '192.0.2.2 5/60' > "$d/b.txt"
+rmap "$d/m" < "$d/a.txt"
+i0=$(ino "$d/m.db")
+chmod 0640 "$d/m.db"
+chown nobody:nogroup "$d/m.db"
+prev=$i0 why=
+for step in "build" "build-same" "add" "add-replace" "delete"; do
+	case $step in
+	build) rmap "$d/m" < "$d/b.txt" ;;
+	build-same) rmap "$d/m" < "$d/b.txt" ;;
+	add) rmap add "$d/m" 198.51.100.0/24 ;;
+	add-replace) rmap add "$d/m" 198.51.100.0/24 9/1h ;;
+	delete) rmap delete "$d/m" 192.0.2.2 ;;
+	esac
+	i=$(ino "$d/m.db")
+	[ $rc = 0 ] || why="$why $step: exit $rc: $(oneline "$err");"
+	# The filesystem may hand a freed inode number out again, so compare
+	# with the map just replaced, which is still in use during the write.
+	[ "$i" != "$prev" ] || why="$why $step: inode $i unchanged;"
+	prev=$i
+	m=$(stat -c '%a %U %G' "$d/m.db")
+	[ "$m" = "640 nobody nogroup" ] || mwhy="${mwhy:-} $step: '$m';"
+done
+[ -z "$why" ] && pass "map/atomic-new-inode-each-write" || fail "map/atomic-new-inode-each-write" "$why"
+[ -z "${mwhy:-}" ] && pass "map/atomic-keeps-mode-owner" ||
+	fail "map/atomic-keeps-mode-owner" "want '640 nobody nogroup' after every write:$mwhy"
+want=$(printf '192.0.2.1\tOK\n198.51.100.0/24\t9/1h')
+[ "$(dump "$d/m")" = "$want" ] && pass "map/atomic-content-after-edits" ||
+	fail "map/atomic-content-after-edits" "got '$(oneline "$(dump "$d/m")")' want '$(oneline "$want")'"
+
+# A failed build (bad text): same bytes, same inode, nothing left behind.
+cp -p "$d/m.db" "$d/orig"
+ib=$(ino "$d/m.db")
+ls_before=$(listing "$d")
+printf '%s\n' '192.0.2.1 OK' 'garbage' > "$d/bad.txt"
+rmap "$d/m" < "$d/bad.txt"
+ls_after=$(listing "$d" | grep -vx bad.txt)
+if [ $rc = 65 ] && cmp -s "$d/m.db" "$d/orig" && [ "$(ino "$d/m.db")" = "$ib" ] &&
+    [ "$ls_after" = "$ls_before" ]; then
+	pass "map/atomic-failed-build-untouched"
+else
+	fail "map/atomic-failed-build-untouched" "exit $rc (want 65), cmp $(cmp "$d/m.db" "$d/orig" 2>&1), dir: $(oneline "$ls_after")"
+fi
+rm -f "$d/bad.txt"
+
+# A failed write (the file size limit hit while the temp map is written,
+# SIGXFSZ ignored so write() fails with EFBIG): exit 73, the old map is
+# byte-identical and the temporary file is removed.
+awk 'BEGIN { for (i = 0; i < 3000; i++) printf "10.%d.%d.1 OK\n", int(i / 256), i % 256 }' > "$d/big.txt"
+ls_before=$(listing "$d")
+sh -c 'trap "" XFSZ; ulimit -f 8; exec timeout -k 1 10 "$0" "$1" < "$2"' "$RMAP" "$d/m" "$d/big.txt" \
+    > "$work/.out" 2> "$work/.err"
+rc=$? err=$(cat "$work/.err")
+ls_after=$(listing "$d")
+if [ $rc = 73 ] && cmp -s "$d/m.db" "$d/orig" && [ "$ls_after" = "$ls_before" ]; then
+	pass "map/atomic-failed-write-untouched"
+else
+	fail "map/atomic-failed-write-untouched" "exit $rc (want 73), cmp: $(cmp "$d/m.db" "$d/orig" 2>&1), dir before: $(oneline "$ls_before") after: $(oneline "$ls_after"); $(oneline "$err")"
+fi
+
+# --- add, delete, test ------------------------------------------------------------
+
+d=$work/edit
+mkdir "$d"
+printf '%s\n' '10.0.0.0/8 OK' '10.1.0.0/16 5/60' '10.1.2.3 7/1h' '2001:db8::/32 OK' \
+    '2001:db8:1::/48 3/60' > "$d/in.txt"
+rmap "$d/m" < "$d/in.txt"
+
+rmap add "$d/m" 203.0.113.0/24
+dump "$d/m" | grep -qx "$(printf '203.0.113.0/24\tOK')" && [ $rc = 0 ] &&
+	pass "map/add-default-ok" || fail "map/add-default-ok" "exit $rc; dump: $(oneline "$(dump "$d/m")")"
+
+rmap add "$d/m" 203.0.113.0/24 50/3600
+got=$(dump "$d/m" | grep '^203\.0\.113\.')
+[ $rc = 0 ] && [ "$got" = "$(printf '203.0.113.0/24\t50/1h')" ] &&
+	pass "map/add-replaces-value" || fail "map/add-replaces-value" "exit $rc; lines: $(oneline "$got")"
+
+rmap add "$d/m" 10.1.2.3/32 OK
+got=$(dump "$d/m" | grep '^10\.1\.2\.3')
+[ $rc = 0 ] && [ "$got" = "$(printf '10.1.2.3\tOK')" ] &&
+	pass "map/add-replaces-other-spelling" || fail "map/add-replaces-other-spelling" "exit $rc; lines: $(oneline "$got")"
+
+rmap delete "$d/m" 203.0.113.0/24
+[ $rc = 0 ] && ! dump "$d/m" | grep -q '^203\.0\.113\.' && [ "$(dump "$d/m" | wc -l)" = 5 ] &&
+	pass "map/delete-removes" || fail "map/delete-removes" "exit $rc; dump: $(oneline "$(dump "$d/m")")"
+
+cp -p "$d/m.db" "$d/orig"
+i=$(ino "$d/m.db")
+rmap delete "$d/m" 203.0.113.0/24
+[ $rc = 1 ] && cmp -s "$d/m.db" "$d/orig" && [ "$(ino "$d/m.db")" = "$i" ] &&
+	pass "map/delete-missing-key" || fail "map/delete-missing-key" "exit $rc (want 1, map unchanged): $(oneline "$err")"
+
+rmap add "$d/m" 10.0.0.1/8
+[ $rc = 65 ] && cmp -s "$d/m.db" "$d/orig" && pass "map/add-bad-key" ||
+	fail "map/add-bad-key" "exit $rc (want 65, map unchanged): $(oneline "$err")"
+rmap add "$d/m" 192.0.2.1 5/2d
+[ $rc = 65 ] && cmp -s "$d/m.db" "$d/orig" && pass "map/add-bad-value" ||
+	fail "map/add-bad-value" "exit $rc (want 65, map unchanged): $(oneline "$err")"
+
+# test ADDRESS: the longest prefix decides.
+why=
+for c in '10.1.2.3 10.1.2.3 OK' '10.1.9.9 10.1.0.0/16 5/1m' '10.200.0.1 10.0.0.0/8 OK' \
+    '2001:db8:1::9 2001:db8:1::/48 3/1m' '2001:db8:2::9 2001:db8::/32 OK'; do
+	set -- $c
+	rmap test "$d/m" "$1"
+	first=$(printf '%s\n' "$out" | head -n 1 | cut -f1,2)
+	[ $rc = 0 ] && [ "$first" = "$(printf '%s\t%s' "$2" "$3")" ] ||
+		why="$why $1: exit $rc, got '$(oneline "$out")' want '$2 $3';"
+done
+[ -z "$why" ] && pass "map/test-longest-prefix" || fail "map/test-longest-prefix" "$why"
+
+why=
+for a in 11.0.0.1 192.0.2.1 2001:db9::1; do
+	rmap test "$d/m" "$a"
+	[ $rc = 1 ] || why="$why $a: exit $rc (want 1): $(oneline "$out $err");"
+done
+[ -z "$why" ] && pass "map/test-no-match" || fail "map/test-no-match" "$why"
+
+why=
+for a in mx.example.com 10.0.0.0/8 ''; do
+	rmap test "$d/m" "$a"
+	[ $rc = 65 ] || why="$why '$a': exit $rc (want 65);"
+done
+[ -z "$why" ] && pass "map/test-not-an-address" || fail "map/test-not-an-address" "$why"
+
+rmap add "$d/new" 192.0.2.9 4/1m
+[ $rc = 0 ] && [ -f "$d/new.db" ] && [ "$(dump "$d/new")" = "$(printf '192.0.2.9\t4/1m')" ] &&
+	pass "map/add-creates-map" || fail "map/add-creates-map" "exit $rc: $(oneline "$err"); dump: $(oneline "$(dump "$d/new")")"
+
+rmap add "$d/new.db" 192.0.2.10
+[ $rc = 0 ] && [ ! -e "$d/new.db.db" ] && [ "$(dump "$d/new" | wc -l)" = 2 ] &&
+	pass "map/name-with-.db-suffix" || fail "map/name-with-.db-suffix" "exit $rc: $(oneline "$err")"
+
+# The type of map survives add and delete.
+dbtype() { db5.3_dump -p "$1" 2>/dev/null | sed -n 's/^type=//p'; }
+rmap -t btree "$d/bt" < "$d/in.txt"
+t1=$(dbtype "$d/bt.db")
+rmap add "$d/bt" 192.0.2.50
+t2=$(dbtype "$d/bt.db")
+rmap delete "$d/bt" 10.0.0.0/8
+t3=$(dbtype "$d/bt.db")
+n=$(dump "$d/bt" | wc -l)
+[ "$t1 $t2 $t3 $n" = "btree btree btree 5" ] && pass "map/btree-stays-btree" ||
+	fail "map/btree-stays-btree" "types after build/add/delete: '$t1 $t2 $t3' (want btree x3), $n entries (want 5)"
+t=$(dbtype "$d/m.db")
+[ "$t" = hash ] && pass "map/default-type-hash" || fail "map/default-type-hash" "type '$t'"
+
+# --- concurrency -------------------------------------------------------------------
+
+d=$work/conc
+mkdir "$d"
+printf '%s\n' '192.0.2.1 OK' '192.0.2.2 OK' > "$d/in.txt"
+rmap "$d/m" < "$d/in.txt"
+writer() {	# writer NET: 200 adds of NET.X.Y; failures go to $d/fail.NET
+	_i=0
+	while [ $_i -lt 200 ]; do
+		timeout -k 1 10 "$RMAP" add "$d/m" "$1.$((_i / 100)).$((_i % 100))" 2>>"$d/fail.$1" ||
+			echo "add $1.$((_i / 100)).$((_i % 100)) failed" >> "$d/fail.$1"
+		_i=$((_i + 1))
+	done
+}
+writer 10.1 & p1=$!
+writer 10.2 & p2=$!
+wait $p1 $p2
+got=$(dump "$d/m" | wc -l)
+n1=$(dump "$d/m" | grep -c '^10\.1\.')
+n2=$(dump "$d/m" | grep -c '^10\.2\.')
+fails=$(cat "$d"/fail.* 2>/dev/null)
+if [ "$got" = 402 ] && [ "$n1" = 200 ] && [ "$n2" = 200 ] && [ -z "$fails" ]; then
+	pass "map/concurrent-adds-lose-nothing"
+else
+	fail "map/concurrent-adds-lose-nothing" "$got entries (want 402: 200 + 200 + 2), 10.1: $n1, 10.2: $n2; $(oneline "$fails")"
+fi
+left=$(listing "$d" | grep -v -x -e m.db -e in.txt -e 'fail\..*')
+[ -z "$left" ] && pass "map/concurrent-no-temp-files" || fail "map/concurrent-no-temp-files" "$(oneline "$left")"
+
+# --- interoperation with sendmail's makemap ---------------------------------------
+
+d=$work/makemap
+mkdir -m 0755 "$d"
+cat > "$d/in.txt" <<'EOF'
+# keys as an admin types them; makemap lowercases keys
+192.0.2.25          OK
+2001:DB8:5::/48     OK
+198.51.100.0/24     2000/1h
+10.0.0.0/8          100/60
+2001:db8::1         5/86400
+EOF
+want=$(printf '%s\t%s\n' 10.0.0.0/8 100/1m 192.0.2.25 OK 198.51.100.0/24 2000/1h \
+    2001:db8::1 5/1d 2001:db8:5::/48 OK)
+
+mm() { (cd "$d" && timeout -k 1 10 makemap "$@") 2> "$work/.mmerr"; }
+if mm hash "$d/mk" < "$d/in.txt"; then
+	got=$(dump "$d/mk")
+	[ "$got" = "$want" ] && pass "map/reads-makemap-hash" ||
+		fail "map/reads-makemap-hash" "got '$(oneline "$got")' want '$(oneline "$want")'"
+else
+	fail "map/reads-makemap-hash" "makemap failed: $(oneline "$(cat "$work/.mmerr")")"
+fi
+if mm -N hash "$d/mkn" < "$d/in.txt"; then
+	db5.3_dump -p "$d/mkn.db" | grep -q '192\.0\.2\.25\\00' ||
+		fail "map/reads-makemap-N" "setup: makemap -N wrote no NUL-terminated key"
+	got=$(dump "$d/mkn")
+	[ "$got" = "$want" ] && pass "map/reads-makemap-N" ||
+		fail "map/reads-makemap-N" "got '$(oneline "$got")' want '$(oneline "$want")'"
+else
+	fail "map/reads-makemap-N" "makemap -N failed: $(oneline "$(cat "$work/.mmerr")")"
+fi
+if mm btree "$d/mkb" < "$d/in.txt"; then
+	got=$(dump "$d/mkb")
+	[ "$got" = "$want" ] && pass "map/reads-makemap-btree" ||
+		fail "map/reads-makemap-btree" "got '$(oneline "$got")' want '$(oneline "$want")'"
+else
+	fail "map/reads-makemap-btree" "makemap btree failed: $(oneline "$(cat "$work/.mmerr")")"
+fi
+
+rmap "$d/ours" < "$d/in.txt"
+if [ $rc = 0 ] && mm -u hash "$d/ours" > "$d/mk-u.txt"; then
+	got=$(sort "$d/mk-u.txt")
+	w=$(printf '%s\n' "$want" | sort)
+	[ "$got" = "$w" ] && pass "map/makemap-dumps-ours" ||
+		fail "map/makemap-dumps-ours" "makemap -u: '$(oneline "$got")' want '$(oneline "$w")'"
+else
+	fail "map/makemap-dumps-ours" "build exit $rc; makemap -u: $(oneline "$(cat "$work/.mmerr")")"
+fi
+# Lookups by makemap's own key format: makemap -u shows no NUL and keys in
+# lower case, so sendmail-side tools find the entries ratelimit-map wrote.
+k=$(db5.3_dump -p "$d/ours.db" | grep -c '\\00')
+[ "$k" = 0 ] && pass "map/no-nul-in-keys" || fail "map/no-nul-in-keys" "$k data lines hold a NUL"
+
+# add and delete on a map makemap built keep it readable by both.
+rmap add "$d/mk" 203.0.113.7 3/1m
+if [ $rc = 0 ] && mm -u hash "$d/mk" > "$d/mk-u2.txt" &&
+    grep -qx "$(printf '203.0.113.7\t3/1m')" "$d/mk-u2.txt" && [ "$(wc -l < "$d/mk-u2.txt")" = 6 ]; then
+	pass "map/add-to-makemap-map"
+else
+	fail "map/add-to-makemap-map" "exit $rc: $(oneline "$err"); makemap -u: $(oneline "$(cat "$d/mk-u2.txt" 2>/dev/null)")"
+fi
+
+# --- usage errors -------------------------------------------------------------------
+
+why=
+for args in '' '-t dbm m' '-t' 'add' 'add m' 'delete m' 'test m' '-x m' 'm extra' '-u' 'test m 1.2.3.4 extra'; do
+	(cd "$d" && timeout -k 1 10 "$RMAP" $args < /dev/null > /dev/null 2>&1)
+	rc=$?
+	[ $rc = 64 ] || why="$why '$args': exit $rc;"
+done
+[ ! -e "$d/m.db" ] || why="$why a map m.db was created;"
+[ -z "$why" ] && pass "map/usage-errors" || fail "map/usage-errors" "want 64:$why"
+
+# --- milter-ratelimit -n on maps ----------------------------------------------------
+
+d=$work/check
+mkdir -m 0755 "$d"
+printf '%s\n' '192.0.2.25 OK' '198.51.100.0/24 BOGUS' > "$d/inv.txt"
+printf '%s\n' '192.0.2.25 OK' '198.51.100.0/24 20/1h' '2001:db8::/32 5/60' > "$d/val.txt"
+conf() { printf '%s\n' "socket = \"unix:$d/m.sock\"" "exempt_map = \"$1\"" > "$d/c.conf"; }
+if mm hash "$d/inv" < "$d/inv.txt"; then
+	conf "$d/inv.db"
+	out=$(timeout -k 1 10 "$BIN" -n -f "$d/c.conf" 2>&1); rc=$?
+	if [ $rc = 78 ] && printf '%s' "$out" | grep -q '198\.51\.100\.0/24' &&
+	    ! printf '%s' "$out" | grep -q 'configuration OK'; then
+		pass "map/check-invalid-entry"
+	else
+		fail "map/check-invalid-entry" "exit $rc (want 78 naming 198.51.100.0/24): $(oneline "$out")"
+	fi
+else
+	fail "map/check-invalid-entry" "makemap failed: $(oneline "$(cat "$work/.mmerr")")"
+fi
+rmap "$d/val" < "$d/val.txt"
+conf "$d/val.db"
+out=$(timeout -k 1 10 "$BIN" -n -f "$d/c.conf" 2>&1); rc=$?
+[ $rc = 0 ] && printf '%s' "$out" | grep -q 'configuration OK' && [ ! -e "$d/m.sock" ] &&
+	pass "map/check-valid-per-client" || fail "map/check-valid-per-client" "exit $rc: $(oneline "$out")"
+conf "$d/missing.db"
+out=$(timeout -k 1 10 "$BIN" -n -f "$d/c.conf" 2>&1); rc=$?
+[ $rc = 78 ] && printf '%s' "$out" | grep -Fq "$d/missing.db" &&
+	pass "map/check-missing-map" || fail "map/check-missing-map" "exit $rc (want 78 naming the map): $(oneline "$out")"
+
+[ "${FAILED:-0}" = 0 ]

@@ -1,0 +1,409 @@
+/*
+ * test_config.c: config.h, loading, defaults, validation and error lines.
+ *
+ * Every file is written into a fresh temporary directory; every error is
+ * expected as exactly one report line "FILE:LINE: message" naming the line
+ * that is wrong.
+ */
+#include "unit.h"
+
+#include "config.h"
+
+#define MAXREP 16
+static struct {
+	int n;
+	char line[MAXREP][1024];
+} rep;
+
+static void report_cb(const char *line)
+{
+	if (rep.n < MAXREP)
+		snprintf(rep.line[rep.n], sizeof(rep.line[0]), "%s", line ? line : "(null)");
+	rep.n++;
+}
+
+static char tmpdir[PATH_MAX];
+
+static int setup(void **state)
+{
+	(void)state;
+	unit_tmpdir(tmpdir, sizeof(tmpdir));
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	unit_rmtree(tmpdir);
+	return 0;
+}
+
+/* Write content to NAME in the temp dir and load it. */
+static struct config *load_text(const char *name, const char *content,
+    char *path, size_t pathlen)
+{
+	unit_path(path, pathlen, tmpdir, name);
+	unit_write_file(path, content);
+	memset(&rep, 0, sizeof(rep));
+	return config_load(path, report_cb);
+}
+
+static const char *const sample_socket = "unix:/run/milter-ratelimit/milter-ratelimit.sock";
+
+static void assert_defaults(const struct config *c, const char *path)
+{
+	assert_non_null(c);
+	assert_string_equal(c->path, path);
+	assert_string_equal(c->socket, sample_socket);
+	assert_int_equal(c->limit, 10);
+	assert_int_equal(c->window, 60);
+	assert_int_equal(c->ipv4_prefix, 32);
+	assert_int_equal(c->ipv6_prefix, 64);
+	assert_null(c->exempt_map);
+	assert_int_equal(c->reply_stage, STAGE_CONNECT);
+	assert_string_equal(c->reply_text, "Connection rate limit exceeded");
+	assert_string_equal(c->reply_escaped, "Connection rate limit exceeded");
+	assert_int_equal(c->mode, MODE_ENFORCE);
+	assert_int_equal(c->max_clients, 1000000);
+	assert_true(c->count_refused);
+}
+
+static void test_sample_config(void **state)
+{
+	char top[PATH_MAX], path[PATH_MAX];
+	struct config *c;
+
+	(void)state;
+	unit_topdir(top, sizeof(top));
+	unit_path(path, sizeof(path), top, "conf/milter-ratelimit.conf");
+	memset(&rep, 0, sizeof(rep));
+	c = config_load(path, report_cb);
+	if (c == NULL)
+		fail_msg("%s did not load: %d reports, first: %s", path, rep.n,
+		    rep.line[0]);
+	assert_int_equal(rep.n, 0);
+	assert_defaults(c, path);
+	config_free(c);
+}
+
+static void test_empty_file_gives_defaults(void **state)
+{
+	char path[PATH_MAX];
+	struct config *c;
+
+	(void)state;
+	c = load_text("empty.conf", "", path, sizeof(path));
+	assert_int_equal(rep.n, 0);
+	assert_defaults(c, path);
+	config_free(c);
+
+	c = load_text("comments.conf", "# nothing here\n\n   # still nothing\n",
+	    path, sizeof(path));
+	assert_int_equal(rep.n, 0);
+	assert_defaults(c, path);
+	config_free(c);
+}
+
+static void test_values_at_the_bounds(void **state)
+{
+	char path[PATH_MAX], text[2048], long_text[CONFIG_REPLY_MAX + 1];
+	struct config *c;
+
+	(void)state;
+	memset(long_text, 'x', CONFIG_REPLY_MAX);
+	long_text[CONFIG_REPLY_MAX] = '\0';
+	snprintf(text, sizeof(text),
+	    "socket = \"inet:8890@127.0.0.1\"\n"
+	    "limit = 1\n"
+	    "window = 1\n"
+	    "ipv4_prefix = 32\n"
+	    "ipv6_prefix = 128\n"
+	    "exempt_map = \"/etc/mail/ratelimit-exempt.db\"\n"
+	    "reply_stage = \"helo\"\n"
+	    "reply_text = \"%s\"\n"
+	    "mode = \"log\"\n"
+	    "max_clients = 100000000\n"
+	    "count_refused = false\n", long_text);
+	c = load_text("low.conf", text, path, sizeof(path));
+	if (c == NULL)
+		fail_msg("low.conf: %s", rep.line[0]);
+	assert_int_equal(rep.n, 0);
+	assert_string_equal(c->socket, "inet:8890@127.0.0.1");
+	assert_int_equal(c->limit, 1);
+	assert_int_equal(c->window, 1);
+	assert_int_equal(c->ipv4_prefix, 32);
+	assert_int_equal(c->ipv6_prefix, 128);
+	assert_string_equal(c->exempt_map, "/etc/mail/ratelimit-exempt.db");
+	assert_int_equal(c->reply_stage, STAGE_HELO);
+	assert_string_equal(c->reply_text, long_text);
+	assert_int_equal(c->mode, MODE_LOG);
+	assert_int_equal(c->max_clients, 100000000);
+	assert_false(c->count_refused);
+	config_free(c);
+
+	c = load_text("high.conf",
+	    "limit = 10000\n"
+	    "window = 86400\n"
+	    "ipv4_prefix = 8\n"
+	    "ipv6_prefix = 16\n"
+	    "max_clients = 100\n"
+	    "reply_stage = \"connect\"\n"
+	    "mode = \"enforce\"\n"
+	    "count_refused = true\n", path, sizeof(path));
+	if (c == NULL)
+		fail_msg("high.conf: %s", rep.line[0]);
+	assert_int_equal(rep.n, 0);
+	assert_int_equal(c->limit, 10000);
+	assert_int_equal(c->window, 86400);
+	assert_int_equal(c->ipv4_prefix, 8);
+	assert_int_equal(c->ipv6_prefix, 16);
+	assert_int_equal(c->max_clients, 100);
+	assert_int_equal(c->reply_stage, STAGE_CONNECT);
+	assert_int_equal(c->mode, MODE_ENFORCE);
+	assert_true(c->count_refused);
+	config_free(c);
+}
+
+/*
+ * One bad line in an otherwise good file: NULL, and exactly one report
+ * "FILE:LINE: message" naming that line.
+ */
+static int expect_bad_at(const char *what, const char *content, int line)
+{
+	char path[PATH_MAX], prefix[PATH_MAX + 32];
+	struct config *c;
+	size_t pl;
+
+	c = load_text("bad.conf", content, path, sizeof(path));
+	snprintf(prefix, sizeof(prefix), "%s:%d: ", path, line);
+	pl = strlen(prefix);
+	if (c != NULL) {
+		print_error("%s: loaded, want an error at line %d\n", what, line);
+		config_free(c);
+		return 1;
+	}
+	if (rep.n != 1) {
+		print_error("%s: %d report lines, want 1 (first: \"%s\")\n", what,
+		    rep.n, rep.n > 0 ? rep.line[0] : "");
+		return 1;
+	}
+	if (strncmp(rep.line[0], prefix, pl) != 0 || rep.line[0][pl] == '\0') {
+		print_error("%s: report \"%s\", want \"%s...\"\n", what, rep.line[0],
+		    prefix);
+		return 1;
+	}
+	if (strchr(rep.line[0], '\n') != NULL) {
+		print_error("%s: report is not one line: \"%s\"\n", what, rep.line[0]);
+		return 1;
+	}
+	return 0;
+}
+
+static void test_bad_values(void **state)
+{
+	static const struct {
+		const char *what, *line;
+	} cases[] = {
+		{ "unknown option", "bogus = 1" },
+		{ "limit 0", "limit = 0" },
+		{ "limit 10001", "limit = 10001" },	/* man page: 1 to 10000 */
+		{ "limit 100001", "limit = 100001" },
+		{ "limit -1", "limit = -1" },
+		{ "limit not a number", "limit = abc" },
+		{ "window 0", "window = 0" },
+		{ "window 86401", "window = 86401" },
+		{ "window -60", "window = -60" },
+		{ "ipv4_prefix 7", "ipv4_prefix = 7" },
+		{ "ipv4_prefix 33", "ipv4_prefix = 33" },
+		{ "ipv6_prefix 15", "ipv6_prefix = 15" },
+		{ "ipv6_prefix 129", "ipv6_prefix = 129" },
+		{ "reply_stage ehlo", "reply_stage = \"ehlo\"" },
+		{ "reply_stage empty", "reply_stage = \"\"" },
+		{ "mode off", "mode = \"off\"" },
+		{ "mode empty", "mode = \"\"" },
+		{ "reply_text newline", "reply_text = \"two\\nlines\"" },
+		{ "reply_text CR", "reply_text = \"two\\rlines\"" },
+		{ "reply_text tab", "reply_text = \"a\\tb\"" },
+		{ "reply_text non-ASCII", "reply_text = \"caf\xc3\xa9\"" },
+		{ "max_clients 99", "max_clients = 99" },
+		{ "max_clients 100000001", "max_clients = 100000001" },
+		{ "max_clients -1", "max_clients = -1" },
+		{ "count_refused maybe", "count_refused = maybe" },
+		{ "syntax error", "limit = = 5" },
+	};
+	char text[4096];
+	size_t i;
+	int nbad = 0;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		/* the bad line third of four */
+		snprintf(text, sizeof(text),
+		    "socket = \"unix:/x\"\nlimit = 5\n%s\nwindow = 30\n",
+		    cases[i].line);
+		nbad += expect_bad_at(cases[i].what, text, 3);
+		/* and first, and last with no newline after it */
+		snprintf(text, sizeof(text), "%s\nlimit = 5\n", cases[i].line);
+		nbad += expect_bad_at(cases[i].what, text, 1);
+		snprintf(text, sizeof(text), "limit = 5\n\n\n\nwindow = 30\n%s",
+		    cases[i].line);
+		nbad += expect_bad_at(cases[i].what, text, 6);
+	}
+	assert_int_equal(nbad, 0);
+}
+
+/* The same after comment lines and trailing comments, as every real
+ * config has them (the sample has 20 comment lines before `limit`). */
+static void test_bad_line_after_comments(void **state)
+{
+	static const char *const bad[] = {
+		"bogus = 1", "limit = 0", "window = 86401", "mode = \"off\"",
+		"limit = = 5",
+	};
+	char text[4096];
+	size_t i;
+	int nbad = 0;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "# a comment\nlimit = 5\n%s\n", bad[i]);
+		nbad += expect_bad_at(bad[i], text, 3);
+		snprintf(text, sizeof(text), "limit = 5   # five\n%s\n", bad[i]);
+		nbad += expect_bad_at(bad[i], text, 2);
+		snprintf(text, sizeof(text), "# a comment\nlimit = 5   # five\n"
+		    "\n# another\n%s\nwindow = 30\n", bad[i]);
+		nbad += expect_bad_at(bad[i], text, 5);
+	}
+	assert_int_equal(nbad, 0);
+}
+
+static void test_reply_text_too_long(void **state)
+{
+	char text[2048], long_text[CONFIG_REPLY_MAX + 2];
+
+	(void)state;
+	memset(long_text, 'y', CONFIG_REPLY_MAX + 1);
+	long_text[CONFIG_REPLY_MAX + 1] = '\0';
+	snprintf(text, sizeof(text), "limit = 5\nreply_text = \"%s\"\n", long_text);
+	assert_int_equal(expect_bad_at("reply_text of 901", text, 2), 0);
+}
+
+static void test_missing_file(void **state)
+{
+	char path[PATH_MAX], want[PATH_MAX + 256];
+	struct config *c;
+
+	(void)state;
+	unit_path(path, sizeof(path), tmpdir, "does-not-exist.conf");
+	memset(&rep, 0, sizeof(rep));
+	c = config_load(path, report_cb);
+	assert_null(c);
+	assert_int_equal(rep.n, 1);
+	/* "FILE: message", no line number, with the reason */
+	snprintf(want, sizeof(want), "%s: ", path);
+	if (strncmp(rep.line[0], want, strlen(want)) != 0)
+		fail_msg("report \"%s\", want \"%s...\"", rep.line[0], want);
+	if (strstr(rep.line[0], strerror(ENOENT)) == NULL)
+		fail_msg("report \"%s\" does not say \"%s\"", rep.line[0],
+		    strerror(ENOENT));
+}
+
+static void test_reply_escaped(void **state)
+{
+	static const struct {
+		const char *conf, *text, *escaped;
+	} cases[] = {
+		{ "50% off", "50% off", "50%% off" },
+		{ "%", "%", "%%" },
+		{ "100%%", "100%%", "100%%%%" },
+		{ "%s%d%n", "%s%d%n", "%%s%%d%%n" },
+		{ "no percent here", "no percent here", "no percent here" },
+		{ "ends with %", "ends with %", "ends with %%" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char path[PATH_MAX], text[256];
+		struct config *c;
+
+		snprintf(text, sizeof(text), "reply_text = \"%s\"\n", cases[i].conf);
+		c = load_text("esc.conf", text, path, sizeof(path));
+		if (c == NULL)
+			fail_msg("\"%s\" did not load: %s", cases[i].conf, rep.line[0]);
+		assert_string_equal(c->reply_text, cases[i].text);
+		assert_string_equal(c->reply_escaped, cases[i].escaped);
+		config_free(c);
+	}
+}
+
+static void test_stage_names(void **state)
+{
+	(void)state;
+	assert_string_equal(config_stage_name(STAGE_CONNECT), "connect");
+	assert_string_equal(config_stage_name(STAGE_HELO), "helo");
+}
+
+static void test_dup(void **state)
+{
+	char path[PATH_MAX];
+	struct config *c, *d;
+
+	(void)state;
+	c = load_text("dup.conf",
+	    "limit = 7\nwindow = 90\nexempt_map = \"/x.db\"\n"
+	    "reply_text = \"go 100% away\"\nreply_stage = \"helo\"\n"
+	    "mode = \"log\"\ncount_refused = false\nmax_clients = 5000\n",
+	    path, sizeof(path));
+	assert_non_null(c);
+	d = config_dup(c);
+	assert_non_null(d);
+	assert_string_equal(d->path, c->path);
+	assert_string_equal(d->socket, c->socket);
+	assert_int_equal(d->limit, 7);
+	assert_int_equal(d->window, 90);
+	assert_int_equal(d->ipv4_prefix, c->ipv4_prefix);
+	assert_int_equal(d->ipv6_prefix, c->ipv6_prefix);
+	assert_string_equal(d->exempt_map, "/x.db");
+	assert_int_equal(d->reply_stage, STAGE_HELO);
+	assert_string_equal(d->reply_text, "go 100% away");
+	assert_string_equal(d->reply_escaped, "go 100%% away");
+	assert_int_equal(d->mode, MODE_LOG);
+	assert_int_equal(d->max_clients, 5000);
+	assert_false(d->count_refused);
+	assert_int_equal(d->map_check_interval, c->map_check_interval);
+	/* a deep copy: the original can go first */
+	assert_ptr_not_equal(d->reply_text, c->reply_text);
+	assert_ptr_not_equal(d->socket, c->socket);
+	config_free(c);
+	assert_string_equal(d->reply_escaped, "go 100%% away");
+	assert_string_equal(d->exempt_map, "/x.db");
+	config_free(d);
+
+	/* and with no map */
+	c = load_text("dup2.conf", "", path, sizeof(path));
+	assert_non_null(c);
+	d = config_dup(c);
+	assert_non_null(d);
+	assert_null(d->exempt_map);
+	config_free(c);
+	config_free(d);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_sample_config),
+		cmocka_unit_test(test_empty_file_gives_defaults),
+		cmocka_unit_test(test_values_at_the_bounds),
+		cmocka_unit_test(test_bad_values),
+		cmocka_unit_test(test_bad_line_after_comments),
+		cmocka_unit_test(test_reply_text_too_long),
+		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_reply_escaped),
+		cmocka_unit_test(test_stage_names),
+		cmocka_unit_test(test_dup),
+	};
+
+	return cmocka_run_group_tests_name("config", tests, setup, teardown);
+}

@@ -1,0 +1,671 @@
+/*
+ * test_policy.c: the connect decision (policy.h), driven with socket
+ * addresses and explicit times: no address, exempt, per-client limits,
+ * counting keys, modes, stages, reloads.
+ */
+#include "unit.h"
+
+#include <pthread.h>
+
+#include "config.h"
+#include "exempt.h"
+#include "policy.h"
+#include "window.h"
+
+static char tmpdir[PATH_MAX];
+
+static int setup(void **state)
+{
+	(void)state;
+	unit_tmpdir(tmpdir, sizeof(tmpdir));
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	unit_rmtree(tmpdir);
+	return 0;
+}
+
+struct cfgspec {
+	unsigned limit, window;
+	int v4, v6;
+	const char *mode, *stage, *reply;
+	bool cr;
+};
+
+static const struct cfgspec base = {
+	3, 60, 24, 64, "enforce", "connect", "Connection rate limit exceeded", true,
+};
+
+/* A real config, through config_load, so that config_free owns it. */
+static struct config *mkcfg(const struct cfgspec *s)
+{
+	static int serial;
+	char path[PATH_MAX], name[64], text[2048];
+	struct config *c;
+
+	snprintf(name, sizeof(name), "p%d.conf", serial++);
+	unit_path(path, sizeof(path), tmpdir, name);
+	snprintf(text, sizeof(text),
+	    "limit = %u\nwindow = %u\nipv4_prefix = %d\nipv6_prefix = %d\n"
+	    "mode = \"%s\"\nreply_stage = \"%s\"\nreply_text = \"%s\"\n"
+	    "count_refused = %s\nmax_clients = 1000\n",
+	    s->limit, s->window, s->v4, s->v6, s->mode, s->stage, s->reply,
+	    s->cr ? "true" : "false");
+	unit_write_file(path, text);
+	c = config_load(path, NULL);
+	if (c == NULL)
+		fail_msg("config did not load:\n%s", text);
+	return c;
+}
+
+static void ex_add(struct exempt_builder *b, const char *a, int plen,
+    enum exempt_kind kind, uint32_t limit, uint32_t window_s)
+{
+	struct addr p = unit_addr(a);
+	struct exempt_value v;
+
+	memset(&v, 0, sizeof(v));
+	v.kind = kind;
+	v.limit = limit;
+	v.window_s = window_s;
+	if (!exempt_builder_add(b, &p, plen, &v))
+		fail_msg("exempt_builder_add %s/%d", a, plen);
+}
+
+/* The map most tests use. */
+static struct exempt *mkexempt(void)
+{
+	struct exempt_builder *b = exempt_builder_new();
+	struct exempt *e;
+
+	assert_non_null(b);
+	ex_add(b, "192.0.2.0", 28, EXEMPT_OK, 0, 0);
+	ex_add(b, "2001:db8:e::", 48, EXEMPT_OK, 0, 0);
+	ex_add(b, "203.0.113.0", 24, EXEMPT_LIMIT, 2, 600);
+	ex_add(b, "2001:db8:f::", 48, EXEMPT_LIMIT, 3, 7200);
+	e = exempt_build(b);
+	assert_non_null(e);
+	return e;
+}
+
+struct fixture {
+	struct policy p;
+	struct window_table *t;
+};
+
+static void fx_init(struct fixture *fx, const struct cfgspec *s, bool with_map,
+    size_t max_clients)
+{
+	struct ruleset *r;
+
+	fx->t = window_create(max_clients, unit_seed());
+	assert_non_null(fx->t);
+	r = policy_ruleset(mkcfg(s), with_map ? mkexempt() : exempt_empty());
+	assert_non_null(r);
+	policy_init(&fx->p, fx->t, r);
+}
+
+static void fx_free(struct fixture *fx)
+{
+	policy_destroy(&fx->p);
+	window_destroy(fx->t);
+}
+
+static const char *kname(enum decision_kind k)
+{
+	switch (k) {
+	case DECIDE_NOADDR: return "NOADDR";
+	case DECIDE_EXEMPT: return "EXEMPT";
+	case DECIDE_ALLOW: return "ALLOW";
+	case DECIDE_UNTRACKED: return "UNTRACKED";
+	case DECIDE_REFUSE: return "REFUSE";
+	case DECIDE_WOULD_REFUSE: return "WOULD_REFUSE";
+	}
+	return "?";
+}
+
+static struct decision decide(struct fixture *fx, const char *ip, uint64_t now)
+{
+	struct sockaddr_storage ss;
+	struct decision d;
+
+	memset(&d, 0xee, sizeof(d));
+	policy_decide(&fx->p, ip ? unit_sockaddr(&ss, ip, 4321) : NULL, now, &d);
+	return d;
+}
+
+#define expect_kind(fx_, ip_, now_, kind_, count_) do {			\
+	struct decision d_ = decide((fx_), (ip_), (now_));		\
+	if (d_.kind != (kind_) || d_.count != (uint32_t)(count_))	\
+		fail_msg("line %d: %s at %llu: %s count %u, want %s count %u", \
+		    __LINE__, (ip_), (unsigned long long)(now_),		\
+		    kname(d_.kind), d_.count, kname(kind_), (unsigned)(count_)); \
+} while (0)
+
+static void assert_key(const struct decision *d, const char *client,
+    const char *key, int plen)
+{
+	struct addr c = unit_addr(client), k = unit_addr(key);
+
+	assert_addr_equal(&d->client, &c);
+	assert_addr_equal(&d->key, &k);
+	assert_int_equal(d->key_plen, plen);
+}
+
+/* ---- tests ------------------------------------------------------------------ */
+
+static void test_no_address(void **state)
+{
+	struct fixture fx;
+	struct sockaddr_storage ss;
+	struct decision d;
+	struct window_stats ws;
+
+	(void)state;
+	fx_init(&fx, &base, true, 1000);
+	policy_decide(&fx.p, NULL, 1000, &d);
+	assert_int_equal(d.kind, DECIDE_NOADDR);
+	policy_decide(&fx.p, unit_sockaddr_unix(&ss, "/run/x.sock"), 1000, &d);
+	assert_int_equal(d.kind, DECIDE_NOADDR);
+	memset(&ss, 0, sizeof(ss));
+	ss.ss_family = AF_UNSPEC;
+	policy_decide(&fx.p, (struct sockaddr *)&ss, 1000, &d);
+	assert_int_equal(d.kind, DECIDE_NOADDR);
+	window_stats(fx.t, &ws);
+	assert_int_equal(ws.used, 0);
+	assert_int_equal(atomic_load(&fx.p.n.noaddr), 3);
+	fx_free(&fx);
+}
+
+static void test_exempt_ok(void **state)
+{
+	struct fixture fx;
+	struct decision d;
+	struct window_stats ws;
+	struct addr pfx;
+	int i;
+
+	(void)state;
+	fx_init(&fx, &base, true, 1000);
+	for (i = 0; i < 50; i++) {
+		d = decide(&fx, "192.0.2.5", 1000 + (uint64_t)i);
+		assert_int_equal(d.kind, DECIDE_EXEMPT);
+	}
+	assert_true(d.matched);
+	pfx = unit_addr("192.0.2.0");
+	assert_addr_equal(&d.match.prefix, &pfx);
+	assert_int_equal(d.match.plen, 28);
+	assert_int_equal(d.match.value.kind, EXEMPT_OK);
+	pfx = unit_addr("192.0.2.5");
+	assert_addr_equal(&d.client, &pfx);
+
+	/* v4-mapped IPv6 is the IPv4 client */
+	d = decide(&fx, "::ffff:192.0.2.15", 2000);
+	assert_int_equal(d.kind, DECIDE_EXEMPT);
+	assert_int_equal(d.match.plen, 28);
+	pfx = unit_addr("192.0.2.15");
+	assert_addr_equal(&d.client, &pfx);
+
+	d = decide(&fx, "2001:db8:e:1::1", 2000);
+	assert_int_equal(d.kind, DECIDE_EXEMPT);
+	assert_int_equal(d.match.plen, 48);
+	pfx = unit_addr("2001:db8:e::");
+	assert_addr_equal(&d.match.prefix, &pfx);
+
+	/* nothing exempt was counted */
+	window_stats(fx.t, &ws);
+	assert_int_equal(ws.used, 0);
+	assert_int_equal(atomic_load(&fx.p.n.exempt), 52);
+
+	/* just outside the /28: counted */
+	d = decide(&fx, "192.0.2.16", 3000);
+	assert_int_equal(d.kind, DECIDE_ALLOW);
+	assert_false(d.matched);
+	assert_int_equal(d.count, 1);
+	fx_free(&fx);
+}
+
+static void test_v4_counting_and_refusal(void **state)
+{
+	struct fixture fx;
+	struct decision d;
+	uint64_t t0 = 100000;
+	uint32_t i;
+
+	(void)state;
+	fx_init(&fx, &base, true, 1000);
+	for (i = 1; i <= 3; i++) {
+		d = decide(&fx, "198.51.100.7", t0 + i);
+		assert_int_equal(d.kind, DECIDE_ALLOW);
+		assert_int_equal(d.count, i);
+		assert_int_equal(d.limit, 3);
+		assert_int_equal(d.window_s, 60);
+		assert_false(d.matched);
+		assert_key(&d, "198.51.100.7", "198.51.100.0", 24);
+	}
+	d = decide(&fx, "198.51.100.7", t0 + 4);
+	assert_int_equal(d.kind, DECIDE_REFUSE);
+	assert_int_equal(d.count, 4);
+	assert_int_equal(d.limit, 3);
+	assert_int_equal(d.window_s, 60);
+	assert_int_equal(d.stage, STAGE_CONNECT);
+	assert_key(&d, "198.51.100.7", "198.51.100.0", 24);
+
+	/* another host of the same /24 is the same client */
+	d = decide(&fx, "198.51.100.200", t0 + 5);
+	assert_int_equal(d.kind, DECIDE_REFUSE);
+	assert_int_equal(d.count, 5);
+	assert_key(&d, "198.51.100.200", "198.51.100.0", 24);
+
+	/* ... and so is its v4-mapped IPv6 form */
+	d = decide(&fx, "::ffff:198.51.100.9", t0 + 6);
+	assert_int_equal(d.kind, DECIDE_REFUSE);
+	assert_int_equal(d.count, 6);
+	assert_key(&d, "198.51.100.9", "198.51.100.0", 24);
+	assert_true(addr_is_v4(&d.client));
+	assert_true(addr_is_v4(&d.key));
+
+	/* the next /24 is not */
+	expect_kind(&fx, "198.51.101.1", t0 + 7, DECIDE_ALLOW, 1);
+
+	/* refused ones count too: at t0 + 60005 only the one at t0 + 6 is
+	 * still in the window */
+	expect_kind(&fx, "198.51.100.7", t0 + 60005, DECIDE_ALLOW, 2);
+	expect_kind(&fx, "198.51.100.7", t0 + 60005, DECIDE_ALLOW, 3);
+	expect_kind(&fx, "198.51.100.7", t0 + 60005, DECIDE_REFUSE, 4);
+	expect_kind(&fx, "198.51.100.7", t0 + 60006, DECIDE_REFUSE, 4);
+	expect_kind(&fx, "198.51.100.7", t0 + 120005, DECIDE_ALLOW, 2);
+
+	assert_int_equal(atomic_load(&fx.p.n.refused), 5);
+	fx_free(&fx);
+}
+
+static void test_v6_counting(void **state)
+{
+	struct fixture fx;
+	struct decision d;
+	uint32_t i;
+
+	(void)state;
+	fx_init(&fx, &base, true, 1000);
+	for (i = 1; i <= 3; i++) {
+		d = decide(&fx, i == 2 ? "2001:db8:1:2::ffff" : "2001:db8:1:2:3:4:5:6",
+		    5000 + i);
+		assert_int_equal(d.kind, DECIDE_ALLOW);
+		assert_int_equal(d.count, i);
+		assert_int_equal(d.key_plen, 64);
+		assert_false(addr_is_v4(&d.key));
+	}
+	assert_key(&d, "2001:db8:1:2:3:4:5:6", "2001:db8:1:2::", 64);
+	d = decide(&fx, "2001:db8:1:2:ffff:ffff:ffff:ffff", 5010);
+	assert_int_equal(d.kind, DECIDE_REFUSE);
+	assert_int_equal(d.count, 4);
+	assert_key(&d, "2001:db8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:2::", 64);
+	/* the neighbouring /64 is another client */
+	d = decide(&fx, "2001:db8:1:3::1", 5011);
+	assert_int_equal(d.kind, DECIDE_ALLOW);
+	assert_int_equal(d.count, 1);
+	assert_key(&d, "2001:db8:1:3::1", "2001:db8:1:3::", 64);
+	fx_free(&fx);
+}
+
+static void test_full_length_prefixes(void **state)
+{
+	struct fixture fx;
+	struct cfgspec s = base;
+	struct decision d;
+
+	(void)state;
+	s.v4 = 32;
+	s.v6 = 128;
+	fx_init(&fx, &s, false, 1000);
+	d = decide(&fx, "198.51.100.7", 1000);
+	assert_key(&d, "198.51.100.7", "198.51.100.7", 32);
+	d = decide(&fx, "198.51.100.8", 1000);
+	assert_int_equal(d.count, 1);
+	d = decide(&fx, "2001:db8::1", 1000);
+	assert_key(&d, "2001:db8::1", "2001:db8::1", 128);
+	d = decide(&fx, "2001:db8::2", 1000);
+	assert_int_equal(d.count, 1);
+	fx_free(&fx);
+
+	s.v4 = 8;
+	s.v6 = 16;
+	fx_init(&fx, &s, false, 1000);
+	d = decide(&fx, "10.200.100.50", 1000);
+	assert_key(&d, "10.200.100.50", "10.0.0.0", 8);
+	d = decide(&fx, "2001:db8:ffff::1", 1000);
+	assert_key(&d, "2001:db8:ffff::1", "2001::", 16);
+	fx_free(&fx);
+}
+
+static void test_mode_log(void **state)
+{
+	struct fixture fx;
+	struct cfgspec s = base;
+	uint32_t i;
+
+	(void)state;
+	s.mode = "log";
+	fx_init(&fx, &s, false, 1000);
+	for (i = 1; i <= 3; i++)
+		expect_kind(&fx, "198.51.100.7", 1000 + i, DECIDE_ALLOW, i);
+	expect_kind(&fx, "198.51.100.7", 1010, DECIDE_WOULD_REFUSE, 4);
+	expect_kind(&fx, "198.51.100.7", 1011, DECIDE_WOULD_REFUSE, 5);
+	assert_int_equal(atomic_load(&fx.p.n.would_refuse), 2);
+	assert_int_equal(atomic_load(&fx.p.n.refused), 0);
+	fx_free(&fx);
+}
+
+static void test_count_refused_false(void **state)
+{
+	struct fixture fx;
+	struct cfgspec s = base;
+
+	(void)state;
+	s.cr = false;
+	s.limit = 1;
+	fx_init(&fx, &s, false, 1000);
+	expect_kind(&fx, "198.51.100.7", 1000, DECIDE_ALLOW, 1);
+	expect_kind(&fx, "198.51.100.7", 60999, DECIDE_REFUSE, 2);
+	/* the refusal did not count: the accepted one left at 61000 */
+	expect_kind(&fx, "198.51.100.7", 61000, DECIDE_ALLOW, 1);
+	fx_free(&fx);
+}
+
+static void test_stage_helo(void **state)
+{
+	struct fixture fx;
+	struct cfgspec s = base;
+	struct decision d;
+
+	(void)state;
+	s.stage = "helo";
+	s.limit = 1;
+	fx_init(&fx, &s, false, 1000);
+	expect_kind(&fx, "198.51.100.7", 1000, DECIDE_ALLOW, 1);
+	d = decide(&fx, "198.51.100.7", 1001);
+	assert_int_equal(d.kind, DECIDE_REFUSE);
+	assert_int_equal(d.stage, STAGE_HELO);
+	fx_free(&fx);
+}
+
+static void test_per_client_limit(void **state)
+{
+	struct fixture fx;
+	struct decision d;
+	struct addr pfx;
+	uint64_t t = 1000000;
+
+	(void)state;
+	fx_init(&fx, &base, true, 1000);
+	/* 203.0.113.0/24: 2 per 600 s, tighter than the config's 3 per 60 s */
+	expect_kind(&fx, "203.0.113.9", t, DECIDE_ALLOW, 1);
+	d = decide(&fx, "203.0.113.9", t + 1);
+	assert_int_equal(d.kind, DECIDE_ALLOW);
+	assert_int_equal(d.count, 2);
+	assert_int_equal(d.limit, 2);
+	assert_int_equal(d.window_s, 600);
+	assert_true(d.matched);
+	assert_int_equal(d.match.plen, 24);
+	assert_int_equal(d.match.value.kind, EXEMPT_LIMIT);
+	pfx = unit_addr("203.0.113.0");
+	assert_addr_equal(&d.match.prefix, &pfx);
+	d = decide(&fx, "203.0.113.9", t + 2);
+	assert_int_equal(d.kind, DECIDE_REFUSE);
+	assert_int_equal(d.count, 3);
+	assert_int_equal(d.limit, 2);
+	assert_int_equal(d.window_s, 600);
+	/* the entry's window, not the config's 60 s, applies */
+	expect_kind(&fx, "203.0.113.9", t + 100000, DECIDE_REFUSE, 4);
+	/* the last counted one was at t + 100000 */
+	expect_kind(&fx, "203.0.113.9", t + 100000 + 600000, DECIDE_ALLOW, 1);
+
+	/* IPv6: 3 per 7200 s */
+	expect_kind(&fx, "2001:db8:f:1::1", t, DECIDE_ALLOW, 1);
+	expect_kind(&fx, "2001:db8:f:1::1", t + 1, DECIDE_ALLOW, 2);
+	expect_kind(&fx, "2001:db8:f:1::1", t + 2, DECIDE_ALLOW, 3);
+	d = decide(&fx, "2001:db8:f:1::1", t + 3600000);
+	assert_int_equal(d.kind, DECIDE_REFUSE);
+	assert_int_equal(d.count, 4);
+	assert_int_equal(d.limit, 3);
+	assert_int_equal(d.window_s, 7200);
+	assert_int_equal(d.match.plen, 48);
+	fx_free(&fx);
+}
+
+static void test_max_window(void **state)
+{
+	struct fixture fx;
+	struct cfgspec s = base;
+
+	(void)state;
+	fx_init(&fx, &base, true, 1000);
+	/* the map's 7200 s entry is the longest window */
+	assert_int_equal(policy_max_window_ms(&fx.p), 7200u * 1000u);
+	assert_int_equal(fx.p.rules->max_window_ms, 7200u * 1000u);
+	fx_free(&fx);
+
+	fx_init(&fx, &base, false, 1000);
+	assert_int_equal(policy_max_window_ms(&fx.p), 60u * 1000u);
+	fx_free(&fx);
+
+	s.window = 86400;
+	fx_init(&fx, &s, true, 1000);
+	assert_int_equal(policy_max_window_ms(&fx.p), 86400u * 1000u);
+	fx_free(&fx);
+}
+
+static void test_untracked(void **state)
+{
+	struct fixture fx;
+	struct cfgspec s = base;
+	struct window_stats ws;
+	uint32_t i, untracked = 0, allowed = 0;
+
+	(void)state;
+	s.limit = 1;
+	fx_init(&fx, &s, false, 1);
+	window_stats(fx.t, &ws);
+	/* every client at its limit after one connection: the table fills */
+	for (i = 0; i < ws.capacity + 1; i++) {
+		char ip[32];
+		struct decision d;
+
+		snprintf(ip, sizeof(ip), "10.%u.%u.1", (i >> 8) & 255, i & 255);
+		d = decide(&fx, ip, 1000 + i);
+		if (d.kind == DECIDE_UNTRACKED)
+			untracked++;
+		else if (d.kind == DECIDE_ALLOW && d.count == 1)
+			allowed++;
+		else
+			fail_msg("%s: %s count %u", ip, kname(d.kind), d.count);
+	}
+	assert_true(untracked >= 1);
+	assert_true(allowed <= ws.capacity);
+	assert_int_equal(atomic_load(&fx.p.n.untracked), untracked);
+	fx_free(&fx);
+}
+
+static void test_reload_keeps_counts(void **state)
+{
+	struct fixture fx;
+	struct cfgspec s = base;
+	struct ruleset *r, *old;
+	struct exempt_builder *b;
+
+	(void)state;
+	fx_init(&fx, &base, false, 1000);
+	expect_kind(&fx, "198.51.100.7", 1000, DECIDE_ALLOW, 1);
+	expect_kind(&fx, "198.51.100.7", 1001, DECIDE_ALLOW, 2);
+	expect_kind(&fx, "198.51.100.7", 1002, DECIDE_ALLOW, 3);
+	expect_kind(&fx, "198.51.100.7", 1003, DECIDE_REFUSE, 4);
+
+	/* a higher limit: the counts carry on */
+	s.limit = 6;
+	r = policy_ruleset(mkcfg(&s), exempt_empty());
+	assert_non_null(r);
+	old = fx.p.rules;
+	assert_ptr_equal(policy_swap(&fx.p, r), old);
+	policy_ruleset_free(old);
+	expect_kind(&fx, "198.51.100.7", 1004, DECIDE_ALLOW, 5);
+	expect_kind(&fx, "198.51.100.7", 1005, DECIDE_ALLOW, 6);
+	expect_kind(&fx, "198.51.100.7", 1006, DECIDE_REFUSE, 7);
+
+	/* a map that exempts the client: not counted any more */
+	b = exempt_builder_new();
+	ex_add(b, "198.51.100.0", 24, EXEMPT_OK, 0, 0);
+	r = policy_ruleset(mkcfg(&s), exempt_build(b));
+	assert_non_null(r);
+	policy_ruleset_free(policy_swap(&fx.p, r));
+	{
+		struct decision d = decide(&fx, "198.51.100.7", 1007);
+
+		assert_int_equal(d.kind, DECIDE_EXEMPT);
+	}
+	/* and back without the map: the earlier counts are still there */
+	r = policy_ruleset(mkcfg(&s), exempt_empty());
+	assert_non_null(r);
+	policy_ruleset_free(policy_swap(&fx.p, r));
+	expect_kind(&fx, "198.51.100.7", 1008, DECIDE_REFUSE, 8);
+	fx_free(&fx);
+}
+
+static void test_reply_text(void **state)
+{
+	struct fixture fx;
+	struct cfgspec s = base;
+	char buf[64], small[6];
+
+	(void)state;
+	s.reply = "50% off, 100% sure";
+	fx_init(&fx, &s, false, 1000);
+	policy_reply_text(&fx.p, buf, sizeof(buf));
+	assert_string_equal(buf, "50%% off, 100%% sure");
+	memset(small, 'Z', sizeof(small));
+	policy_reply_text(&fx.p, small, 4);
+	assert_non_null(memchr(small, '\0', 4));
+	assert_int_equal(small[4], 'Z');
+	fx_free(&fx);
+}
+
+static void test_kind_names(void **state)
+{
+	static const enum decision_kind kinds[] = {
+		DECIDE_NOADDR, DECIDE_EXEMPT, DECIDE_ALLOW, DECIDE_UNTRACKED,
+		DECIDE_REFUSE, DECIDE_WOULD_REFUSE,
+	};
+	size_t i, j;
+
+	(void)state;
+	assert_string_equal(policy_kind_name(DECIDE_REFUSE), "refused");
+	assert_string_equal(policy_kind_name(DECIDE_ALLOW), "allowed");
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		const char *n = policy_kind_name(kinds[i]);
+
+		assert_non_null(n);
+		assert_true(n[0] != '\0');
+		for (j = 0; j < i; j++)
+			assert_string_not_equal(n, policy_kind_name(kinds[j]));
+	}
+}
+
+/* ---- reloads under load --------------------------------------------------- */
+
+struct racer {
+	struct policy *p;
+	_Atomic bool *stop;
+	uint64_t seed, decisions, bad;
+};
+
+static void *race_worker(void *arg)
+{
+	struct racer *me = arg;
+	uint64_t rng = me->seed, now = 1000;
+
+	while (!atomic_load(me->stop)) {
+		struct sockaddr_storage ss;
+		struct decision d;
+		char ip[64];
+		uint32_t n = (uint32_t)unit_below(&rng, 4000);
+
+		if (n % 2)
+			snprintf(ip, sizeof(ip), "198.51.%u.%u", (n >> 8) & 255, n & 255);
+		else
+			snprintf(ip, sizeof(ip), "2001:db8:%x::1", n);
+		policy_decide(me->p, unit_sockaddr(&ss, ip, 25), now++, &d);
+		if (d.kind != DECIDE_ALLOW && d.kind != DECIDE_REFUSE &&
+		    d.kind != DECIDE_WOULD_REFUSE && d.kind != DECIDE_EXEMPT &&
+		    d.kind != DECIDE_UNTRACKED)
+			me->bad++;
+		if ((d.kind == DECIDE_REFUSE || d.kind == DECIDE_WOULD_REFUSE) &&
+		    d.count <= d.limit)
+			me->bad++;
+		me->decisions++;
+	}
+	return NULL;
+}
+
+static void test_swap_under_load(void **state)
+{
+	struct fixture fx;
+	struct racer r[3];
+	pthread_t tid[3];
+	_Atomic bool stop;
+	int i, k;
+
+	(void)state;
+	atomic_init(&stop, false);
+	fx_init(&fx, &base, true, 2000);
+	memset(r, 0, sizeof(r));
+	for (i = 0; i < 3; i++) {
+		r[i].p = &fx.p;
+		r[i].stop = &stop;
+		r[i].seed = 500 + (uint64_t)i;
+		assert_int_equal(pthread_create(&tid[i], NULL, race_worker, &r[i]), 0);
+	}
+	/* swap and free at once: the header promises nobody still uses
+	 * the old rules (ASan/TSan would see it) */
+	for (k = 0; k < 60; k++) {
+		struct cfgspec s = base;
+		struct ruleset *nr;
+
+		s.limit = 1 + (unsigned)k % 7;
+		s.mode = k % 2 ? "log" : "enforce";
+		nr = policy_ruleset(mkcfg(&s), k % 3 ? mkexempt() : exempt_empty());
+		assert_non_null(nr);
+		policy_ruleset_free(policy_swap(&fx.p, nr));
+	}
+	atomic_store(&stop, true);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(pthread_join(tid[i], NULL), 0);
+		assert_int_equal(r[i].bad, 0);
+	}
+	fx_free(&fx);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_no_address),
+		cmocka_unit_test(test_exempt_ok),
+		cmocka_unit_test(test_v4_counting_and_refusal),
+		cmocka_unit_test(test_v6_counting),
+		cmocka_unit_test(test_full_length_prefixes),
+		cmocka_unit_test(test_mode_log),
+		cmocka_unit_test(test_count_refused_false),
+		cmocka_unit_test(test_stage_helo),
+		cmocka_unit_test(test_per_client_limit),
+		cmocka_unit_test(test_max_window),
+		cmocka_unit_test(test_untracked),
+		cmocka_unit_test(test_reload_keeps_counts),
+		cmocka_unit_test(test_reply_text),
+		cmocka_unit_test(test_kind_names),
+		cmocka_unit_test(test_swap_under_load),
+	};
+
+	return cmocka_run_group_tests_name("policy", tests, setup, teardown);
+}
