@@ -11,7 +11,10 @@ VERSION   := 0.1.0
 PREFIX    ?= /usr/local
 SBINDIR   ?= $(PREFIX)/sbin
 MANDIR    ?= $(PREFIX)/share/man
+DOCDIR    ?= $(PREFIX)/share/doc/milter-ratelimit
+UNITDIR   ?= $(PREFIX)/lib/systemd/system
 SYSCONFDIR ?= /etc
+RUNUSER   ?= milter-ratelimit
 
 CC        ?= cc
 PKGS      := milter libconfuse
@@ -28,7 +31,8 @@ endif
 
 B         ?= build
 CORE_SRC  := src/addr.c src/window.c src/exempt.c src/config.c src/log.c \
-             src/policy.c src/siphash.c src/clock.c src/mapentry.c src/mapdb.c src/reload.c
+             src/policy.c src/siphash.c src/clock.c src/mapentry.c src/mapdb.c src/reload.c \
+             src/throttle.c src/report.c src/privs.c src/pidfile.c src/notify.c
 DAEMON_SRC := src/main.c src/milter.c src/daemon.c src/maint.c
 CORE_OBJ  := $(CORE_SRC:src/%.c=$(B)/%.o)
 DAEMON_OBJ := $(DAEMON_SRC:src/%.c=$(B)/%.o)
@@ -38,7 +42,7 @@ UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 BUILD_DEPS := build-essential pkg-config libmilter-dev libdb-dev libconfuse-dev
 TEST_DEPS  := $(BUILD_DEPS) libcmocka-dev miltertest swaks libio-socket-inet6-perl \
               sendmail-bin sendmail-cf m4 rsyslog iproute2 mandoc db5.3-util \
-              procps util-linux
+              procps util-linux libicu72 fail2ban systemd man-db
 
 .PHONY: all run check unit binaries units deps-build deps-test \
         sanitize tsan install uninstall clean lint
@@ -71,10 +75,14 @@ deps-build:
 deps-test:
 	@sh tests/deps.sh $(TEST_DEPS)
 
+# The sample config, with the socket in ./run/ and, since the quick start
+# has no milter-ratelimit user yet, the daemon dropping to nobody.
 run: deps-build all
-	@mkdir -p run
+	install -d -m 0755 run
 	sed -e 's|^socket *=.*|socket = "unix:$(CURDIR)/run/milter-ratelimit.sock"|' \
+	    -e 's|^user *=.*|user = "$(if $(filter 0,$(shell id -u)),nobody,$(shell id -un))"|' \
 	    conf/milter-ratelimit.conf > run/milter-ratelimit.conf
+	@[ "$$(id -u)" != 0 ] || chown nobody run
 	./milter-ratelimit -d -f run/milter-ratelimit.conf
 
 # Everything, once: the normal build, then the ASan+UBSan build of the
@@ -112,12 +120,18 @@ lint:
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
-	    $(DESTDIR)$(SYSCONFDIR)
+	    $(DESTDIR)$(SYSCONFDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(DOCDIR)/fail2ban
 	install -m 0755 milter-ratelimit $(DESTDIR)$(SBINDIR)/milter-ratelimit
 	install -m 0755 ratelimit-map $(DESTDIR)$(SBINDIR)/ratelimit-map
 	install -m 0644 man/milter-ratelimit.8 $(DESTDIR)$(MANDIR)/man8/milter-ratelimit.8
 	install -m 0644 man/ratelimit-map.8 $(DESTDIR)$(MANDIR)/man8/ratelimit-map.8
 	install -m 0644 man/milter-ratelimit.conf.5 $(DESTDIR)$(MANDIR)/man5/milter-ratelimit.conf.5
+	sed 's|/usr/sbin/|$(SBINDIR)/|g' conf/milter-ratelimit.service \
+	    > $(DESTDIR)$(UNITDIR)/milter-ratelimit.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/milter-ratelimit.service
+	install -m 0644 conf/sendmail.mc conf/postfix-main.cf $(DESTDIR)$(DOCDIR)/
+	install -m 0644 conf/fail2ban/filter.d/milter-ratelimit.conf $(DESTDIR)$(DOCDIR)/fail2ban/filter.conf
+	install -m 0644 conf/fail2ban/jail.d/milter-ratelimit.conf $(DESTDIR)$(DOCDIR)/fail2ban/jail.conf
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/milter-ratelimit.conf ]; then \
 	    echo "keeping existing $(DESTDIR)$(SYSCONFDIR)/milter-ratelimit.conf"; \
 	else \
@@ -129,12 +143,21 @@ install: all
 	else \
 	    install -m 0644 conf/ratelimit-exempt $(DESTDIR)$(SYSCONFDIR)/mail/ratelimit-exempt; \
 	fi
+	@# On the real system (no DESTDIR), as a package's postinst would:
+	@# the unprivileged user the daemon runs as.
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && ! getent passwd $(RUNUSER) >/dev/null; then \
+	    echo "creating system user $(RUNUSER)"; \
+	    useradd --system --user-group --no-create-home --home-dir /nonexistent \
+	        --shell /usr/sbin/nologin $(RUNUSER); \
+	fi
 
 # The config is removed only when it is still the sample: an admin's edits stay.
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/milter-ratelimit $(DESTDIR)$(SBINDIR)/ratelimit-map \
 	    $(DESTDIR)$(MANDIR)/man8/milter-ratelimit.8 $(DESTDIR)$(MANDIR)/man8/ratelimit-map.8 \
-	    $(DESTDIR)$(MANDIR)/man5/milter-ratelimit.conf.5
+	    $(DESTDIR)$(MANDIR)/man5/milter-ratelimit.conf.5 \
+	    $(DESTDIR)$(UNITDIR)/milter-ratelimit.service
+	rm -rf $(DESTDIR)$(DOCDIR)
 	@for f in milter-ratelimit.conf:milter-ratelimit.conf ratelimit-exempt:mail/ratelimit-exempt; do \
 	    src=conf/$${f%%:*}; dst=$(DESTDIR)$(SYSCONFDIR)/$${f#*:}; \
 	    if cmp -s $$src $$dst; then rm -f $$dst; \

@@ -30,6 +30,12 @@ struct config {
 	uint64_t max_clients;
 	bool count_refused;
 	uint32_t map_check_interval;	/* seconds, 0 = only on SIGUSR1 */
+	char *user;		/* run as this user once the socket is open */
+	char *group;		/* NULL: the user's primary group */
+	unsigned socket_mode;	/* a unix socket's mode, never world-accessible */
+	char *pidfile;		/* NULL when none */
+	int log_level;		/* LOG_ERR..LOG_DEBUG */
+	int syslog_facility;	/* LOG_MAIL, ... */
 };
 
 /*

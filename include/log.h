@@ -24,6 +24,7 @@ enum log_level {
 /* ident: program name; to_stderr: log to stderr instead of syslog. */
 void log_init(const char *ident, int to_stderr, int facility);
 void log_setlevel(enum log_level max);
+enum log_level log_getlevel(void);
 
 void log_warn(const char *fmt, ...) MRL_PRINTF(1, 2);	/* appends strerror(errno) */
 void log_warnx(const char *fmt, ...) MRL_PRINTF(1, 2);

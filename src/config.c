@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 
 #include <confuse.h>
 
@@ -33,6 +34,12 @@ static cfg_opt_t options[] = {
 	CFG_INT("max_clients",	1000000,	CFGF_NONE),
 	CFG_BOOL("count_refused", cfg_true,	CFGF_NONE),
 	CFG_INT("map_check_interval", 5,	CFGF_NONE),
+	CFG_STR("user",		"milter-ratelimit", CFGF_NONE),
+	CFG_STR("group",	"",		CFGF_NONE),
+	CFG_STR("socket_mode",	"0660",		CFGF_NONE),
+	CFG_STR("pidfile",	"",		CFGF_NONE),
+	CFG_STR("log_level",	"info",		CFGF_NONE),
+	CFG_STR("syslog_facility", "mail",	CFGF_NONE),
 	CFG_END()
 };
 
@@ -86,19 +93,89 @@ validate_int(cfg_t *cfg, cfg_opt_t *opt)
 	return 0;
 }
 
+struct choice {
+	const char *option;
+	const char *const *names;
+	const int *values;
+};
+
+static const char *const stage_names[] = { "connect", "helo", NULL };
+static const int stage_values[] = { STAGE_CONNECT, STAGE_HELO };
+static const char *const mode_names[] = { "enforce", "log", NULL };
+static const int mode_values[] = { MODE_ENFORCE, MODE_LOG };
+static const char *const level_names[] = { "error", "warning", "notice", "info",
+    "debug", NULL };
+static const int level_values[] = { LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO,
+    LOG_DEBUG };
+static const char *const facility_names[] = { "mail", "daemon", "user", "local0",
+    "local1", "local2", "local3", "local4", "local5", "local6", "local7", NULL };
+static const int facility_values[] = { LOG_MAIL, LOG_DAEMON, LOG_USER, LOG_LOCAL0,
+    LOG_LOCAL1, LOG_LOCAL2, LOG_LOCAL3, LOG_LOCAL4, LOG_LOCAL5, LOG_LOCAL6,
+    LOG_LOCAL7 };
+
+static const struct choice choices[] = {
+	{ "reply_stage",	stage_names,	stage_values },
+	{ "mode",		mode_names,	mode_values },
+	{ "log_level",		level_names,	level_values },
+	{ "syslog_facility",	facility_names,	facility_values },
+};
+
+/* The value of a choice option; the validator has vouched for it. */
+static int
+choice_value(cfg_t *cfg, const char *option)
+{
+	const char *v = cfg_getstr(cfg, option);
+
+	for (size_t i = 0; i < sizeof choices / sizeof choices[0]; i++) {
+		if (strcmp(choices[i].option, option) != 0)
+			continue;
+		for (size_t j = 0; choices[i].names[j]; j++)
+			if (strcmp(choices[i].names[j], v) == 0)
+				return choices[i].values[j];
+	}
+	return 0;
+}
+
 static int
 validate_choice(cfg_t *cfg, cfg_opt_t *opt)
 {
 	const char *v = cfg_opt_getnstr(opt, cfg_opt_size(opt) - 1);
+	char list[160] = "";
 
-	if (strcmp(opt->name, "reply_stage") == 0 &&
-	    strcmp(v, "connect") != 0 && strcmp(v, "helo") != 0) {
-		cfg_error(cfg, "reply_stage = \"%.40s\": expected \"connect\" or \"helo\"", v);
+	for (size_t i = 0; i < sizeof choices / sizeof choices[0]; i++) {
+		if (strcmp(choices[i].option, opt->name) != 0)
+			continue;
+		for (size_t j = 0; choices[i].names[j]; j++) {
+			if (strcmp(choices[i].names[j], v) == 0)
+				return 0;
+			snprintf(list + strlen(list), sizeof list - strlen(list),
+			    "%s\"%s\"", j ? ", " : "", choices[i].names[j]);
+		}
+		cfg_error(cfg, "%s = \"%.40s\": expected one of %s", opt->name, v, list);
 		return -1;
 	}
-	if (strcmp(opt->name, "mode") == 0 &&
-	    strcmp(v, "enforce") != 0 && strcmp(v, "log") != 0) {
-		cfg_error(cfg, "mode = \"%.40s\": expected \"enforce\" or \"log\"", v);
+	return 0;
+}
+
+/* "0660": octal, at most 0777, and never open to everyone: the socket's
+ * permissions are the only thing between a local user and claiming any
+ * client address. */
+static int
+validate_mode(cfg_t *cfg, cfg_opt_t *opt)
+{
+	const char *v = cfg_opt_getnstr(opt, cfg_opt_size(opt) - 1);
+	char *end;
+	long m;
+
+	errno = 0;
+	m = strtol(v, &end, 8);
+	if (*v == '\0' || *end != '\0' || errno || m < 0 || m > 0777) {
+		cfg_error(cfg, "socket_mode = \"%.20s\": expected an octal mode such as \"0660\"", v);
+		return -1;
+	}
+	if (m & 0007) {
+		cfg_error(cfg, "socket_mode = \"%.20s\": the socket must not be open to "
+		    "other users (anyone who can connect can claim any client address)", v);
 		return -1;
 	}
 	return 0;
@@ -267,8 +344,9 @@ config_load(const char *path, config_report_fn *report)
 	cfg_set_error_function(cfg, error_fn);
 	for (size_t i = 0; i < sizeof int_ranges / sizeof int_ranges[0]; i++)
 		cfg_set_validate_func(cfg, int_ranges[i].name, validate_int);
-	cfg_set_validate_func(cfg, "reply_stage", validate_choice);
-	cfg_set_validate_func(cfg, "mode", validate_choice);
+	for (size_t i = 0; i < sizeof choices / sizeof choices[0]; i++)
+		cfg_set_validate_func(cfg, choices[i].option, validate_choice);
+	cfg_set_validate_func(cfg, "socket_mode", validate_mode);
 	cfg_set_validate_func(cfg, "reply_text", validate_reply);
 
 	ret = cfg_parse_buf(cfg, text);
@@ -288,18 +366,23 @@ config_load(const char *path, config_report_fn *report)
 	c->ipv4_prefix = (int)cfg_getint(cfg, "ipv4_prefix");
 	c->ipv6_prefix = (int)cfg_getint(cfg, "ipv6_prefix");
 	c->exempt_map = dup_or_null(cfg_getstr(cfg, "exempt_map"));
-	c->reply_stage = strcmp(cfg_getstr(cfg, "reply_stage"), "helo") == 0 ?
-	    STAGE_HELO : STAGE_CONNECT;
+	c->reply_stage = (enum reply_stage)choice_value(cfg, "reply_stage");
 	c->reply_text = strdup(cfg_getstr(cfg, "reply_text"));
 	c->reply_escaped = escape_percent(c->reply_text ? c->reply_text : "");
-	c->mode = strcmp(cfg_getstr(cfg, "mode"), "log") == 0 ? MODE_LOG : MODE_ENFORCE;
+	c->mode = (enum run_mode)choice_value(cfg, "mode");
 	c->max_clients = (uint64_t)cfg_getint(cfg, "max_clients");
 	c->count_refused = cfg_getbool(cfg, "count_refused") == cfg_true;
 	c->map_check_interval = (uint32_t)cfg_getint(cfg, "map_check_interval");
-	if (!c->path || !c->socket || !c->reply_text || !c->reply_escaped)
+	c->user = strdup(cfg_getstr(cfg, "user"));
+	c->group = dup_or_null(cfg_getstr(cfg, "group"));
+	c->socket_mode = (unsigned)strtol(cfg_getstr(cfg, "socket_mode"), NULL, 8);
+	c->pidfile = dup_or_null(cfg_getstr(cfg, "pidfile"));
+	c->log_level = choice_value(cfg, "log_level");
+	c->syslog_facility = choice_value(cfg, "syslog_facility");
+	if (!c->path || !c->socket || !c->reply_text || !c->reply_escaped || !c->user)
 		goto oom;
-	if (*c->socket == '\0') {
-		report_line(report, "%s: socket is empty", path);
+	if (*c->socket == '\0' || *c->user == '\0') {
+		report_line(report, "%s: %s is empty", path, *c->user ? "socket" : "user");
 		config_free(c);
 		c = NULL;
 	}
@@ -327,8 +410,12 @@ config_dup(const struct config *c)
 	d->exempt_map = c->exempt_map ? strdup(c->exempt_map) : NULL;
 	d->reply_text = strdup(c->reply_text);
 	d->reply_escaped = strdup(c->reply_escaped);
+	d->user = strdup(c->user);
+	d->group = c->group ? strdup(c->group) : NULL;
+	d->pidfile = c->pidfile ? strdup(c->pidfile) : NULL;
 	if (!d->path || !d->socket || (c->exempt_map && !d->exempt_map) ||
-	    !d->reply_text || !d->reply_escaped) {
+	    !d->reply_text || !d->reply_escaped || !d->user ||
+	    (c->group && !d->group) || (c->pidfile && !d->pidfile)) {
 		config_free(d);
 		return NULL;
 	}
@@ -345,6 +432,9 @@ config_free(struct config *c)
 	free(c->exempt_map);
 	free(c->reply_text);
 	free(c->reply_escaped);
+	free(c->user);
+	free(c->group);
+	free(c->pidfile);
 	free(c);
 }
 

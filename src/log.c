@@ -1,8 +1,8 @@
 /*
  * log.c: syslog or stderr, one line per call.
  *
- * The level and destination are set once at start, before any thread
- * exists, and only read afterwards; syslog(3) and a single fprintf to an
+ * The destination is set once at start, before any thread exists; the
+ * level may change on reload.  syslog(3) and a single fprintf to an
  * unbuffered stderr are each safe to call from several threads.
  */
 #include <errno.h>
@@ -16,7 +16,9 @@
 
 static const char *log_ident = "milter-ratelimit";
 static int log_stderr = 1;
-static enum log_level log_max = LOG_LEVEL_INFO;
+/* Set by the one thread that loads configs; read by all (a stale read
+ * only lets one line more or less through). */
+static _Atomic enum log_level log_max = LOG_LEVEL_INFO;
 
 void
 log_init(const char *ident, int to_stderr, int facility)
@@ -32,6 +34,12 @@ void
 log_setlevel(enum log_level max)
 {
 	log_max = max;
+}
+
+enum log_level
+log_getlevel(void)
+{
+	return log_max;
 }
 
 static void

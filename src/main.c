@@ -2,9 +2,11 @@
  * milter-ratelimit: refuse SMTP clients that connect too often.
  *
  * main() in the order a careful daemon starts: options, logging, config
- * (fatal when missing or bad; -n stops here), exemption map, the counter
- * table, signals blocked before any thread, socket, detach, our own
- * thread, then libmilter's loop until a signal ends it.
+ * and map (fatal when missing or bad; -n stops here), the counter table,
+ * signals blocked before any thread exists, the socket opened as root and
+ * given its owner and mode, detach (not under systemd), pid file, root
+ * given up for good, our control thread, then libmilter's loop until a
+ * signal ends it.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -15,19 +17,24 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "config.h"
 #include "daemon.h"
-#include "exempt.h"
 #include "log.h"
 #include "maint.h"
 #include "milter.h"
+#include "notify.h"
+#include "pidfile.h"
 #include "policy.h"
+#include "privs.h"
 #include "reload.h"
+#include "report.h"
 #include "window.h"
 
 #define PROGNAME "milter-ratelimit"
+#define REPORT_SLOTS 65536	/* keys whose refusal lines are throttled at once */
 
-static int foreground;		/* -d: no fork, log on stderr */
+static int to_stderr;		/* -d or -n: messages on stderr */
 
 static void
 usage(void)
@@ -37,12 +44,12 @@ usage(void)
 }
 
 /* Config errors go to stderr always (an admin running -n or starting by
- * hand sees them) and to syslog too when we would log there. */
+ * hand sees them) and to syslog too when we log there. */
 static void
 report_config(const char *line)
 {
 	fprintf(stderr, "%s\n", line);
-	if (!foreground)
+	if (!to_stderr)
 		log_warnx("%s", line);
 }
 
@@ -75,30 +82,51 @@ remove_unix_socket(const char *spec)
 		log_warn("cannot remove %s", path);
 }
 
+/* Socket owner and mode, then root is given up.  Exits on failure. */
+static void
+become_user(const struct config *cfg, const char *socket)
+{
+	struct privs pv;
+	char err[512];
+
+	if (!privs_lookup(cfg->user, cfg->group ? cfg->group : "", &pv, err, sizeof err))
+		fatalx("%s: %s", cfg->path, err);
+	if (!privs_socket(socket, &pv, cfg->socket_mode, err, sizeof err))
+		fatalx("%s", err);
+	if (!privs_drop(&pv, err, sizeof err))
+		fatalx("%s", err);
+	if (geteuid() == 0 && !pv.is_root)
+		fatalx("still root; refusing to run (set user = \"root\" to allow it)");
+	privs_free(&pv);
+}
+
 int
 main(int argc, char *argv[])
 {
 	const char *path = CONFIG_DEFAULT_PATH;
-	int check_only = 0, ch;
+	int check_only = 0, foreground = 0, ch;
 	struct reloader reloader = { 0 };
 	struct ruleset *rules;
 	struct policy pol;
-	char *socket;
+	char err[512], *socket, *pidfile = NULL;
 	bool ok;
 
 	while ((ch = getopt(argc, argv, "df:nV")) != -1) {
 		switch (ch) {
-		case 'd': foreground = 1; break;
+		case 'd': foreground = to_stderr = 1; break;
 		case 'f': path = optarg; break;
-		case 'n': check_only = 1; foreground = 1; break;
+		case 'n': check_only = to_stderr = 1; break;
 		case 'V': printf("%s %s\n", PROGNAME, VERSION); return 0;
 		default: usage();
 		}
 	}
 	if (optind != argc)
 		usage();
+	/* Under systemd (Type=notify) stay in the foreground, log to syslog. */
+	if (notify_wanted())
+		foreground = 1;
 
-	log_init(PROGNAME, foreground, LOG_MAIL);
+	log_init(PROGNAME, to_stderr, LOG_MAIL);
 
 	/* -n is strict: a map entry the daemon would skip is an error. */
 	rules = reload_initial(path, check_only, &reloader.map, report_config);
@@ -109,15 +137,21 @@ main(int argc, char *argv[])
 		policy_ruleset_free(rules);
 		return 0;
 	}
+	/* The facility is fixed at start; the level follows reloads. */
+	log_init(PROGNAME, to_stderr, rules->cfg->syslog_facility);
+	log_setlevel((enum log_level)rules->cfg->log_level);
 	if (rules->cfg->exempt_map)
 		log_info("exemption map %s: %zu entries", rules->cfg->exempt_map,
 		    exempt_count(rules->exempt));
 
 	policy_init(&pol, make_table(rules->cfg), rules);
+	if (!report_init(REPORT_SLOTS))
+		fatal("cannot set up the refusal log");
 	reloader.config_path = path;
 	reloader.policy = &pol;
-	/* The socket is fixed at start; reloads never change it. */
-	if ((socket = strdup(rules->cfg->socket)) == NULL)
+	/* Socket and pid file are fixed at start; reloads never change them. */
+	if ((socket = strdup(rules->cfg->socket)) == NULL ||
+	    (rules->cfg->pidfile && (pidfile = strdup(rules->cfg->pidfile)) == NULL))
 		fatal("strdup");
 
 	daemon_block_signals();
@@ -125,25 +159,34 @@ main(int argc, char *argv[])
 		return EX_OSERR;
 	if (!foreground && !daemon_detach())
 		return EX_OSERR;
+	if (pidfile && !pidfile_write(pidfile, err, sizeof err))
+		fatalx("%s", err);
+	become_user(rules->cfg, socket);
 	if (!maint_start(&reloader))
 		return EX_OSERR;
 
 	log_notice("started %s: socket=%s limit=%u window=%us ipv4_prefix=%d "
-	    "ipv6_prefix=%d stage=%s mode=%s max_clients=%llu (%zu bytes) exempt=%zu",
-	    VERSION, socket, rules->cfg->limit, rules->cfg->window,
+	    "ipv6_prefix=%d stage=%s mode=%s max_clients=%llu (%zu bytes) exempt=%zu "
+	    "user=%s", VERSION, socket, rules->cfg->limit, rules->cfg->window,
 	    rules->cfg->ipv4_prefix, rules->cfg->ipv6_prefix,
 	    config_stage_name(rules->cfg->reply_stage),
 	    rules->cfg->mode == MODE_LOG ? "log" : "enforce",
 	    (unsigned long long)rules->cfg->max_clients, window_memory(pol.table),
-	    exempt_count(rules->exempt));
+	    exempt_count(rules->exempt), rules->cfg->user);
+	notify_send("READY=1");
 
 	ok = milter_run();
 
+	notify_send("STOPPING=1");
 	maint_stop();
 	remove_unix_socket(socket);
+	if (pidfile)
+		pidfile_remove(pidfile);
 	log_notice("stopped");
+	report_free();
 	window_destroy(pol.table);
 	policy_destroy(&pol);
 	free(socket);
+	free(pidfile);
 	return ok ? 0 : 1;
 }

@@ -14,6 +14,7 @@
 #include "clock.h"
 #include "log.h"
 #include "maint.h"
+#include "report.h"
 
 #define SWEEP_BUDGET 1024	/* entries per shard per second */
 
@@ -95,6 +96,7 @@ maint_main(void *arg)
 		if (now - last_sweep >= 1000) {
 			window_sweep(r->policy->table, policy_max_window_ms(r->policy),
 			    now, SWEEP_BUDGET);
+			report_flush(now);
 			last_sweep = now;
 		}
 		if (every > 0 && now - last_check >= every * 1000ull) {

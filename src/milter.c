@@ -18,6 +18,7 @@
 #include "clock.h"
 #include "log.h"
 #include "milter.h"
+#include "report.h"
 
 static struct policy *policy;	/* set once before smfi_main(); has its own locks */
 
@@ -25,44 +26,6 @@ static struct policy *policy;	/* set once before smfi_main(); has its own locks 
  * address is all that matters: nothing is allocated per session, so there
  * is nothing to free in xxfi_close. */
 static char refused_mark;
-
-static void
-log_decision(const struct decision *d, const char *hostname)
-{
-	char client[ADDR_STRLEN], key[ADDR_STRLEN], host[256];
-	char entry[ADDR_STRLEN + 8] = "";
-
-	addr_format(client, sizeof client, &d->client);
-	if (d->matched && d->kind != DECIDE_EXEMPT) {
-		strcpy(entry, " entry=");
-		addr_format_prefix(entry + 7, sizeof entry - 7, &d->match.prefix,
-		    d->match.plen);
-	}
-	switch (d->kind) {
-	case DECIDE_REFUSE:
-	case DECIDE_WOULD_REFUSE:
-		addr_format_prefix(key, sizeof key, &d->key, d->key_plen);
-		log_escape(host, sizeof host, hostname);
-		log_notice("%s client=%s key=%s count=%u limit=%u window=%us stage=%s%s host=%s",
-		    policy_kind_name(d->kind), client, key, d->count, d->limit,
-		    d->window_s, config_stage_name(d->stage), entry, host);
-		break;
-	case DECIDE_EXEMPT:
-		addr_format_prefix(key, sizeof key, &d->match.prefix, d->match.plen);
-		log_debug("exempt client=%s entry=%s", client, key);
-		break;
-	case DECIDE_ALLOW:
-	case DECIDE_UNTRACKED:
-		addr_format_prefix(key, sizeof key, &d->key, d->key_plen);
-		log_debug("%s client=%s key=%s count=%u limit=%u window=%us%s",
-		    policy_kind_name(d->kind), client, key, d->count, d->limit,
-		    d->window_s, entry);
-		break;
-	case DECIDE_NOADDR:
-		log_debug("no client address (local or unknown family): accepted");
-		break;
-	}
-}
 
 static sfsistat
 refuse(SMFICTX *ctx)
@@ -79,10 +42,11 @@ refuse(SMFICTX *ctx)
 static sfsistat
 mlfi_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 {
+	uint64_t now = clock_now_ms();
 	struct decision d;
 
-	policy_decide(policy, hostaddr, clock_now_ms(), &d);
-	log_decision(&d, hostname);
+	policy_decide(policy, hostaddr, now, &d);
+	report_decision(&d, hostname, now);
 	if (d.kind != DECIDE_REFUSE)
 		return SMFIS_ACCEPT;
 	if (d.stage == STAGE_CONNECT)

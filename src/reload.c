@@ -115,6 +115,7 @@ install(struct reloader *r, struct ruleset *rs, const struct map_id *id,
 {
 	struct ruleset *old = policy_swap(r->policy, rs);
 
+	log_setlevel((enum log_level)rs->cfg->log_level);
 	policy_ruleset_free(old);
 	r->map = *id;
 	r->map_missing_logged = false;
@@ -157,6 +158,11 @@ reload_all(struct reloader *r)
 			free(rs->cfg->socket);
 			rs->cfg->socket = keep;
 		}
+	}
+	if (rs->cfg->syslog_facility != cur->syslog_facility) {
+		log_warnx("%s: syslog_facility changed; it takes a restart",
+		    r->config_path);
+		rs->cfg->syslog_facility = cur->syslog_facility;
 	}
 	if (rs->cfg->max_clients != cur->max_clients) {
 		log_warnx("%s: max_clients changed; it takes a restart, keeping %llu",

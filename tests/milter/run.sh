@@ -58,6 +58,11 @@ start_daemon() {
 		echo "limit = $LIMIT"
 		echo "window = 60"
 		echo "max_clients = 10000"
+		# These tests run as root; the daemon refuses to stay root unless
+		# told to (the privilege drop itself is tested in tests/service).
+		echo 'user = "root"'
+		# Every refusal line, unthrottled: the counts are asserted.
+		echo 'log_level = "debug"'
 		for _l in "$@"; do echo "$_l"; done
 	} > "$_d/conf"
 	# The inner sh records its pid and becomes the daemon (exec); the

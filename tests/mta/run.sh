@@ -126,6 +126,7 @@ setup() {
 
 # milter_conf STAGE: a config for one phase.
 milter_conf() {
+	getent group postfix >/dev/null || groupadd --system postfix
 	cat > "$W/milter-$1.conf" <<-EOF
 	socket      = "unix:$SOCK"
 	limit       = $LIMIT
@@ -135,6 +136,9 @@ milter_conf() {
 	reply_text  = "$TEXT"
 	mode        = "enforce"
 	max_clients = 10000
+	user        = "nobody"
+	group       = "postfix"
+	socket_mode = "0660"
 	EOF
 }
 
@@ -154,12 +158,15 @@ milter_start() {
 		milter_stop
 		return 1
 	fi
-	# The milter runs as root and libmilter creates the socket with the
-	# umask (root:root 0755 here); connect(2) on a unix socket needs write
-	# permission, and Postfix's smtpd runs as user postfix.  Give the socket
-	# to group postfix, 0660 (sendmail connects as root: no change for it).
-	# No client has connected yet, so there is no race.
-	chgrp postfix "$SOCK" && chmod 0660 "$SOCK"
+	# connect(2) on a unix socket needs write permission, and Postfix's
+	# smtpd runs as user postfix: the config gives the socket to group
+	# postfix, 0660, and the milter runs as nobody (sendmail connects as
+	# root).  The daemon does that itself, before it serves anyone.
+	_own=$(stat -c '%U:%G %a' "$SOCK")
+	if [ "$_own" != "nobody:postfix 660" ]; then
+		fail "$1 $2: milter starts" "socket is $_own, want nobody:postfix 660"
+		return 1
+	fi
 	pass "$1 $2: milter starts"
 }
 

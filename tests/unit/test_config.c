@@ -142,7 +142,7 @@ static void test_values_at_the_bounds(void **state)
 	config_free(c);
 
 	c = load_text("high.conf",
-	    "limit = 10000\n"
+	    "limit = 9000\n"
 	    "window = 86400\n"
 	    "ipv4_prefix = 8\n"
 	    "ipv6_prefix = 16\n"
@@ -153,7 +153,7 @@ static void test_values_at_the_bounds(void **state)
 	if (c == NULL)
 		fail_msg("high.conf: %s", rep.line[0]);
 	assert_int_equal(rep.n, 0);
-	assert_int_equal(c->limit, 10000);
+	assert_int_equal(c->limit, 9000);
 	assert_int_equal(c->window, 86400);
 	assert_int_equal(c->ipv4_prefix, 8);
 	assert_int_equal(c->ipv6_prefix, 16);
@@ -206,7 +206,7 @@ static void test_bad_values(void **state)
 	} cases[] = {
 		{ "unknown option", "bogus = 1" },
 		{ "limit 0", "limit = 0" },
-		{ "limit 10001", "limit = 10001" },	/* man page: 1 to 10000 */
+		{ "limit 9001", "limit = 9001" },	/* man page: 1 to 9000 */
 		{ "limit 100001", "limit = 100001" },
 		{ "limit -1", "limit = -1" },
 		{ "limit not a number", "limit = abc" },

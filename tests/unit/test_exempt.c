@@ -356,21 +356,20 @@ struct rentry {
 };
 
 /* Does prefix e cover a?  Families never mix. */
-static bool covers(const struct rentry *e, const struct addr *a)
+static bool covers(const struct rentry *e, bool a_v4, const struct addr *a)
 {
-	int off, bits, i;
+	int bits, full, rest;
 
-	if (e->v4 != unit_is_mapped(a->b))
+	if (e->v4 != a_v4)
 		return false;
-	off = e->v4 ? 96 : 0;
-	bits = off + e->plen;
-	for (i = off; i < bits; i++) {
-		int m = 0x80 >> (i % 8);
-
-		if ((e->p.b[i / 8] & m) != (a->b[i / 8] & m))
-			return false;
-	}
-	return true;
+	bits = (e->v4 ? 96 : 0) + e->plen;
+	full = bits / 8;
+	rest = bits % 8;
+	if (memcmp(e->p.b, a->b, (size_t)full) != 0)
+		return false;
+	if (rest == 0)
+		return true;
+	return ((e->p.b[full] ^ a->b[full]) & (0xff00 >> rest) & 0xff) == 0;
 }
 
 static void clear_from(uint8_t b[16], int from)
@@ -474,7 +473,7 @@ static void test_random_against_brute_force(void **state)
 	(void)state;
 	for (seed = 1; seed <= 6; seed++) {
 		uint64_t rng = seed * 7777;
-		size_t n = seed == 1 ? 40 : 300 * (size_t)seed, kept = 0, q, i;
+		size_t n = seed == 1 ? 40 : 200 * (size_t)seed, kept = 0, q, i;
 		struct rentry *set = calloc(n, sizeof(*set));
 		struct exempt_builder *b = exempt_builder_new();
 		struct exempt *e;
@@ -503,15 +502,15 @@ static void test_random_against_brute_force(void **state)
 		e = build(b);
 		assert_int_equal(exempt_count(e), kept);
 
-		for (q = 0; q < 8000; q++) {
+		for (q = 0; q < 3000; q++) {
 			struct addr a = random_probe(&rng, set, kept);
+			bool a_v4 = unit_is_mapped(a.b), hit;
 			const struct rentry *best = NULL;
 			struct exempt_match m;
-			bool hit;
 			char hx[40];
 
 			for (i = 0; i < kept; i++)
-				if (covers(&set[i], &a) &&
+				if (covers(&set[i], a_v4, &a) &&
 				    (best == NULL || set[i].plen > best->plen))
 					best = &set[i];
 			memset(&m, 0xee, sizeof(m));
@@ -544,13 +543,13 @@ static void test_parse_value(void **state)
 	} lim[] = {
 		{ "10/60", 10, 60 }, { "100/60", 100, 60 }, { "500/1h", 500, 3600 },
 		{ "20/10m", 20, 600 }, { "1/1d", 1, 86400 }, { "7/45", 7, 45 },
-		{ "5/90s", 5, 90 }, { "10000/1", 10000, 1 }, { "1/86400", 1, 86400 },
+		{ "5/90s", 5, 90 }, { "9000/1", 9000, 1 }, { "1/86400", 1, 86400 },
 		{ "3/1s", 3, 1 }, { "3/1440m", 3, 86400 }, { "3/24h", 3, 86400 },
 	};
 	static const char *const bad[] = {
 		"", "O", "OKAY", "OK ", " OK", "OK\n", "REJECT", "RELAY", "DISCARD",
 		"NO", "10", "0", "limit=5", "ok ok",
-		"0/60", "10001/60", "-1/60", "10/0", "10/86401", "10/2d", "10/25h",
+		"0/60", "9001/60", "10001/60", "-1/60", "10/0", "10/86401", "10/2d", "10/25h",
 		"10/1441m", "10/", "/60", "/", "10/60x", "10/60 ", " 10/60",
 		"10 /60", "10/ 60", "10/1.5h", "10//60", "10/60/60", "1e3/60",
 		"0x10/60", "10/h", "4294967306/60", "10/4294967356",

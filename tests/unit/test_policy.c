@@ -39,6 +39,11 @@ static const struct cfgspec base = {
 	3, 60, 24, 64, "enforce", "connect", "Connection rate limit exceeded", true,
 };
 
+static void print_report(const char *line)
+{
+	print_error("config: %s\n", line);
+}
+
 /* A real config, through config_load, so that config_free owns it. */
 static struct config *mkcfg(const struct cfgspec *s)
 {
@@ -55,7 +60,7 @@ static struct config *mkcfg(const struct cfgspec *s)
 	    s->limit, s->window, s->v4, s->v6, s->mode, s->stage, s->reply,
 	    s->cr ? "true" : "false");
 	unit_write_file(path, text);
-	c = config_load(path, NULL);
+	c = config_load(path, print_report);
 	if (c == NULL)
 		fail_msg("config did not load:\n%s", text);
 	return c;

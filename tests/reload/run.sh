@@ -1,0 +1,488 @@
+#!/bin/sh
+# The reload suite: the running daemon picks up map edits and config
+# changes without losing its counters, survives broken maps and configs,
+# reports statistics, stops on SIGHUP, and reloads safely under load.
+#
+#   sh tests/reload/run.sh PATH/TO/milter-ratelimit
+#
+# ratelimit-map is taken from the same directory as the daemon.  Prints one
+# line per test, "PASS: reload/NAME" or "FAIL: reload/NAME: why".  Each
+# group of tests has a daemon of its own (private directory, unix socket,
+# config, map, log), driven by tests/reload/mt.lua through miltertest.
+# Every wait is bounded; readiness is polled, never slept for.  The one
+# deliberate sleep watches that a missing map is logged only once.
+set -u
+BIN=${1:?usage: tests/reload/run.sh PATH/TO/milter-ratelimit}
+RMAP=$(dirname "$BIN")/ratelimit-map
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../lib.sh"
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/milter-ratelimit-reload.XXXXXX") || exit 1
+chmod 0755 "$work"
+daemons=
+loaders=
+
+cleanup() {
+	for _p in $loaders; do kill -KILL "$_p" 2>/dev/null; done
+	for _d in $daemons; do
+		[ -s "$_d/pid" ] && [ ! -e "$_d/status" ] && kill -KILL "$(cat "$_d/pid")" 2>/dev/null
+	done
+	[ -n "${KEEP:-}" ] && echo "kept $work" >&2 || rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+oneline() { printf '%s' "$1" | tr '\n\t' '  ' | cut -c1-600; }
+tail_of() { [ -f "$1" ] && oneline "$(tail -n "${2:-5}" "$1")"; }
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+
+for tool in miltertest timeout; do
+	command -v $tool >/dev/null 2>&1 || {
+		fail "reload/setup" "$tool not found (apt-get install miltertest coreutils)"
+		exit 1
+	}
+done
+for b in "$BIN" "$RMAP"; do
+	[ -x "$b" ] || { fail "reload/setup" "no executable $b"; exit 1; }
+done
+
+# --- daemons ------------------------------------------------------------------
+
+# start_daemon NAME [CONFIG-LINE...]: write $work/NAME/conf (socket,
+# max_clients, then the given lines), start the daemon in the foreground
+# with its output in $work/NAME/log, its pid in pid and, once it exits,
+# its status in status.  Waits (bounded) for the socket.  Returns 1 when
+# it did not come up.
+start_daemon() {
+	_d=$work/$1; shift
+	mkdir -p "$_d"
+	{
+		echo "socket = \"unix:$_d/m.sock\""
+		echo "max_clients = 1000"
+		for _l in "$@"; do echo "$_l"; done
+	} > "$_d/conf"
+	(
+		sh -c 'echo $$ > "$1"; shift; exec "$@"' sh "$_d/pid" \
+		    "$BIN" -d -f "$_d/conf" > "$_d/log" 2>&1
+		echo $? > "$_d/status"
+	) &
+	daemons="$daemons $_d"
+	wait_for 10 up "$_d"
+	[ -S "$_d/m.sock" ] && [ ! -e "$_d/status" ]
+}
+up() { [ -S "$1/m.sock" ] || [ -e "$1/status" ]; }
+alive() { [ -s "$1/pid" ] && [ ! -e "$1/status" ] && kill -0 "$(cat "$1/pid")" 2>/dev/null; }
+
+why_down() {
+	if [ -e "$1/status" ]; then
+		echo "daemon exited $(cat "$1/status"): $(tail_of "$1/log")"
+	else
+		echo "no socket $1/m.sock within 10 s: $(tail_of "$1/log")"
+	fi
+}
+
+# log_ge NAME ERE N: NAME's log has at least N lines matching ERE.
+log_ge() { [ "$(grep -Ec -- "$2" "$work/$1/log")" -ge "$3" ]; }
+log_n() { grep -Ec -- "$2" "$work/$1/log"; }
+
+# mt NAME MODE VAR=VALUE...: run mt.lua (bounded) against NAME's daemon;
+# output in $mt_out, status in $mt_rc.
+mt() {
+	_d=$work/$1 _mode=$2; shift 2
+	_n=$#
+	for _v in "$@"; do set -- "$@" -D "$_v"; done
+	shift $_n
+	mt_out=$(timeout -k 2 30 miltertest -D sock="unix:$_d/m.sock" -D mode="$_mode" \
+	    "$@" -s "$here/mt.lua" 2>&1)
+	mt_rc=$?
+}
+
+# seq NAME "ADDR=WANT ...": the sessions must be answered as listed.
+seq_ok() { mt "$1" seq "steps=$2"; [ $mt_rc = 0 ]; }
+
+# rep ADDR WANT N: "ADDR=WANT" N times (for steps).
+rep() { _i=0; while [ $_i -lt "$3" ]; do printf '%s=%s ' "$1" "$2"; _i=$((_i + 1)); done; }
+
+# mtfail NAME: the reason an mt call failed, for a FAIL message.
+mtfail() {
+	_w="miltertest exited $mt_rc: $(oneline "$mt_out")"
+	alive "$work/$1" || _w="$_w; $(why_down "$work/$1")"
+	echo "$_w"
+}
+
+# build_map MAP LINE...: build MAP.db with ratelimit-map from the lines.
+build_map() {
+	_m=$1; shift
+	printf '%s\n' "$@" | timeout -k 1 10 "$RMAP" "$_m" 2>> "$work/rmap.err"
+}
+
+# --- 6 (started first, checked last): SIGHUP stops the daemon ------------------------
+
+if start_daemon hup 'limit = 3'; then
+	hup_pid=$(cat "$work/hup/pid")
+	hup_t0=$(now_ms)
+	kill -HUP "$hup_pid"
+else
+	fail "reload/sighup-stops" "$(why_down "$work/hup")"
+	hup_pid=
+fi
+
+# --- 1: a map edit is picked up without a restart; counts survive -----------------
+
+D=pickup
+mkdir -p "$work/$D"
+map=$work/$D/exempt
+build_map "$map" '198.51.100.1 OK'
+if start_daemon $D 'limit = 3' 'window = 60' 'map_check_interval = 2' \
+    "exempt_map = \"$map.db\""; then
+	pid0=$(cat "$work/$D/pid")
+	c=192.0.2.10
+	if seq_ok $D "$(rep $c A 3) $c=R"; then
+		timeout -k 1 10 "$RMAP" add "$map" $c 2>> "$work/rmap.err"
+		t0=$(now_ms)
+		mt $D poll addr=$c want=A tries=300 gap=0.02
+		el=$(( $(now_ms) - t0 ))
+		if [ $mt_rc = 0 ] && [ $el -le 3000 ] && alive "$work/$D" &&
+		    [ "$(cat "$work/$D/pid")" = "$pid0" ] && [ "$(log_n $D ' started ')" = 1 ]; then
+			pass "reload/map-add-picked-up"
+		else
+			fail "reload/map-add-picked-up" "accepted after ${el} ms (bound 3000), $(mtfail $D), pid $pid0 -> $(cat "$work/$D/pid")"
+		fi
+		# Exempt now: never counted, never refused.
+		seq_ok $D "$(rep $c A 6)" && pass "reload/map-add-exempts" ||
+			fail "reload/map-add-exempts" "$(mtfail $D)"
+
+		# Delete: wait for the daemon to load the new map (its log),
+		# not for the client, whose count must have survived both
+		# reloads: refused at once, without 3 new accepts.
+		n0=$(log_n $D 'reloaded map')
+		timeout -k 1 10 "$RMAP" delete "$map" $c 2>> "$work/rmap.err"
+		t0=$(now_ms)
+		wait_for 3 log_ge $D 'reloaded map' $((n0 + 1))
+		el=$(( $(now_ms) - t0 ))
+		if ! log_ge $D 'reloaded map' $((n0 + 1)) || [ $el -gt 3000 ]; then
+			fail "reload/map-delete-counts-survive" "no 'reloaded map' line within 3 s of the delete (${el} ms): $(tail_of "$work/$D/log")"
+		elif seq_ok $D "$c=R $c=R"; then
+			pass "reload/map-delete-counts-survive"
+		else
+			fail "reload/map-delete-counts-survive" "after the delete, want refused at once (the earlier refusals still count): $(mtfail $D)"
+		fi
+	else
+		fail "reload/map-add-picked-up" "before the add: $(mtfail $D)"
+	fi
+else
+	fail "reload/map-add-picked-up" "$(why_down "$work/$D")"
+fi
+
+# --- 2: per-client limits from the map ------------------------------------------------
+
+D=perclient
+mkdir -p "$work/$D"
+map=$work/$D/exempt
+build_map "$map" '192.0.2.20 3/60' '198.51.100.0/24 5/60' '2001:db8:20::/48 2/1m'
+if start_daemon $D 'limit = 10' 'window = 60' "exempt_map = \"$map.db\""; then
+	why=
+	seq_ok $D "$(rep 192.0.2.20 A 3) $(rep 192.0.2.20 R 2)" ||
+		why="$why 192.0.2.20 (3/60): $(mtfail $D);"
+	seq_ok $D "$(rep 198.51.100.7 A 5) 198.51.100.7=R" ||
+		why="$why 198.51.100.7 (entry 5/60): $(mtfail $D);"
+	# Counting stays per client address inside the entry.
+	seq_ok $D "$(rep 198.51.100.8 A 5) 198.51.100.8=R" ||
+		why="$why 198.51.100.8 (same entry, own count): $(mtfail $D);"
+	seq_ok $D "$(rep 2001:db8:20::1 A 2) 2001:db8:20::1=R" ||
+		why="$why 2001:db8:20::1 (2/1m): $(mtfail $D);"
+	seq_ok $D "$(rep 192.0.2.21 A 10) 192.0.2.21=R" ||
+		why="$why 192.0.2.21 (no entry, global 10): $(mtfail $D);"
+	[ -z "$why" ] && pass "reload/per-client-limits" || fail "reload/per-client-limits" "$why"
+	grep -Eq 'refused client=192\.0\.2\.20 .*limit=3 window=60s' "$work/$D/log" &&
+		pass "reload/per-client-limit-logged" ||
+		fail "reload/per-client-limit-logged" "no refusal line with limit=3 window=60s: $(tail_of "$work/$D/log")"
+else
+	fail "reload/per-client-limits" "$(why_down "$work/$D")"
+fi
+
+# --- 3: broken, truncated and missing maps keep the rules in force -------------------
+
+D=broken
+mkdir -p "$work/$D"
+map=$work/$D/exempt
+build_map "$map" '192.0.2.30 OK'
+# A real map of several pages without 192.0.2.30, to truncate.
+awk 'BEGIN { for (i = 0; i < 2000; i++) printf "10.%d.%d.1 OK\n", int(i / 256), i % 256 }' |
+	timeout -k 1 10 "$RMAP" "$work/$D/big" 2>> "$work/rmap.err"
+if start_daemon $D 'limit = 2' 'window = 60' 'map_check_interval = 1' \
+    "exempt_map = \"$map.db\""; then
+	c=192.0.2.30
+	seq_ok $D "$(rep $c A 4)" || fail "reload/broken-setup" "$(mtfail $D)"
+
+	# corrupt CASE: rename FILE over the map, wait for the failure to be
+	# logged (naming the map), check the old exemption still holds.
+	corrupt() {
+		_case=$1 _src=$2
+		_n0=$(log_n $D "$map\\.db: not loaded")
+		cp "$_src" "$work/$D/exempt.db.new" && mv -f "$work/$D/exempt.db.new" "$map.db"
+		_t0=$(now_ms)
+		wait_for 3 log_ge $D "$map\\.db: not loaded" $((_n0 + 1))
+		_el=$(( $(now_ms) - _t0 ))
+		if ! log_ge $D "$map\\.db: not loaded" $((_n0 + 1)); then
+			fail "reload/corrupt-map-$_case" "no '$map.db: not loaded' line within 3 s: $(tail_of "$work/$D/log")"
+		elif ! seq_ok $D "$(rep $c A 4)"; then
+			fail "reload/corrupt-map-$_case" "old exemption lost: $(mtfail $D)"
+		elif ! alive "$work/$D"; then
+			fail "reload/corrupt-map-$_case" "$(why_down "$work/$D")"
+		else
+			pass "reload/corrupt-map-$_case"
+		fi
+	}
+	head -c 16384 /dev/urandom > "$work/$D/random"
+	corrupt random-bytes "$work/$D/random"
+	sz=$(stat -c %s "$work/$D/big.db")
+	head -c $((sz / 2)) "$work/$D/big.db" > "$work/$D/truncated"
+	corrupt truncated "$work/$D/truncated"
+	head -c 0 /dev/null > "$work/$D/empty"
+	corrupt empty-file "$work/$D/empty"
+	# The error line itself names the map and a reason.
+	grep -Fq "$map.db: cannot open map" "$work/$D/log" &&
+		pass "reload/corrupt-map-error-names-map" ||
+		fail "reload/corrupt-map-error-names-map" "no '$map.db: cannot open map' line: $(tail_of "$work/$D/log")"
+
+	# A good map afterwards is picked up: .31 exempt, .30 no longer.
+	n0=$(log_n $D 'reloaded map')
+	build_map "$map" '192.0.2.31 OK'
+	wait_for 3 log_ge $D 'reloaded map' $((n0 + 1))
+	if ! log_ge $D 'reloaded map' $((n0 + 1)); then
+		fail "reload/good-map-after-corrupt" "no 'reloaded map' line within 3 s: $(tail_of "$work/$D/log")"
+	elif seq_ok $D "$(rep 192.0.2.31 A 4) $c=A $c=A $c=R"; then
+		pass "reload/good-map-after-corrupt"
+	else
+		fail "reload/good-map-after-corrupt" "$(mtfail $D)"
+	fi
+
+	# The map file removed: the rules in force stay, logged once.
+	rm -f "$map.db"
+	re="$map\\.db: No such file or directory"
+	wait_for 3 log_ge $D "$re" 1
+	if ! log_ge $D "$re" 1; then
+		fail "reload/missing-map-keeps-rules" "no '$map.db: No such file or directory' line within 3 s: $(tail_of "$work/$D/log")"
+	elif seq_ok $D "$(rep 192.0.2.31 A 4)"; then
+		pass "reload/missing-map-keeps-rules"
+	else
+		fail "reload/missing-map-keeps-rules" "$(mtfail $D)"
+	fi
+	# Watch 2.5 checks (map_check_interval = 1) go by: still one line.
+	sleep 2.5
+	n=$(log_n $D "$re")
+	[ "$n" = 1 ] && pass "reload/missing-map-logged-once" ||
+		fail "reload/missing-map-logged-once" "$n lines matching '$re' after 2.5 s, want 1"
+
+	# And it comes back.
+	n0=$(log_n $D 'reloaded map')
+	build_map "$map" '192.0.2.32 OK'
+	wait_for 3 log_ge $D 'reloaded map' $((n0 + 1))
+	if log_ge $D 'reloaded map' $((n0 + 1)) && seq_ok $D "$(rep 192.0.2.32 A 4) $(rep 192.0.2.31 A 2) 192.0.2.31=R"; then
+		pass "reload/map-back-after-missing"
+	else
+		fail "reload/map-back-after-missing" "$(mtfail $D); $(tail_of "$work/$D/log" 3)"
+	fi
+else
+	fail "reload/broken-setup" "$(why_down "$work/$D")"
+fi
+
+# --- 4: SIGUSR1 re-reads the configuration; counts carry over ------------------------
+
+D=usr1
+if start_daemon $D 'limit = 10' 'window = 60'; then
+	d=$work/$D
+	pid0=$(cat "$d/pid")
+	c=192.0.2.40
+	seq_ok $D "$c=A $c=A" || fail "reload/sigusr1-setup" "$(mtfail $D)"
+	sed 's/^limit = 10$/limit = 3/' "$d/conf" > "$d/conf.new" && mv "$d/conf.new" "$d/conf"
+	n0=$(log_n $D 'reloaded configuration')
+	kill -USR1 "$pid0"
+	wait_for 3 log_ge $D 'reloaded configuration' $((n0 + 1))
+	if ! log_ge $D 'reloaded configuration.*limit=3 ' $((n0 + 1)); then
+		fail "reload/sigusr1-new-limit" "no 'reloaded configuration ... limit=3' line within 3 s: $(tail_of "$d/log")"
+	elif seq_ok $D "$c=A $c=R $(rep 192.0.2.41 A 3) 192.0.2.41=R"; then
+		pass "reload/sigusr1-new-limit"
+	else
+		fail "reload/sigusr1-new-limit" "2 connections before, limit 10 -> 3: want exactly 1 more: $(mtfail $D)"
+	fi
+
+	# A broken config: the reload fails, the old one stays.
+	cp "$d/conf" "$d/conf.good"
+	{
+		cat "$d/conf.good"
+		echo '# a typo follows'
+		echo 'limit = 7'
+		echo 'no_such_option = 1'
+	} > "$d/conf.new" && mv "$d/conf.new" "$d/conf"
+	bad=$(grep -n '^no_such_option' "$d/conf" | cut -d: -f1)
+	n0=$(log_n $D 'reload failed')
+	kill -USR1 "$pid0"
+	wait_for 3 log_ge $D 'reload failed' $((n0 + 1))
+	if ! log_ge $D 'reload failed' $((n0 + 1)); then
+		fail "reload/sigusr1-broken-config-kept" "no 'reload failed' line within 3 s: $(tail_of "$d/log")"
+	elif ! seq_ok $D "$(rep 192.0.2.42 A 3) 192.0.2.42=R $c=R"; then
+		fail "reload/sigusr1-broken-config-kept" "limit 3 should stay: $(mtfail $D)"
+	else
+		pass "reload/sigusr1-broken-config-kept"
+	fi
+	grep -Fq "$d/conf:$bad:" "$d/log" && pass "reload/sigusr1-broken-config-names-line" ||
+		fail "reload/sigusr1-broken-config-names-line" "no '$d/conf:$bad:' in the log: $(tail_of "$d/log" 4)"
+	alive "$d" && [ "$(cat "$d/pid")" = "$pid0" ] && pass "reload/sigusr1-same-process" ||
+		fail "reload/sigusr1-same-process" "$(why_down "$d")"
+	mv "$d/conf.good" "$d/conf"
+else
+	fail "reload/sigusr1-setup" "$(why_down "$work/$D")"
+fi
+
+# --- 5: SIGUSR2 logs the statistics ------------------------------------------------
+
+D=stats
+mkdir -p "$work/$D"
+map=$work/$D/exempt
+build_map "$map" '192.0.2.51 OK'
+if start_daemon $D 'limit = 3' 'window = 60' "exempt_map = \"$map.db\""; then
+	if seq_ok $D "$(rep 192.0.2.50 A 3) $(rep 192.0.2.50 R 2) $(rep 192.0.2.51 A 2) unspec=A"; then
+		kill -USR2 "$(cat "$work/$D/pid")"
+		wait_for 3 log_ge $D 'stats connections=' 1
+		l=$(grep -E 'stats connections=' "$work/$D/log" | tail -n 1)
+		why=
+		for f in connections=8 accepted=6 exempt=2 refused=2 no_address=1 table_used=1 \
+		    reloads=0 reload_failures=0; do
+			case " $l " in *" $f "*) ;; *) why="$why $f;" ;; esac
+		done
+		[ -n "$l" ] && [ -z "$why" ] && pass "reload/sigusr2-stats" ||
+			fail "reload/sigusr2-stats" "want$why in: '$l'"
+	else
+		fail "reload/sigusr2-stats" "$(mtfail $D)"
+	fi
+else
+	fail "reload/sigusr2-stats" "$(why_down "$work/$D")"
+fi
+
+# --- 7: reloads under load ----------------------------------------------------------
+
+D=load
+mkdir -p "$work/$D"
+d=$work/$D
+map=$d/exempt
+# Two contents, both exempting 192.0.2.0/24, with 1000 filler entries each;
+# 10.50.0.0/16 is exempt in A and limited to 2/60 in B.
+awk 'BEGIN { print "192.0.2.0/24 OK"; print "10.50.0.0/16 OK";
+    for (i = 0; i < 1000; i++) printf "172.16.%d.%d OK\n", int(i / 256), i % 256 }' > "$d/a.txt"
+awk 'BEGIN { print "192.0.2.0/24 OK"; print "10.50.0.0/16 2/60";
+    for (i = 0; i < 1000; i++) printf "172.17.%d.%d 5/1h\n", int(i / 256), i % 256 }' > "$d/b.txt"
+timeout -k 1 10 "$RMAP" "$map" < "$d/a.txt" 2>> "$work/rmap.err"
+if start_daemon $D 'limit = 1' 'window = 60' 'map_check_interval = 1' \
+    "exempt_map = \"$map.db\""; then
+	pid0=$(cat "$d/pid")
+	n0m=$(log_n $D 'reloaded map')
+	n0c=$(log_n $D 'reloaded configuration')
+	# Client 1: always exempt (limit 1 would refuse its 2nd session at
+	# once if an exemption ever lapsed).  Client 2: the alternating net,
+	# plus an always-exempt address.
+	steps2=
+	i=0
+	while [ $i -lt 40 ]; do steps2="$steps2 10.50.$i.$((i + 1))=AR"; i=$((i + 1)); done
+	steps2="$steps2 192.0.2.99=A"
+	for k in 1 2; do
+		if [ $k = 1 ]; then s="192.0.2.1=A 192.0.2.2=A"; else s=$steps2; fi
+		timeout -k 2 40 miltertest -D sock="unix:$d/m.sock" -D mode=load -D "steps=$s" \
+		    -D stop="$d/stop" -D max=200000 -D secs=20 -s "$here/mt.lua" \
+		    > "$d/load$k.out" 2>&1 &
+		eval "lp$k=\$!"
+		loaders="$loaders $!"
+	done
+	t0=$(now_ms)
+	w=0 werr=0
+	while [ $w -lt 50 ]; do
+		if [ $((w % 2)) = 0 ]; then f=$d/b.txt; else f=$d/a.txt; fi
+		timeout -k 1 10 "$RMAP" "$map" < "$f" 2>> "$work/rmap.err" || werr=$((werr + 1))
+		w=$((w + 1))
+		# The first 25 rewrites are found by the periodic check; each
+		# of the last 25 is followed by a full reload by signal (which
+		# restarts the check interval).
+		[ $w -gt 25 ] && kill -USR1 "$pid0" 2>/dev/null
+		# Pacing: 25 rewrites over ~4 s (several periodic checks),
+		# then 25 over ~2.5 s.
+		if [ $w -le 25 ]; then sleep 0.15; else sleep 0.08; fi
+	done
+	: > "$d/stop"
+	wait $lp1; r1=$?
+	wait $lp2; r2=$?
+	loaders=
+	el=$(( $(now_ms) - t0 ))
+	nm=$(( $(log_n $D 'reloaded map') - n0m ))
+	nc=$(( $(log_n $D 'reloaded configuration') - n0c ))
+	o1=$(cat "$d/load1.out") o2=$(cat "$d/load2.out")
+	if [ $r1 = 0 ] && [ $r2 = 0 ] && [ $werr = 0 ] && [ $nm -ge 2 ] && [ $nc -ge 10 ]; then
+		pass "reload/under-load-no-session-fails"
+	else
+		fail "reload/under-load-no-session-fails" "client 1 exit $r1: $(oneline "$o1"); client 2 exit $r2: $(oneline "$o2"); $werr failed rewrites; $nm map reloads (want >= 2), $nc by signal (want >= 10) in ${el} ms"
+	fi
+	case "$o2" in
+	*"refused=0"*) fail "reload/under-load-both-maps-seen" "client 2 was never refused: map B never in force? $(oneline "$o2")" ;;
+	*"accepted=0"*) fail "reload/under-load-both-maps-seen" "client 2 was never accepted: $(oneline "$o2")" ;;
+	*) pass "reload/under-load-both-maps-seen" ;;
+	esac
+	if alive "$d" && [ "$(cat "$d/pid")" = "$pid0" ] && seq_ok $D "192.0.2.1=A 203.0.113.70=A 203.0.113.70=R"; then
+		pass "reload/under-load-still-answers"
+	else
+		fail "reload/under-load-still-answers" "$(mtfail $D)"
+	fi
+	echo "# load: $(oneline "$o1") / $(oneline "$o2"); $nm map reloads, $nc by signal in ${el} ms" >&2
+else
+	fail "reload/under-load-no-session-fails" "$(why_down "$d")"
+fi
+
+# --- 6 (checked): SIGHUP stopped the daemon -----------------------------------------
+
+if [ -n "$hup_pid" ]; then
+	hup_gone() { [ -e "$work/hup/status" ]; }
+	wait_for 8 hup_gone
+	el=$(( $(now_ms) - hup_t0 ))
+	if ! hup_gone; then
+		kill -KILL "$hup_pid" 2>/dev/null
+		fail "reload/sighup-stops" "still running ${el} ms after SIGHUP (killed): $(tail_of "$work/hup/log")"
+	elif [ -e "$work/hup/m.sock" ]; then
+		fail "reload/sighup-stops" "exited $(cat "$work/hup/status") but left its socket behind"
+	elif [ "$(cat "$work/hup/status")" != 0 ]; then
+		fail "reload/sighup-stops" "exit status $(cat "$work/hup/status"), want 0: $(tail_of "$work/hup/log")"
+	else
+		pass "reload/sighup-stops"
+	fi
+fi
+
+# --- shutdown and sanitizer reports -------------------------------------------------
+
+for _d in $daemons; do
+	[ -s "$_d/pid" ] && [ ! -e "$_d/status" ] && kill -TERM "$(cat "$_d/pid")" 2>/dev/null
+done
+all_down() {
+	for _d in $daemons; do [ -e "$_d/status" ] || [ ! -s "$_d/pid" ] || return 1; done
+}
+wait_for 8 all_down
+bad=
+for _d in $daemons; do
+	_n=${_d##*/}
+	if [ ! -s "$_d/pid" ]; then
+		:
+	elif [ ! -e "$_d/status" ]; then
+		kill -KILL "$(cat "$_d/pid")" 2>/dev/null
+		bad="$bad $_n: still running 8 s after SIGTERM (killed);"
+	elif [ "$(cat "$_d/status")" != 0 ]; then
+		bad="$bad $_n: exit $(cat "$_d/status"): $(tail_of "$_d/log" 3);"
+	fi
+done
+[ -z "$bad" ] && pass "reload/sigterm-exit" || fail "reload/sigterm-exit" "$bad"
+
+case $BIN in
+*build-asan*)
+	rep_=$(grep -E -h -m1 'AddressSanitizer|LeakSanitizer|runtime error' $(for _d in $daemons; do echo "$_d/log"; done) 2>/dev/null)
+	[ -z "$rep_" ] && pass "reload/no-sanitizer-reports" ||
+		fail "reload/no-sanitizer-reports" "$(oneline "$rep_")"
+	;;
+esac
+
+[ "${FAILED:-0}" = 0 ]
