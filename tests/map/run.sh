@@ -461,10 +461,11 @@ fi
 
 rmap "$d/ours" < "$d/in.txt"
 if [ $rc = 0 ] && mm -u hash "$d/ours" > "$d/mk-u.txt"; then
-	got=$(sort "$d/mk-u.txt")
-	w=$(printf '%s\n' "$want" | sort)
-	[ "$got" = "$w" ] && pass "map/makemap-dumps-ours" ||
-		fail "map/makemap-dumps-ours" "makemap -u: '$(oneline "$got")' want '$(oneline "$w")'"
+	# Compared as files, byte for byte: a NUL would vanish in a variable.
+	LC_ALL=C sort "$d/mk-u.txt" > "$d/mk-u.sorted"
+	printf '%s\n' "$want" | LC_ALL=C sort > "$d/want.sorted"
+	cmp -s "$d/mk-u.sorted" "$d/want.sorted" && pass "map/makemap-dumps-ours" ||
+		fail "map/makemap-dumps-ours" "makemap -u: '$(oneline "$(od -c "$d/mk-u.sorted" | head -n 4)")' want '$(oneline "$want")'"
 else
 	fail "map/makemap-dumps-ours" "build exit $rc; makemap -u: $(oneline "$(cat "$work/.mmerr")")"
 fi
