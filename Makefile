@@ -32,7 +32,7 @@ endif
 B         ?= build
 CORE_SRC  := src/addr.c src/window.c src/exempt.c src/config.c src/log.c \
              src/policy.c src/siphash.c src/clock.c src/mapentry.c src/mapdb.c src/reload.c \
-             src/throttle.c src/report.c src/privs.c src/pidfile.c src/notify.c
+             src/throttle.c src/report.c src/privs.c src/pidfile.c src/notify.c src/safefile.c
 DAEMON_SRC := src/main.c src/milter.c src/daemon.c src/maint.c
 CORE_OBJ  := $(CORE_SRC:src/%.c=$(B)/%.o)
 DAEMON_OBJ := $(DAEMON_SRC:src/%.c=$(B)/%.o)
@@ -92,7 +92,7 @@ TSAN_FLAGS := -O1 -g -fsanitize=thread
 
 check: deps-test all $(UNIT_BIN)
 	$(MAKE) B=build-asan CFLAGS="$(ASAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" binaries units
-	sh tests/run.sh $(B) unit build milter map reload mta \
+	sh tests/run.sh $(B) unit build milter map reload service mta \
 	    unit@build-asan milter@build-asan reload@build-asan
 
 unit: all $(UNIT_BIN)

@@ -36,6 +36,7 @@ struct config {
 	char *pidfile;		/* NULL when none */
 	int log_level;		/* LOG_ERR..LOG_DEBUG */
 	int syslog_facility;	/* LOG_MAIL, ... */
+	bool allow_world_writable;	/* accept a config or map anyone may write */
 };
 
 /*
@@ -45,6 +46,10 @@ struct config {
  */
 typedef void config_report_fn(const char *line);
 struct config *config_load(const char *path, config_report_fn *report);
+/* The same from text already in memory (len bytes; path names it in
+ * messages).  No file-safety check: that is config_load's. */
+struct config *config_parse_text(const char *path, const char *text, size_t len,
+    config_report_fn *report);
 struct config *config_dup(const struct config *c);	/* NULL when out of memory */
 void config_free(struct config *c);
 

@@ -16,6 +16,7 @@
 #include <confuse.h>
 
 #include "config.h"
+#include "safefile.h"
 #include "window.h"
 
 #define CONFIG_FILE_MAX (1024 * 1024)
@@ -40,6 +41,7 @@ static cfg_opt_t options[] = {
 	CFG_STR("pidfile",	"",		CFGF_NONE),
 	CFG_STR("log_level",	"info",		CFGF_NONE),
 	CFG_STR("syslog_facility", "mail",	CFGF_NONE),
+	CFG_BOOL("allow_world_writable", cfg_false, CFGF_NONE),
 	CFG_END()
 };
 
@@ -280,31 +282,25 @@ strip_comments(const char *in, size_t n)
 	return out;
 }
 
-/* The whole file, comments blanked; NULL with errno set on failure. */
+/* The whole file; NULL with errno set on failure. */
 static char *
-read_config_text(const char *path)
+read_config_text(const char *path, size_t *len)
 {
-	char *buf = NULL, *text = NULL;
-	size_t len = 0;
+	char *buf;
 	FILE *f = fopen(path, "r");
 
 	if (f == NULL)
 		return NULL;
-	buf = malloc(CONFIG_FILE_MAX + 1);
-	if (buf != NULL) {
-		len = fread(buf, 1, CONFIG_FILE_MAX + 1, f);
-		if (ferror(f))
-			errno = EIO;
-		else if (len > CONFIG_FILE_MAX)
-			errno = EFBIG;
-		else if (memchr(buf, '\0', len) != NULL)
-			errno = EINVAL;
-		else
-			text = strip_comments(buf, len);
+	if ((buf = malloc(CONFIG_FILE_MAX + 1)) != NULL) {
+		*len = fread(buf, 1, CONFIG_FILE_MAX + 1, f);
+		if (ferror(f) || *len > CONFIG_FILE_MAX) {
+			errno = ferror(f) ? EIO : EFBIG;
+			free(buf);
+			buf = NULL;
+		}
 	}
-	free(buf);
 	fclose(f);
-	return text;
+	return buf;
 }
 
 static void
@@ -322,15 +318,41 @@ report_line(config_report_fn *report, const char *fmt, ...)
 struct config *
 config_load(const char *path, config_report_fn *report)
 {
+	struct config *c;
+	char *raw, err[512];
+	size_t len = 0;
+
+	if ((raw = read_config_text(path, &len)) == NULL) {
+		report_line(report, "%s: cannot read: %s", path,
+		    errno == EFBIG ? "larger than 1 MiB" : strerror(errno));
+		return NULL;
+	}
+	c = config_parse_text(path, raw, len, report);
+	free(raw);
+	if (c != NULL && !c->allow_world_writable &&
+	    !safefile_check(path, err, sizeof err)) {
+		report(err);
+		config_free(c);
+		c = NULL;
+	}
+	return c;
+}
+
+struct config *
+config_parse_text(const char *path, const char *raw, size_t len,
+    config_report_fn *report)
+{
 	struct config *c = NULL;
 	char *text;
 	cfg_t *cfg;
 	int ret;
 
-	if ((text = read_config_text(path)) == NULL) {
-		report_line(report, "%s: cannot read: %s", path,
-		    errno == EINVAL ? "it contains a NUL byte" :
-		    errno == EFBIG ? "larger than 1 MiB" : strerror(errno));
+	if (memchr(raw, '\0', len) != NULL) {
+		report_line(report, "%s: contains a NUL byte; not a configuration file", path);
+		return NULL;
+	}
+	if ((text = strip_comments(raw, len)) == NULL) {
+		report_line(report, "%s: out of memory", path);
 		return NULL;
 	}
 	if ((cfg = cfg_init(options, CFGF_NONE)) == NULL) {
@@ -379,6 +401,7 @@ config_load(const char *path, config_report_fn *report)
 	c->pidfile = dup_or_null(cfg_getstr(cfg, "pidfile"));
 	c->log_level = choice_value(cfg, "log_level");
 	c->syslog_facility = choice_value(cfg, "syslog_facility");
+	c->allow_world_writable = cfg_getbool(cfg, "allow_world_writable") == cfg_true;
 	if (!c->path || !c->socket || !c->reply_text || !c->reply_escaped || !c->user)
 		goto oom;
 	if (*c->socket == '\0' || *c->user == '\0') {

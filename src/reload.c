@@ -9,6 +9,7 @@
 
 #include "log.h"
 #include "reload.h"
+#include "safefile.h"
 
 static unsigned skipped;	/* map entries skipped during the current load */
 static void (*map_report)(const char *line);
@@ -71,6 +72,11 @@ load_map(const struct config *cfg, bool strict, struct map_id *id,
 	map_identify(cfg->exempt_map, id);
 	if (cfg->exempt_map == NULL)
 		return exempt_empty();
+	if (!cfg->allow_world_writable &&
+	    !safefile_check(cfg->exempt_map, err, sizeof err)) {
+		report(err);
+		return NULL;
+	}
 	skipped = 0;
 	map_report = report;
 	e = exempt_load_db(cfg->exempt_map, warn_key, err, sizeof err);
