@@ -89,10 +89,16 @@ report_decision(const struct decision *d, const char *hostname, uint64_t now_ms)
 {
 	char client[ADDR_STRLEN], key[ADDR_STRLEN];
 
+	if (d->kind == DECIDE_REFUSE || d->kind == DECIDE_WOULD_REFUSE) {
+		report_refusal(d, hostname, now_ms);
+		return;
+	}
+	/* The rest is debug only: format nothing on the hot path otherwise. */
+	if (log_getlevel() < LOG_LEVEL_DEBUG)
+		return;
 	switch (d->kind) {
 	case DECIDE_REFUSE:
 	case DECIDE_WOULD_REFUSE:
-		report_refusal(d, hostname, now_ms);
 		return;
 	case DECIDE_NOADDR:
 		log_debug("no client address (local or unknown family): accepted");
