@@ -69,6 +69,11 @@ error_fn(cfg_t *cfg, const char *fmt, va_list ap)
 	char msg[1024], line[1200];
 
 	vsnprintf(msg, sizeof msg, fmt, ap);
+	/* A value quoted in a message may span lines (a quoted string can):
+	 * one report is one line, without control characters. */
+	for (char *p = msg; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
 	if (cfg && cfg->line > 0)
 		snprintf(line, sizeof line, "%s:%d: %s", report_path, cfg->line, msg);
 	else

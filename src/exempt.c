@@ -240,7 +240,8 @@ exempt_build(struct exempt_builder *b)
 		e->match[i].value = b->p[i].value;
 	}
 	cut_ranges(b->p, n4, 0, &sw4);
-	cut_ranges(b->p + n4, w - n4, (uint32_t)n4, &sw6);
+	/* b->p is NULL for an empty map: no arithmetic on it. */
+	cut_ranges(b->p ? b->p + n4 : NULL, w - n4, (uint32_t)n4, &sw6);
 	if (sw4.failed || sw6.failed)
 		goto fail;
 

@@ -104,6 +104,89 @@ quiet(DB *db)
 	db->set_errfile(db, NULL);
 }
 
+/*
+ * Berkeley DB reads a hash map cut short at a page boundary as a smaller,
+ * valid map: a truncated copy would silently drop exemptions.  The header
+ * page records how many pages the map has; the file must hold them all.
+ */
+static bool
+whole_file(DB *db, DBTYPE t, const char *path, char *err, size_t errlen)
+{
+	unsigned long long pages, pagesize;
+	struct stat st;
+	void *sp = NULL;
+	int fd;
+
+	if (db->fd(db, &fd) != 0 || fstat(fd, &st) != 0 ||
+	    db->stat(db, NULL, &sp, DB_FAST_STAT) != 0 || sp == NULL) {
+		free(sp);
+		return true;	/* cannot tell; the reads below will say */
+	}
+	if (t == DB_HASH) {
+		pages = ((DB_HASH_STAT *)sp)->hash_pagecnt;
+		pagesize = ((DB_HASH_STAT *)sp)->hash_pagesize;
+	} else {
+		pages = ((DB_BTREE_STAT *)sp)->bt_pagecnt;
+		pagesize = ((DB_BTREE_STAT *)sp)->bt_pagesize;
+	}
+	free(sp);
+	if ((unsigned long long)st.st_size < pages * pagesize) {
+		snprintf(err, errlen, "%s: truncated map: %lld bytes, its header "
+		    "says %llu pages of %llu", path, (long long)st.st_size, pages,
+		    pagesize);
+		return false;
+	}
+	return true;
+}
+
+/* Order by key, then by value, so that which of two spellings of one key
+ * survives does not depend on the map's internal order. */
+static int
+cmp_key_value(const void *a, const void *b)
+{
+	const struct map_entry *x = a, *y = b;
+	int c = mapentry_cmp(x, y);
+
+	if (c != 0)
+		return c;
+	if (x->value.kind != y->value.kind)
+		return x->value.kind < y->value.kind ? -1 : 1;
+	if (x->value.limit != y->value.limit)
+		return x->value.limit < y->value.limit ? -1 : 1;
+	return (x->value.window_s > y->value.window_s) - (x->value.window_s < y->value.window_s);
+}
+
+/*
+ * makemap keys are text, so one prefix can be stored twice ("192.0.2.44"
+ * and "192.0.2.44/32").  Keep one (OK before limits, then the smaller
+ * limit) and report the others as skipped.
+ */
+static void
+drop_duplicates(struct map_entries *m, const char *path, mapdb_warn_fn *warn)
+{
+	size_t w = 0;
+
+	if (m->n < 2)
+		return;
+	qsort(m->e, m->n, sizeof *m->e, cmp_key_value);
+	for (size_t i = 0; i < m->n; i++) {
+		if (w > 0 && mapentry_cmp(&m->e[w - 1], &m->e[i]) == 0) {
+			char key[ADDR_STRLEN], kept[MAPENTRY_VALUE_STRLEN],
+			    dropped[MAPENTRY_VALUE_STRLEN], why[160];
+
+			mapentry_format_key(key, sizeof key, &m->e[i]);
+			mapentry_format_value(kept, sizeof kept, &m->e[w - 1].value);
+			mapentry_format_value(dropped, sizeof dropped, &m->e[i].value);
+			snprintf(why, sizeof why, "the same key is in the map twice, "
+			    "spelled differently; keeping %s, ignoring %s", kept, dropped);
+			warn(path, key, why);
+			continue;
+		}
+		m->e[w++] = m->e[i];
+	}
+	m->n = w;
+}
+
 bool
 mapdb_read(const char *path, struct map_entries *out, enum mapdb_type *type,
     mapdb_warn_fn *warn, char *err, size_t errlen)
@@ -125,8 +208,14 @@ mapdb_read(const char *path, struct map_entries *out, enum mapdb_type *type,
 		    db_strerror(ret));
 		goto fail;
 	}
-	if (db->get_type(db, &t) == 0 && type)
+	if ((ret = db->get_type(db, &t)) != 0) {
+		snprintf(err, errlen, "%s: %s", path, db_strerror(ret));
+		goto fail;
+	}
+	if (type)
 		*type = t == DB_BTREE ? MAPDB_BTREE : MAPDB_HASH;
+	if (!whole_file(db, t, path, err, errlen))
+		goto fail;
 	if ((ret = db->cursor(db, NULL, &cur, 0)) != 0) {
 		snprintf(err, errlen, "%s: %s", path, db_strerror(ret));
 		goto fail;
@@ -165,6 +254,7 @@ mapdb_read(const char *path, struct map_entries *out, enum mapdb_type *type,
 	}
 	cur->close(cur);
 	db->close(db, 0);
+	drop_duplicates(out, path, warn);
 	return true;
 fail:
 	if (cur)

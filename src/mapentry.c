@@ -145,7 +145,8 @@ mapentry_parse_line(const char *line, struct map_entry *out, char *err,
 
 	while (*p == ' ' || *p == '\t')
 		p++;
-	if (*p == '\0' || *p == '\n' || *p == '#')
+	/* Blank (a CRLF file's blank line too) or a comment. */
+	if (p[strspn(p, " \t\r\n")] == '\0' || *p == '#')
 		return 0;
 	for (k = p; *p && !isspace((unsigned char)*p); p++)
 		;

@@ -193,12 +193,14 @@ reload_check_map(struct reloader *r)
 	if (map_same(&id, &r->map))
 		return;
 	if (!id.present) {
-		if (!r->map_missing_logged)
+		/* One line and one failure per disappearance, not per check. */
+		if (!r->map_missing_logged) {
 			log_warnx("%s: %s; keeping the %zu entries in force",
 			    cur->exempt_map, strerror(id.error),
 			    exempt_count(r->policy->rules->exempt));
+			r->failures++;
+		}
 		r->map_missing_logged = true;
-		r->failures++;
 		return;
 	}
 	if ((ex = load_map(cur, false, &id, report_log)) == NULL) {

@@ -483,15 +483,74 @@ else
 	fail "map/add-to-makemap-map" "exit $rc: $(oneline "$err"); makemap -u: $(oneline "$(cat "$d/mk-u2.txt" 2>/dev/null)")"
 fi
 
+# One key in two spellings ("1.2.3.4" and "1.2.3.4/32") is two DB keys to
+# makemap, which checks nothing.  The daemon can use only one of the two
+# values: -n must call it an error naming the key, and -u must not print
+# two conflicting lines that do not build again ("the output builds the
+# same map again", ratelimit-map(8)).
+printf '%s\n' '192.0.2.44 OK' '192.0.2.44/32 5/60' > "$d/alias.txt"
+if mm hash "$d/alias" < "$d/alias.txt"; then
+	printf '%s\n' "socket = \"unix:$d/m.sock\"" "exempt_map = \"$d/alias.db\"" > "$d/alias.conf"
+	cout=$(timeout -k 1 10 "$BIN" -n -f "$d/alias.conf" 2>&1); crc=$?
+	rmap -u "$d/alias"
+	dumped=$out drc=$rc
+	printf '%s\n' "$dumped" | timeout -k 1 10 "$RMAP" "$d/alias-again" > /dev/null 2>&1; brc=$?
+	why=
+	[ $crc = 78 ] && printf '%s' "$cout" | grep -q '192\.0\.2\.44' ||
+		why="$why milter-ratelimit -n: exit $crc (want 78 naming 192.0.2.44): $(oneline "$cout");"
+	[ $drc != 0 ] || [ $brc = 0 ] ||
+		why="$why -u exit 0 but its output does not build (exit $brc): $(oneline "$dumped");"
+	[ -z "$why" ] && pass "map/makemap-key-in-two-spellings" || fail "map/makemap-key-in-two-spellings" "$why"
+else
+	fail "map/makemap-key-in-two-spellings" "makemap failed: $(oneline "$(cat "$work/.mmerr")")"
+fi
+
+# --- truncated maps ----------------------------------------------------------------
+
+# A hash map cut at a page boundary (4096-byte pages) must not read as a
+# valid smaller map: -u and -n must fail (66 and 78), not drop entries.
+d=$work/trunc
+mkdir "$d"
+awk 'BEGIN { for (i = 0; i < 2000; i++) printf "10.%d.%d.1 OK\n", int(i / 256), i % 256 }' > "$d/in.txt"
+rmap "$d/full" < "$d/in.txt"
+sz=$(stat -c %s "$d/full.db")
+why=
+for cut in $((sz / 2 / 4096 * 4096)) $((sz - 4096)) $((sz / 2)); do
+	head -c $cut "$d/full.db" > "$d/t.db"
+	rmap -u "$d/t"
+	n=$(printf '%s' "$out" | grep -c .)
+	[ $rc = 66 ] || why="$why cut at $cut of $sz bytes: -u exit $rc with $n of 2000 entries (want 66);"
+done
+[ -z "$why" ] && pass "map/dump-truncated-map-fails" || fail "map/dump-truncated-map-fails" "$why"
+head -c $((sz / 2 / 4096 * 4096)) "$d/full.db" > "$d/t.db"
+printf '%s\n' "socket = \"unix:$d/m.sock\"" "exempt_map = \"$d/t.db\"" > "$d/c.conf"
+cout=$(timeout -k 1 10 "$BIN" -n -f "$d/c.conf" 2>&1); crc=$?
+[ $crc = 78 ] && printf '%s' "$cout" | grep -Fq "$d/t.db" && pass "map/check-truncated-map-fails" ||
+	fail "map/check-truncated-map-fails" "milter-ratelimit -n on a map cut at $((sz / 2 / 4096 * 4096)) of $sz bytes: exit $crc (want 78 naming it): $(oneline "$cout")"
+
+# --- text with CRLF line ends ----------------------------------------------------
+
+# Values already tolerate a trailing CR; a blank line of a CRLF file is
+# still a blank line, and a comment stays a comment.
+d=$work/crlf
+mkdir "$d"
+printf '# exempt relays\r\n192.0.2.1 OK\r\n\r\n192.0.2.2\t5/60\r\n' > "$d/in.txt"
+rmap "$d/m" < "$d/in.txt"
+got=$(dump "$d/m")
+[ $rc = 0 ] && [ "$got" = "$(printf '192.0.2.1\tOK\n192.0.2.2\t5/1m')" ] &&
+	pass "map/crlf-text" || fail "map/crlf-text" "exit $rc (want 0): $(oneline "$err"); dump: $(oneline "$got")"
+
 # --- usage errors -------------------------------------------------------------------
 
+d=$work/usage
+mkdir "$d"
 why=
 for args in '' '-t dbm m' '-t' 'add' 'add m' 'delete m' 'test m' '-x m' 'm extra' '-u' 'test m 1.2.3.4 extra'; do
 	(cd "$d" && timeout -k 1 10 "$RMAP" $args < /dev/null > /dev/null 2>&1)
 	rc=$?
 	[ $rc = 64 ] || why="$why '$args': exit $rc;"
 done
-[ ! -e "$d/m.db" ] || why="$why a map m.db was created;"
+[ -z "$(listing "$d")" ] || why="$why files were created: $(oneline "$(listing "$d")");"
 [ -z "$why" ] && pass "map/usage-errors" || fail "map/usage-errors" "want 64:$why"
 
 # --- milter-ratelimit -n on maps ----------------------------------------------------
