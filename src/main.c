@@ -82,22 +82,47 @@ remove_unix_socket(const char *spec)
 		log_warn("cannot remove %s", path);
 }
 
-/* Socket owner and mode, then root is given up.  Exits on failure. */
-static void
-become_user(const struct config *cfg, const char *socket)
+static char *socket_spec, *pidfile;	/* fixed at start */
+
+/* A start that fails after the socket or pid file exists leaves neither. */
+static void __attribute__((noreturn))
+abandon(int status)
 {
-	struct privs pv;
+	if (socket_spec)
+		remove_unix_socket(socket_spec);
+	if (pidfile)
+		pidfile_remove(pidfile);
+	exit(status);
+}
+
+/* Who we will run as; checked before anything is created (and by -n). */
+static bool
+lookup_user(const struct config *cfg, struct privs *pv)
+{
+	char err[512], line[600];
+
+	if (privs_lookup(cfg->user, cfg->group ? cfg->group : "", pv, err, sizeof err))
+		return true;
+	snprintf(line, sizeof line, "%s: %s", cfg->path, err);
+	report_config(line);
+	return false;
+}
+
+/* Socket owner and mode, then root is given up for good. */
+static void
+become_user(const struct config *cfg, struct privs *pv)
+{
 	char err[512];
 
-	if (!privs_lookup(cfg->user, cfg->group ? cfg->group : "", &pv, err, sizeof err))
-		fatalx("%s: %s", cfg->path, err);
-	if (!privs_socket(socket, &pv, cfg->socket_mode, err, sizeof err))
-		fatalx("%s", err);
-	if (!privs_drop(&pv, err, sizeof err))
-		fatalx("%s", err);
-	if (geteuid() == 0 && !pv.is_root)
-		fatalx("still root; refusing to run (set user = \"root\" to allow it)");
-	privs_free(&pv);
+	if (!privs_socket(socket_spec, pv, cfg->socket_mode, err, sizeof err) ||
+	    !privs_drop(pv, err, sizeof err)) {
+		log_warnx("%s", err);
+		abandon(EX_OSERR);
+	}
+	if (geteuid() == 0 && !pv->is_root) {
+		log_warnx("still root; refusing to run (set user = \"root\" to allow it)");
+		abandon(EX_OSERR);
+	}
 }
 
 int
@@ -108,7 +133,8 @@ main(int argc, char *argv[])
 	struct reloader reloader = { 0 };
 	struct ruleset *rules;
 	struct policy pol;
-	char err[512], *socket, *pidfile = NULL;
+	struct privs pv;
+	char err[512];
 	bool ok;
 
 	while ((ch = getopt(argc, argv, "df:nV")) != -1) {
@@ -132,8 +158,11 @@ main(int argc, char *argv[])
 	rules = reload_initial(path, check_only, &reloader.map, report_config);
 	if (rules == NULL)
 		return EX_CONFIG;
+	if (!lookup_user(rules->cfg, &pv))
+		return EX_CONFIG;
 	if (check_only) {
 		printf("configuration OK\n");
+		privs_free(&pv);
 		policy_ruleset_free(rules);
 		return 0;
 	}
@@ -150,24 +179,29 @@ main(int argc, char *argv[])
 	reloader.config_path = path;
 	reloader.policy = &pol;
 	/* Socket and pid file are fixed at start; reloads never change them. */
-	if ((socket = strdup(rules->cfg->socket)) == NULL ||
+	if ((socket_spec = strdup(rules->cfg->socket)) == NULL ||
 	    (rules->cfg->pidfile && (pidfile = strdup(rules->cfg->pidfile)) == NULL))
 		fatal("strdup");
 
 	daemon_block_signals();
-	if (!milter_setup(PROGNAME, socket, &pol))
-		return EX_OSERR;
+	if (!milter_setup(PROGNAME, socket_spec, &pol))
+		abandon(EX_OSERR);
 	if (!foreground && !daemon_detach())
-		return EX_OSERR;
-	if (pidfile && !pidfile_write(pidfile, err, sizeof err))
-		fatalx("%s", err);
-	become_user(rules->cfg, socket);
+		abandon(EX_OSERR);
+	if (pidfile && !pidfile_write(pidfile, err, sizeof err)) {
+		log_warnx("%s", err);
+		free(pidfile);	/* not ours: abandon() must not remove it */
+		pidfile = NULL;
+		abandon(EX_CANTCREAT);
+	}
+	become_user(rules->cfg, &pv);
+	privs_free(&pv);
 	if (!maint_start(&reloader))
-		return EX_OSERR;
+		abandon(EX_OSERR);
 
 	log_notice("started %s: socket=%s limit=%u window=%us ipv4_prefix=%d "
 	    "ipv6_prefix=%d stage=%s mode=%s max_clients=%llu (%zu bytes) exempt=%zu "
-	    "user=%s", VERSION, socket, rules->cfg->limit, rules->cfg->window,
+	    "user=%s", VERSION, socket_spec, rules->cfg->limit, rules->cfg->window,
 	    rules->cfg->ipv4_prefix, rules->cfg->ipv6_prefix,
 	    config_stage_name(rules->cfg->reply_stage),
 	    rules->cfg->mode == MODE_LOG ? "log" : "enforce",
@@ -179,14 +213,14 @@ main(int argc, char *argv[])
 
 	notify_send("STOPPING=1");
 	maint_stop();
-	remove_unix_socket(socket);
+	remove_unix_socket(socket_spec);
 	if (pidfile)
 		pidfile_remove(pidfile);
 	log_notice("stopped");
 	report_free();
 	window_destroy(pol.table);
 	policy_destroy(&pol);
-	free(socket);
+	free(socket_spec);
 	free(pidfile);
 	return ok ? 0 : 1;
 }

@@ -25,14 +25,14 @@ privs_lookup(const char *user, const char *group, struct privs *out,
 		return false;
 	}
 	out->uid = pw->pw_uid;
-	out->gid = pw->pw_gid;
+	out->gid = out->socket_gid = pw->pw_gid;
 	out->is_root = pw->pw_uid == 0;
 	if (group && *group) {
 		if ((gr = getgrnam(group)) == NULL) {
 			snprintf(err, errlen, "group \"%s\" does not exist", group);
 			return false;
 		}
-		out->gid = gr->gr_gid;
+		out->socket_gid = gr->gr_gid;
 	}
 	if ((out->name = strdup(user)) == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -60,7 +60,7 @@ privs_socket(const char *spec, const struct privs *p, unsigned mode,
 		path = spec + 6;
 	if (path == NULL)
 		return true;
-	if (geteuid() == 0 && chown(path, p->uid, p->gid) != 0) {
+	if (geteuid() == 0 && chown(path, p->uid, p->socket_gid) != 0) {
 		snprintf(err, errlen, "chown %s: %s", path, strerror(errno));
 		return false;
 	}

@@ -263,12 +263,26 @@ done
 # The sample config (socket moved) passes -n; with its limit line made
 # bad, the error names that line although comments come before it.
 sample=$here/../../conf/milter-ratelimit.conf
-sed "s|^socket .*|$good|" "$sample" > "$cli/sample.conf"
+# The sample runs as user milter-ratelimit, which -n checks exists: first
+# with a user this machine has, then as shipped.
+sed -e "s|^socket .*|$good|" -e 's|^user .*|user = "root"|' "$sample" > "$cli/sample.conf"
 cli_run -n -f "$cli/sample.conf"
 if [ $rc = 0 ] && printf '%s' "$out" | grep -q 'configuration OK'; then
 	pass "milter/cli-check-sample-config"
 else
 	fail "milter/cli-check-sample-config" "exit $rc, output: $(oneline "$out")"
+fi
+sed -e "s|^socket .*|$good|" "$sample" > "$cli/sample-user.conf"
+cli_run -n -f "$cli/sample-user.conf"
+if getent passwd milter-ratelimit >/dev/null; then
+	want_rc=0 want_out='configuration OK'
+else
+	want_rc=78 want_out='user "milter-ratelimit" does not exist'
+fi
+if [ $rc = $want_rc ] && printf '%s' "$out" | grep -Fq "$want_out"; then
+	pass "milter/cli-check-sample-user"
+else
+	fail "milter/cli-check-sample-user" "exit $rc (want $want_rc, '$want_out'), output: $(oneline "$out")"
 fi
 n=$(grep -n '^limit ' "$cli/sample.conf" | cut -d: -f1)
 sed 's|^limit .*|limit = 0|' "$cli/sample.conf" > "$cli/sample-bad.conf"

@@ -3,9 +3,11 @@
 -- run.sh passes, with miltertest -D:
 --   sock    the daemon's socket ("unix:/path")
 --   mode    seq or flood
---   steps   seq: "ADDR=WANT ADDR=WANT ..." where WANT is A (SMFIR_ACCEPT)
---           or R (SMFIR_REPLYCODE: refused with the 421 reply set); the
---           sessions are made in this order and each must be answered so
+--   steps   seq: "ADDR=WANT ADDR=WANT ..." where WANT is A (SMFIR_ACCEPT),
+--           R (SMFIR_REPLYCODE: refused with the 421 reply set) or C
+--           (SMFIR_CONTINUE: refused in the helo stage); ADDR may be
+--           "unspec" (a connection without an address); the sessions are
+--           made in this order and each must be answered so
 --   keys, per, limit
 --           flood: `keys` client addresses (the first half 198.18.0.N,
 --           the rest 2001:db8:f:N::1, each its own /32 or /64 key) make
@@ -48,7 +50,7 @@ local function session(addr)
 	return r
 end
 
-local WANT = { A = SMFIR_ACCEPT, R = SMFIR_REPLYCODE }
+local WANT = { A = SMFIR_ACCEPT, R = SMFIR_REPLYCODE, C = SMFIR_CONTINUE }
 
 -- The address of flood key i (1-based) out of n.
 local function key_addr(i, n)
@@ -75,7 +77,7 @@ local function run()
 	end
 	if mode == "seq" then
 		local i = 0
-		for a, w in string.gmatch(steps or "", "([^%s=]+)=([AR])") do
+		for a, w in string.gmatch(steps or "", "([^%s=]+)=([ARC])") do
 			i = i + 1
 			local r = session(a)
 			count(r)

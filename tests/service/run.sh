@@ -1,0 +1,794 @@
+#!/bin/sh
+# The service suite: the daemon as a production service.  Privileges and
+# the socket, the pid file, the signals, the statistics, the throttled
+# refusal log under a flood, syslog, the fail2ban filter against the
+# daemon's own lines, and the systemd unit.
+#
+#   sh tests/service/run.sh PATH/TO/milter-ratelimit
+#
+# Runs as root (it starts daemons that drop to a test user).  ratelimit-map
+# is taken from the daemon's directory.  Prints one line per test,
+# "PASS: service/NAME" or "FAIL: service/NAME: why", and a few "# ..."
+# lines on stderr with measured numbers.
+#
+# The test user mrltest and group mrltestg are created when missing and
+# removed again at the end if this run created them.  Every daemon has a
+# private directory with its config, its log (-d: stderr) and a socket
+# directory owned by the test user, so that it can remove its socket and
+# pid file once it has given up root.  libmilter takes up to ~6 s to leave
+# its accept loop after SIGTERM or SIGHUP (and SIGINT), so daemons are
+# stopped as soon as their tests are done and reaped together at the end:
+# the stops overlap and the suite pays the delay about once.  Every wait is
+# bounded and polls; nothing sleeps blindly for readiness.
+set -u
+BIN=${1:?usage: tests/service/run.sh PATH/TO/milter-ratelimit}
+RMAP=$(dirname "$BIN")/ratelimit-map
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+. "$here/../lib.sh"
+
+TUSER=mrltest
+TGROUP=mrltestg
+STOP_BOUND=10	# seconds a daemon may take to exit after a stop signal
+MT_BOUND=30	# seconds for one miltertest run
+FLOOD_KEYS=50
+FLOOD_PER=40
+FLOOD_LIMIT=3
+FLOOD_WINDOW=5	# short, so the suppressed counts are summed up within the run
+
+# Configs and maps are re-read after the drop to the test user.
+umask 022
+work=$(mktemp -d "${TMPDIR:-/tmp}/milter-ratelimit-service.XXXXXX") || exit 1
+chmod 0755 "$work"
+daemons=	# directories of daemons started with start_daemon
+made_user=
+made_group=
+rsyslog_pid=
+
+cleanup() {
+	for _d in $daemons; do
+		[ -s "$_d/pid" ] && [ ! -e "$_d/status" ] && kill -KILL "$(cat "$_d/pid")" 2>/dev/null
+	done
+	# The detached syslog daemon: its pid is in its pid file.
+	if [ -s "$work/syslog/run/m.pid" ]; then
+		_p=$(cat "$work/syslog/run/m.pid")
+		[ -n "$_p" ] && kill -KILL "$_p" 2>/dev/null
+	fi
+	[ -n "$rsyslog_pid" ] && kill -TERM "$rsyslog_pid" 2>/dev/null
+	# Reap what was killed before the user goes: userdel refuses a user
+	# that still owns processes.
+	wait 2>/dev/null
+	[ -n "$made_user" ] && userdel "$TUSER" 2>/dev/null
+	[ -n "$made_group" ] && groupdel "$TGROUP" 2>/dev/null
+	[ -n "${KEEP:-}" ] && echo "kept $work" >&2 || rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+oneline() { printf '%s' "$1" | tr '\n\t' '  ' | cut -c1-600; }
+tail_of() { [ -f "$1" ] && oneline "$(tail -n "${2:-5}" "$1")"; }
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+info() { echo "# $*" >&2; }
+
+# --- set-up -------------------------------------------------------------------
+
+if [ "$(id -u)" != 0 ]; then
+	fail "service/setup" "must run as root (it starts daemons that drop to $TUSER)"
+	exit 1
+fi
+for tool in miltertest timeout unshare rsyslogd fail2ban-regex systemd-analyze man \
+    useradd groupadd getent stat; do
+	command -v $tool >/dev/null 2>&1 || {
+		fail "service/setup" "$tool not found (apt-get install miltertest rsyslog fail2ban systemd man-db util-linux passwd coreutils)"
+		exit 1
+	}
+done
+for b in "$BIN" "$RMAP"; do
+	[ -x "$b" ] || { fail "service/setup" "no executable $b"; exit 1; }
+done
+if ! getent group "$TGROUP" >/dev/null; then
+	groupadd --system "$TGROUP" || { fail "service/setup" "groupadd $TGROUP failed"; exit 1; }
+	made_group=1
+fi
+if ! getent passwd "$TUSER" >/dev/null; then
+	useradd --system --user-group --no-create-home --home-dir /nonexistent \
+	    --shell /usr/sbin/nologin "$TUSER" || { fail "service/setup" "useradd $TUSER failed"; exit 1; }
+	made_user=1
+fi
+T_UID=$(id -u "$TUSER") T_GID=$(id -g "$TUSER")
+T_GROUPS=$(id -G "$TUSER")
+G_GID=$(getent group "$TGROUP" | cut -d: -f3)
+T_GNAME=$(id -gn "$TUSER")
+
+# --- daemons ------------------------------------------------------------------
+
+# mkdaemon NAME OWNER [CONFIG-LINE...]: $work/NAME with a socket directory
+# run/ owned by OWNER (mode 0750) and a config naming the socket
+# run/m.sock, a small table, then the given lines.  Sets $d.
+mkdaemon() {
+	d=$work/$1
+	mkdir -p "$d/run"
+	chown "$2:root" "$d/run"
+	chmod 0750 "$d/run"
+	shift 2
+	{
+		echo "socket = \"unix:$d/run/m.sock\""
+		echo "max_clients = 1000"
+		for _l in "$@"; do echo "$_l"; done
+	} > "$d/conf"
+}
+
+# start_daemon NAME: start the daemon of $work/NAME in the foreground (-d),
+# its output in log, its pid in pid and, once it exits, its status in
+# status.  Waits (bounded) until it has logged "started" with its socket
+# in place, or has exited.  Returns 1 unless it is up.
+start_daemon() {
+	_d=$work/$1
+	(
+		sh -c 'echo $$ > "$1"; shift; exec "$@"' sh "$_d/pid" \
+		    env -u NOTIFY_SOCKET "$BIN" -d -f "$_d/conf" > "$_d/log" 2>&1
+		_rc=$?
+		now_ms > "$_d/exit_ms"
+		echo $_rc > "$_d/status"
+	) &
+	daemons="$daemons $_d"
+	wait_for 10 up "$_d"
+	is_up "$_d"
+}
+up() { is_up "$1" || [ -e "$1/status" ]; }
+is_up() { [ -S "$1/run/m.sock" ] && [ ! -e "$1/status" ] && grep -q ' started ' "$1/log"; }
+exited() { [ -e "$1/status" ]; }
+
+why_down() {
+	if [ -e "$1/status" ]; then
+		echo "daemon exited $(cat "$1/status"): $(tail_of "$1/log")"
+	else
+		echo "not up within 10 s: $(tail_of "$1/log")"
+	fi
+}
+
+# stop NAME SIGNAL: send it and note when (stop_ms) for the reaping.
+stop() {
+	_d=$work/$1
+	now_ms > "$_d/stop_ms"
+	[ -s "$_d/pid" ] && [ ! -e "$_d/status" ] && kill -"$2" "$(cat "$_d/pid")" 2>/dev/null
+	return 0
+}
+
+# log_n NAME ERE: lines of NAME's log matching ERE.
+log_n() { grep -Ec -- "$2" "$work/$1/log"; }
+log_ge() { [ "$(log_n "$1" "$2")" -ge "$3" ]; }
+
+# mt NAME MODE VAR=VALUE...: run mt.lua (bounded) against NAME's daemon;
+# output in $mt_out, status in $mt_rc.
+mt() {
+	_s=$work/$1/run/m.sock _mode=$2
+	shift 2
+	_n=$#
+	for _v in "$@"; do set -- "$@" -D "$_v"; done
+	shift $_n
+	mt_out=$(timeout -k 2 $MT_BOUND miltertest -D sock="unix:$_s" -D mode="$_mode" \
+	    "$@" -s "$here/mt.lua" 2>&1)
+	mt_rc=$?
+}
+seq_ok() { mt "$1" seq "steps=$2"; [ $mt_rc = 0 ]; }
+mtfail() {
+	_w="miltertest exited $mt_rc: $(oneline "$mt_out")"
+	[ $mt_rc = 124 ] && _w="miltertest timed out after $MT_BOUND s"
+	is_up "$work/$1" || _w="$_w; $(why_down "$work/$1")"
+	echo "$_w"
+}
+rep() { _i=0; while [ $_i -lt "$3" ]; do printf '%s=%s ' "$1" "$2"; _i=$((_i + 1)); done; }
+
+# status_line PID FIELD: the values of FIELD (Uid, Gid, Groups, CapEff...)
+# in /proc/PID/status, separated by single spaces.
+status_line() {
+	sed -n "s/^$2:[[:space:]]*//p" "/proc/$1/status" | tr -s ' \t' '  ' | sed 's/ *$//'
+}
+
+# field LINE NAME: the value of NAME=VALUE in a key=value log line.
+field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p" | head -n 1; }
+
+# --- start everything that runs for a while -------------------------------------
+
+# 1: dropped to the test user, with a group for the socket.
+mkdaemon priv $TUSER "user = \"$TUSER\"" "group = \"$TGROUP\"" 'socket_mode = "0640"' \
+    "pidfile = \"$work/priv/run/m.pid\"" 'limit = 3'
+start_daemon priv
+# 1: the same with group "" (the user's own) and the default socket_mode.
+mkdaemon privdef $TUSER "user = \"$TUSER\"" "pidfile = \"$work/privdef/run/m.pid\""
+start_daemon privdef
+# 2: user = "root" stays root.
+mkdaemon root root 'user = "root"'
+start_daemon root
+# 5: stopped by SIGHUP, by SIGINT.
+for s in hup int; do
+	mkdaemon $s $TUSER "user = \"$TUSER\"" "pidfile = \"$work/$s/run/m.pid\""
+	start_daemon $s
+done
+# 6, 7, 8, and the helo stage and log mode for the fail2ban lines.
+mkdaemon usr1 $TUSER "user = \"$TUSER\"" 'limit = 5' 'window = 60'
+start_daemon usr1
+mkdir -p "$work/stats"
+printf '%s\n' '192.0.2.71 OK' > "$work/stats/exempt"
+timeout -k 1 10 "$RMAP" "$work/stats/exempt" < "$work/stats/exempt" > "$work/stats/rmap.out" 2>&1
+chmod 0644 "$work/stats/exempt.db" 2>/dev/null
+mkdaemon stats $TUSER "user = \"$TUSER\"" 'limit = 3' 'window = 60' \
+    "exempt_map = \"$work/stats/exempt.db\""
+start_daemon stats
+mkdaemon flood $TUSER "user = \"$TUSER\"" "limit = $FLOOD_LIMIT" "window = $FLOOD_WINDOW"
+start_daemon flood
+mkdaemon flooddebug $TUSER "user = \"$TUSER\"" "limit = $FLOOD_LIMIT" 'window = 60' \
+    'log_level = "debug"'
+start_daemon flooddebug
+mkdaemon helo $TUSER "user = \"$TUSER\"" 'limit = 1' 'reply_stage = "helo"'
+start_daemon helo
+mkdaemon logmode $TUSER "user = \"$TUSER\"" 'limit = 1' 'mode = "log"'
+start_daemon logmode
+
+# 5: the stop signals go out at once; the results are read at the end.
+for s in hup int; do
+	if is_up "$work/$s"; then
+		stop $s "$(echo $s | tr a-z A-Z)"
+	fi
+done
+
+# --- 8: the flood (first: its suppressed counts are summed after a window) ----------
+
+K=$FLOOD_KEYS M=$FLOOD_PER L=$FLOOD_LIMIT
+R=$((K * (M - L)))
+flood_t0=
+for D in flood flooddebug; do
+	if ! is_up "$work/$D"; then
+		fail "service/$D-run" "$(why_down "$work/$D")"
+		continue
+	fi
+	t0=$(now_ms)
+	[ $D = flood ] && flood_t0=$t0
+	mt $D flood keys=$K per=$M limit=$L
+	el=$(( $(now_ms) - t0 ))
+	if [ $mt_rc = 0 ] && [ "$mt_out" = "ok sessions=$((K * M)) accepted=$((K * L)) refused=$R" ]; then
+		pass "service/$D-run"
+	else
+		fail "service/$D-run" "$(mtfail $D)"
+	fi
+	info "$D: $K keys x $M sessions in $el ms: $(oneline "$mt_out")"
+	kill -USR2 "$(cat "$work/$D/pid")"
+	wait_for 5 log_ge $D ' stats connections=' 1
+done
+
+# flood, log_level info: one refusal line per key, each the 4th connection.
+f=$work/flood/log
+if [ -n "$flood_t0" ]; then
+	n=$(grep -Ec '(^|: )refused client=' "$f")
+	n4=$(grep -Ec "(^|: )refused client=\\S+ key=\\S+ count=$((L + 1)) limit=$L window=${FLOOD_WINDOW}s stage=connect " "$f")
+	nk=$(grep -E '(^|: )refused client=' "$f" | sed 's/.* client=\([^ ]*\) .*/\1/' | sort -u | wc -l)
+	n6=$(grep -Ec '(^|: )refused client=2001:db8:f:' "$f")
+	if [ "$n" = $K ] && [ "$n4" = $K ] && [ "$nk" = $K ] && [ "$n6" = $((K - K / 2)) ]; then
+		pass "service/flood-one-line-per-key"
+	else
+		fail "service/flood-one-line-per-key" "want $K 'refused client=' lines, all count=$((L + 1)), $K distinct clients, $((K - K / 2)) IPv6: got $n lines, $n4 with count=$((L + 1)), $nk clients, $n6 IPv6"
+	fi
+	s=$(grep -E ' stats connections=' "$f" | tail -n 1)
+	if [ "$(field "$s" connections)" = $((K * M)) ] && [ "$(field "$s" accepted)" = $((K * L)) ] &&
+	    [ "$(field "$s" refused)" = $R ] && [ "$(field "$s" exempt)" = 0 ]; then
+		pass "service/flood-stats"
+	else
+		fail "service/flood-stats" "want connections=$((K * M)) accepted=$((K * L)) refused=$R exempt=0 in '$s'"
+	fi
+	info "flood (info): $n refused lines for $R refusals; $(oneline "$s")"
+fi
+
+# flood, log_level debug: every refusal has its line.  A key's count=
+# starts at limit + 1 and never goes down (the table keeps ten connection
+# times per key, so for a small limit it stops growing at 11: the decision
+# needs no more).
+f=$work/flooddebug/log
+if is_up "$work/flooddebug" || [ -e "$work/flooddebug/status" ]; then
+	n=$(grep -Ec '(^|: )refused client=' "$f")
+	nmin=$(grep -Ec "(^|: )refused client=\\S+ key=\\S+ count=$((L + 1)) " "$f")
+	order=$(grep -E '(^|: )refused client=' "$f" |
+	    sed 's/.* client=\([^ ]*\) .* count=\([0-9]*\) .*/\1 \2/' | awk -v first=$((L + 1)) -v max=$M '
+		!($1 in last) { if ($2 != first) bad++ }
+		($1 in last) && ($2 < last[$1] || $2 > max) { bad++ }
+		{ last[$1] = $2; n[$1]++ }
+		END { k = 0; for (c in n) { k++; if (n[c] != max - first + 1) bad++ }
+		      print k " keys, " bad + 0 " bad" }')
+	nsup=$(grep -Ec 'suppressed=|refused-summary' "$f")
+	s=$(grep -E ' stats connections=' "$f" | tail -n 1)
+	if [ "$n" = $R ] && [ "$nmin" = $K ] && [ "$order" = "$K keys, 0 bad" ] && [ "$nsup" = 0 ] &&
+	    [ "$(field "$s" refused)" = $R ]; then
+		pass "service/flood-debug-every-refusal"
+	else
+		fail "service/flood-debug-every-refusal" "want $R refusal lines, $((M - L)) per key, $K with count=$((L + 1)), counts never falling, no suppressed=, stats refused=$R: got $n lines, $nmin with count=$((L + 1)), $order, $nsup suppressed, '$s'"
+	fi
+	info "flood (debug): $n refused lines for $R refusals; highest count= logged: $(sed -n 's/.* refused client=.* count=\([0-9]*\) .*/\1/p' "$f" | sort -n | tail -n 1)"
+	stop flooddebug TERM
+fi
+
+# --- 1: privileges --------------------------------------------------------------
+
+D=priv
+d=$work/$D
+if is_up "$d"; then
+	pid=$(cat "$d/pid")
+	u=$(status_line "$pid" Uid) g=$(status_line "$pid" Gid)
+	gs=$(status_line "$pid" Groups)
+	[ "$u" = "$T_UID $T_UID $T_UID $T_UID" ] && pass "service/privs-uid" ||
+		fail "service/privs-uid" "Uid: '$u', want $TUSER's uid $T_UID four times (real, effective, saved, fs)"
+	[ "$g" = "$T_GID $T_GID $T_GID $T_GID" ] && pass "service/privs-gid" ||
+		fail "service/privs-gid" "Gid: '$g', want $TUSER's own gid $T_GID ($T_GNAME) four times; group = \"$TGROUP\" (gid $G_GID) is for the socket only"
+	bad=
+	for x in $gs; do
+		case " $T_GROUPS " in *" $x "*) ;; *) bad="$bad $x" ;; esac
+	done
+	case " $gs " in *" 0 "*) bad="$bad 0(root)" ;; esac
+	[ -z "$bad" ] && pass "service/privs-groups" ||
+		fail "service/privs-groups" "Groups: '$gs' has$bad, not among $TUSER's groups ($T_GROUPS)"
+	ce=$(status_line "$pid" CapEff) cp_=$(status_line "$pid" CapPrm)
+	[ "$ce" = 0000000000000000 ] && [ "$cp_" = 0000000000000000 ] && pass "service/privs-no-capabilities" ||
+		fail "service/privs-no-capabilities" "CapEff $ce CapPrm $cp_, want none"
+	st=$(stat -c '%U %G %a %F' "$d/run/m.sock")
+	[ "$st" = "$TUSER $TGROUP 640 socket" ] && pass "service/privs-socket-owner-mode" ||
+		fail "service/privs-socket-owner-mode" "socket is '$st', want '$TUSER $TGROUP 640 socket'"
+	pf=$(cat "$d/run/m.pid" 2>/dev/null)
+	[ "$pf" = "$pid" ] && [ "$(wc -l < "$d/run/m.pid")" = 1 ] && pass "service/privs-pidfile" ||
+		fail "service/privs-pidfile" "pid file holds '$pf', want '$pid' on one line"
+	seq_ok $D "$(rep 192.0.2.5 A 3) 192.0.2.5=R" && pass "service/privs-serves" ||
+		fail "service/privs-serves" "$(mtfail $D)"
+	stop $D TERM
+else
+	fail "service/privs-uid" "$(why_down "$d")"
+fi
+
+D=privdef
+d=$work/$D
+if is_up "$d"; then
+	pid=$(cat "$d/pid")
+	u=$(status_line "$pid" Uid) g=$(status_line "$pid" Gid) gs=$(status_line "$pid" Groups)
+	st=$(stat -c '%U %G %a' "$d/run/m.sock")
+	if [ "$u" = "$T_UID $T_UID $T_UID $T_UID" ] && [ "$g" = "$T_GID $T_GID $T_GID $T_GID" ] &&
+	    [ "$gs" = "$T_GID" ] && [ "$st" = "$TUSER $T_GNAME 660" ]; then
+		pass "service/privs-default-group"
+	else
+		fail "service/privs-default-group" "group \"\": Uid '$u' Gid '$g' Groups '$gs' socket '$st'; want uid $T_UID, gid $T_GID x4, groups $T_GID, socket '$TUSER $T_GNAME 660'"
+	fi
+	stop $D TERM
+else
+	fail "service/privs-default-group" "$(why_down "$d")"
+fi
+
+# --- 2: root only when asked; missing user or group -------------------------------
+
+D=root
+if is_up "$work/$D"; then
+	u=$(status_line "$(cat "$work/$D/pid")" Uid)
+	[ "$u" = "0 0 0 0" ] && pass "service/user-root-stays-root" ||
+		fail "service/user-root-stays-root" "Uid '$u', want 0 0 0 0"
+	stop $D TERM
+else
+	fail "service/user-root-stays-root" "$(why_down "$work/$D")"
+fi
+
+# start_fails NAME: start, wait (bounded) for the exit; sets $st (status).
+start_fails() {
+	start_daemon "$1"
+	wait_for 10 exited "$work/$1"
+	st=$(cat "$work/$1/status" 2>/dev/null || echo running)
+	[ "$st" = running ] && stop "$1" KILL
+}
+
+# The default user: "milter-ratelimit" is normally missing on a test
+# machine; if this one has it, the daemon must run as it instead.
+mkdaemon defuser $TUSER "pidfile = \"$work/defuser/run/m.pid\""
+if getent passwd milter-ratelimit >/dev/null; then
+	start_daemon defuser
+	if is_up "$work/defuser"; then
+		u=$(status_line "$(cat "$work/defuser/pid")" Uid)
+		want=$(id -u milter-ratelimit)
+		[ "$u" = "$want $want $want $want" ] && pass "service/default-user" ||
+			fail "service/default-user" "user milter-ratelimit exists here: Uid '$u', want $want"
+		stop defuser TERM
+	else
+		fail "service/default-user" "$(why_down "$work/defuser")"
+	fi
+else
+	start_fails defuser
+	if [ "$st" != 0 ] && [ "$st" != running ] &&
+	    grep -q 'user "milter-ratelimit" does not exist' "$work/defuser/log"; then
+		pass "service/default-user-missing"
+	else
+		fail "service/default-user-missing" "status $st, want non-zero with 'user \"milter-ratelimit\" does not exist': $(tail_of "$work/defuser/log")"
+	fi
+fi
+
+mkdaemon nouser root 'user = "mrl-no-such-user"' "pidfile = \"$work/nouser/run/m.pid\""
+start_fails nouser
+if [ "$st" != 0 ] && [ "$st" != running ] && grep -q 'mrl-no-such-user' "$work/nouser/log"; then
+	pass "service/missing-user"
+else
+	fail "service/missing-user" "status $st, want non-zero naming mrl-no-such-user: $(tail_of "$work/nouser/log")"
+fi
+mkdaemon nogroup $TUSER "user = \"$TUSER\"" 'group = "mrl-no-such-group"' \
+    "pidfile = \"$work/nogroup/run/m.pid\""
+start_fails nogroup
+if [ "$st" != 0 ] && [ "$st" != running ] && grep -q 'group "mrl-no-such-group" does not exist' "$work/nogroup/log"; then
+	pass "service/missing-group"
+else
+	fail "service/missing-group" "status $st, want non-zero with 'group \"mrl-no-such-group\" does not exist': $(tail_of "$work/nogroup/log")"
+fi
+
+# --- 4: the pid file is never written through a symlink ---------------------------
+
+D=pidlink
+mkdaemon $D $TUSER "user = \"$TUSER\"" "pidfile = \"$work/$D/run/m.pid\""
+printf 'precious\n' > "$work/$D/target"
+ln -s "$work/$D/target" "$work/$D/run/m.pid"
+before=$(stat -c '%i %s %Y' "$work/$D/target")
+start_fails $D
+after=$(stat -c '%i %s %Y' "$work/$D/target")
+if [ "$st" != 0 ] && [ "$st" != running ] && grep -q 'symbolic link' "$work/$D/log" &&
+    [ "$(cat "$work/$D/target")" = precious ] && [ "$before" = "$after" ] && [ -L "$work/$D/run/m.pid" ]; then
+	pass "service/pidfile-symlink-refused"
+else
+	fail "service/pidfile-symlink-refused" "status $st (want non-zero, 'symbolic link'), target '$(cat "$work/$D/target")' ($before -> $after): $(tail_of "$work/$D/log")"
+fi
+D=pidlink2
+mkdaemon $D $TUSER "user = \"$TUSER\"" "pidfile = \"$work/$D/run/m.pid\""
+ln -s "$work/$D/created" "$work/$D/run/m.pid"
+start_fails $D
+if [ "$st" != 0 ] && [ "$st" != running ] && [ ! -e "$work/$D/created" ] && grep -q 'symbolic link' "$work/$D/log"; then
+	pass "service/pidfile-dangling-symlink-refused"
+else
+	fail "service/pidfile-dangling-symlink-refused" "status $st, target $( [ -e "$work/$D/created" ] && echo created || echo absent): $(tail_of "$work/$D/log")"
+fi
+
+# A start that fails leaves nothing behind: no socket, no pid file (the
+# symlinks above excepted).
+left=
+for D in nouser nogroup pidlink pidlink2; do
+	for x in "$work/$D/run/m.sock" "$work/$D/run/m.pid"; do
+		[ -e "$x" ] && [ ! -L "$x" ] && left="$left $D/run/${x##*/}"
+	done
+done
+[ -z "$left" ] && pass "service/failed-start-leaves-nothing" ||
+	fail "service/failed-start-leaves-nothing" "left behind:$left"
+
+# --- 3: socket_mode checked by -n ---------------------------------------------------
+
+cli=$work/cli
+mkdir -p "$cli"
+i=0
+for m in 0666 0604 0777 0001 0007 abc 0860 01660 ''; do
+	i=$((i + 1))
+	f=$cli/bad$i.conf
+	printf '%s\n' "socket = \"unix:$cli/m.sock\"" '' "socket_mode = \"$m\"" '' > "$f"
+	out=$(timeout -k 1 5 "$BIN" -n -f "$f" 2>&1); rc=$?
+	if [ $rc = 78 ] && printf '%s\n' "$out" | grep -Fq "$f:3: "; then
+		pass "service/socket-mode-rejected: \"$m\""
+	else
+		fail "service/socket-mode-rejected: \"$m\"" "exit $rc (want 78), want '$f:3: ...': $(oneline "$out")"
+	fi
+done
+for m in 0660 0640 0600 660; do
+	f=$cli/good.conf
+	printf '%s\n' "socket = \"unix:$cli/m.sock\"" "socket_mode = \"$m\"" 'user = "root"' > "$f"
+	out=$(timeout -k 1 5 "$BIN" -n -f "$f" 2>&1); rc=$?
+	[ $rc = 0 ] && pass "service/socket-mode-accepted: \"$m\"" ||
+		fail "service/socket-mode-accepted: \"$m\"" "exit $rc: $(oneline "$out")"
+done
+
+# --- 6: SIGUSR1 applies a new limit and keeps the counts ----------------------------
+
+D=usr1
+d=$work/$D
+if is_up "$d"; then
+	c=192.0.2.61
+	if seq_ok $D "$c=A"; then
+		sed 's/^limit = 5$/limit = 2/' "$d/conf" > "$d/conf.new" && mv "$d/conf.new" "$d/conf"
+		n0=$(log_n $D 'reloaded configuration')
+		kill -USR1 "$(cat "$d/pid")"
+		wait_for 5 log_ge $D 'reloaded configuration.* limit=2 ' $((n0 + 1))
+		if ! log_ge $D 'reloaded configuration.* limit=2 ' $((n0 + 1)); then
+			fail "service/sigusr1-new-limit-keeps-counts" "no 'reloaded configuration ... limit=2' within 5 s: $(tail_of "$d/log")"
+		elif seq_ok $D "$c=A $c=R $c=R 192.0.2.62=A 192.0.2.62=A 192.0.2.62=R"; then
+			pass "service/sigusr1-new-limit-keeps-counts"
+		else
+			fail "service/sigusr1-new-limit-keeps-counts" "1 connection before, limit 5 -> 2: want exactly 1 more: $(mtfail $D)"
+		fi
+	else
+		fail "service/sigusr1-new-limit-keeps-counts" "before the reload: $(mtfail $D)"
+	fi
+	stop $D TERM
+else
+	fail "service/sigusr1-new-limit-keeps-counts" "$(why_down "$d")"
+fi
+
+# --- 7: SIGUSR2 logs one line of exact statistics ------------------------------------
+
+D=stats
+d=$work/$D
+if is_up "$d"; then
+	a=192.0.2.70 b=2001:db8:70::1 e=192.0.2.71
+	if seq_ok $D "$(rep $a A 3) $(rep $a R 2) $(rep $b A 3) $b=R $e=A $e=A unspec=A"; then
+		kill -USR2 "$(cat "$d/pid")"
+		wait_for 5 log_ge $D ' stats connections=' 1
+		l=$(grep -E ' stats connections=' "$d/log" | tail -n 1)
+		why=
+		for x in connections=12 accepted=9 exempt=2 refused=3 would_refuse=0 untracked=0 \
+		    no_address=1 table_used=2 table_capacity= reloads=0 reload_failures=0 uptime=; do
+			case " $l" in *" $x"*) ;; *) why="$why $x" ;; esac
+		done
+		[ -n "$l" ] && [ -z "$why" ] && [ "$(log_n $D ' stats ')" = 1 ] && pass "service/sigusr2-stats" ||
+			fail "service/sigusr2-stats" "$(log_n $D ' stats ') stats lines (want 1); want$why in '$l'"
+	else
+		fail "service/sigusr2-stats" "$(mtfail $D); $(cat "$d/rmap.out" 2>/dev/null)"
+	fi
+	stop $D TERM
+else
+	fail "service/sigusr2-stats" "$(why_down "$d"); $(cat "$d/rmap.out" 2>/dev/null)"
+fi
+
+# --- lines for fail2ban: a refusal in the helo stage, a dry-run refusal ---------------
+
+if is_up "$work/helo"; then
+	seq_ok helo "192.0.2.80=A 192.0.2.80=C 2001:db8:80::5=A 2001:db8:80::5=C" ||
+		fail "service/fail2ban-setup" "helo stage: $(mtfail helo)"
+	stop helo TERM
+else
+	fail "service/fail2ban-setup" "helo stage: $(why_down "$work/helo")"
+fi
+if is_up "$work/logmode"; then
+	seq_ok logmode "192.0.2.81=A 192.0.2.81=A 2001:db8:81::5=A 2001:db8:81::5=A" ||
+		fail "service/fail2ban-setup" "log mode: $(mtfail logmode)"
+	stop logmode TERM
+else
+	fail "service/fail2ban-setup" "log mode: $(why_down "$work/logmode")"
+fi
+
+# --- 9: syslog through a private rsyslogd ------------------------------------------
+#
+# There may be no /dev/log (or the machine's own logger is behind it): our
+# rsyslogd listens on a socket of its own, and the daemon runs in a private
+# mount namespace whose /dev/log is a symlink to it (syslog-ns.sh).  The
+# daemon runs without -d: it detaches, and its pid file names the child.
+
+S=$work/syslog
+mkdir -p "$S/ns"
+mkdaemon syslog $TUSER "user = \"$TUSER\"" "pidfile = \"$S/run/m.pid\"" 'limit = 3' \
+    'syslog_facility = "local3"'
+cat > "$S/rsyslog.conf" <<EOF
+global(workDirectory="$S")
+module(load="imuxsock" SysSock.Use="off")
+input(type="imuxsock" Socket="$S/log.sock" RateLimit.Interval="0")
+template(name="fac" type="string" string="%syslogfacility-text%.%syslogseverity-text% %syslogtag%%msg%\\n")
+*.* action(type="omfile" file="$S/messages" template="fac")
+*.* action(type="omfile" file="$S/traditional" template="RSYSLOG_TraditionalFileFormat")
+EOF
+rsyslogd -n -f "$S/rsyslog.conf" -i "$S/rsyslogd.pid" > "$S/rsyslogd.out" 2>&1 &
+rsyslog_pid=$!
+sock_there() { [ -S "$S/log.sock" ]; }
+wait_for 5 sock_there
+syslog_pid=
+if ! sock_there; then
+	fail "service/syslog-setup" "rsyslogd made no $S/log.sock within 5 s: $(tail_of "$S/rsyslogd.out")"
+else
+	t0=$(now_ms)
+	timeout -k 1 10 env -u NOTIFY_SOCKET unshare -m --propagation private \
+	    sh "$here/syslog-ns.sh" "$S/ns" "$S/log.sock" "$BIN" -f "$S/conf" > "$S/out" 2>&1
+	prc=$?
+	syslog_up() { [ -S "$S/run/m.sock" ] && grep -q ' started ' "$S/messages" 2>/dev/null; }
+	wait_for 10 syslog_up
+	syslog_pid=$(cat "$S/run/m.pid" 2>/dev/null)
+	if [ $prc != 0 ] || ! syslog_up || [ -z "$syslog_pid" ]; then
+		fail "service/syslog-setup" "start exited $prc, pid file '$syslog_pid': $(oneline "$(cat "$S/out")"); log: $(tail_of "$S/messages")"
+		syslog_pid=
+	else
+		# Detached: a child in its own session, nothing on the terminal.
+		sid=$(ps -o sid= -p "$syslog_pid" | tr -d ' ')
+		if [ "$sid" = "$syslog_pid" ] && [ ! -s "$S/out" ] &&
+		    [ "$(status_line "$syslog_pid" Uid)" = "$T_UID $T_UID $T_UID $T_UID" ]; then
+			pass "service/detach-without-d"
+		else
+			fail "service/detach-without-d" "pid $syslog_pid: session $sid (want its own), uid '$(status_line "$syslog_pid" Uid)', output '$(oneline "$(cat "$S/out")")'"
+		fi
+		seq_ok syslog "$(rep 192.0.2.90 A 3) 192.0.2.90=R $(rep 2001:db8:90::1 A 3) 2001:db8:90::1=R" ||
+			fail "service/syslog-facility" "$(mtfail syslog)"
+		kill -USR2 "$syslog_pid"
+		stats_there() { grep -q ' stats connections=' "$S/messages"; }
+		wait_for 5 stats_there
+		kill -TERM "$syslog_pid"
+		now_ms > "$S/stop_ms"
+	fi
+fi
+
+# --- 11: the systemd unit -----------------------------------------------------------
+
+stage=$work/stage
+if ! out=$(timeout -k 5 120 make -s -C "$top" install DESTDIR="$stage" PREFIX=/usr 2>&1); then
+	fail "service/systemd-verify" "make install DESTDIR=$stage failed: $(oneline "$(printf '%s' "$out" | tail -n 5)")"
+	fail "service/systemd-security" "no staged unit"
+else
+	unit=$work/unit/milter-ratelimit.service
+	mkdir -p "$work/unit"
+	sed "s|/usr/sbin/|$stage/usr/sbin/|g" "$stage/usr/lib/systemd/system/milter-ratelimit.service" > "$unit"
+	out=$(MANPATH=$stage/usr/share/man timeout -k 2 30 systemd-analyze verify "$unit" 2>&1); rc=$?
+	if [ $rc = 0 ] && [ -z "$out" ]; then
+		pass "service/systemd-verify"
+	else
+		fail "service/systemd-verify" "exit $rc, want 0 and no output: $(oneline "$out")"
+	fi
+	out=$(timeout -k 2 30 systemd-analyze security --offline=yes "$unit" 2>&1); rc=$?
+	score=$(printf '%s\n' "$out" | sed -n 's/.*Overall exposure level for [^:]*: \([0-9][0-9]*\.[0-9]\).*/\1/p' | head -n 1)
+	info "systemd-analyze security --offline=yes: overall exposure ${score:-?}"
+	if [ -z "$score" ]; then
+		fail "service/systemd-security" "exit $rc, no 'Overall exposure level' line: $(oneline "$(printf '%s' "$out" | tail -n 3)")"
+	elif [ "$(echo "$score" | tr -d .)" -le 20 ]; then
+		pass "service/systemd-security"
+	else
+		fail "service/systemd-security" "overall exposure $score, want <= 2.0: $(printf '%s\n' "$out" | grep -a '✗' | sed 's/  */ /g' | head -n 8 | tr '\n' ';')"
+	fi
+fi
+
+# --- 8 (cont.): the suppressed refusals are summed up after the window --------------
+#
+# Every refusal of the flood (log_level info) is in a line: the first of each
+# key's window as "refused ... " (plus suppressed=N, if a window before had
+# more), the rest summed in "refused-summary key=... suppressed=N" once the
+# window is over (checked every second), or earlier when the log slot is
+# needed.  Wait for the sum to reach the number of refusals.
+
+# refusals_logged: refused lines + every suppressed=N.
+refusals_logged() {
+	grep -E '(^|: )refused(-summary)? ' "$work/flood/log" | awk '
+	    / refused client=/ { n++ }
+	    { for (i = 1; i <= NF; i++) if ($i ~ /^suppressed=/) { sub(/^suppressed=/, "", $i); n += $i } }
+	    END { print n + 0 }'
+}
+sum_complete() { [ "$(refusals_logged)" -ge "$1" ]; }
+if [ -n "$flood_t0" ]; then
+	# The last key's first refusal is at most the flood's length after
+	# flood_t0; its summary is due a window later, at the next sweep.
+	wait_for $((FLOOD_WINDOW + 8)) sum_complete $R
+	got=$(refusals_logged)
+	ns=$(grep -Ec 'refused-summary ' "$work/flood/log")
+	n36=$(grep -Ec "refused-summary key=\\S+ suppressed=$((M - L - 1))( |$)" "$work/flood/log")
+	el=$(( $(now_ms) - flood_t0 ))
+	nr=$(grep -Ec '(^|: )refused client=' "$work/flood/log")
+	if [ "$got" = $R ] && [ "$ns" = $K ] && [ "$n36" = $K ] && [ "$nr" = $K ]; then
+		pass "service/flood-suppressed-sum"
+	else
+		fail "service/flood-suppressed-sum" "refused lines + suppressed sums = $got, want $R; $nr refused lines (want $K); $ns summary lines ($n36 with suppressed=$((M - L - 1))), want $K, ${el} ms after the flood: $(tail_of "$work/flood/log" 3)"
+	fi
+	info "flood (info): $K refused lines + $ns refused-summary lines, sum $got of $R, ${el} ms after the flood began"
+	stop flood TERM
+fi
+
+# --- 9 (cont.): what reached syslog ------------------------------------------------
+
+if [ -n "$syslog_pid" ]; then
+	gone() { ! kill -0 "$syslog_pid" 2>/dev/null; }
+	wait_for $STOP_BOUND gone
+	p="local3\\.notice milter-ratelimit\\[$syslog_pid\\]: "
+	why=
+	for re in "${p}started " "${p}refused client=192\\.0\\.2\\.90 key=192\\.0\\.2\\.90/32 count=4 " \
+	    "${p}refused client=2001:db8:90::1 key=2001:db8:90::/64 count=4 " \
+	    "${p}stats connections=8 accepted=6 exempt=0 refused=2 " "${p}stopped\$"; do
+		grep -Eq -- "$re" "$S/messages" || why="$why [$re]"
+	done
+	# Every line the daemon sent went to local3, none elsewhere.
+	other=$(grep -v '^local3\.' "$S/messages" | grep 'milter-ratelimit' | head -n 2)
+	if [ -z "$why" ] && [ -z "$other" ]; then
+		pass "service/syslog-facility"
+	else
+		fail "service/syslog-facility" "no line matching$why; other facility: '$(oneline "$other")'; log: $(tail_of "$S/messages" 4)"
+	fi
+	if gone && [ ! -e "$S/run/m.sock" ] && [ ! -e "$S/run/m.pid" ]; then
+		pass "service/detached-stop"
+	else
+		gone || kill -KILL "$syslog_pid" 2>/dev/null
+		fail "service/detached-stop" "after SIGTERM: $(gone && echo exited || echo "still running after $STOP_BOUND s (killed)"), socket $( [ -e "$S/run/m.sock" ] && echo left || echo removed), pid file $( [ -e "$S/run/m.pid" ] && echo left || echo removed)"
+	fi
+fi
+
+# --- reaping: 1 and 5 -------------------------------------------------------------
+
+for D in $daemons; do
+	[ -e "$D/status" ] || [ -e "$D/stop_ms" ] || stop "${D##*/}" TERM
+done
+all_down() {
+	for _d in $daemons; do [ -e "$_d/status" ] || return 1; done
+}
+wait_for $((STOP_BOUND + 2)) all_down
+
+# stopped NAME TEST SIGNAL: NAME exited 0 within the bound after SIGNAL,
+# socket and pid file (if it had one) gone.
+stopped() {
+	_d=$work/$1
+	if [ ! -e "$_d/status" ]; then
+		kill -KILL "$(cat "$_d/pid")" 2>/dev/null
+		fail "service/$2" "still running $STOP_BOUND s after SIG$3 (killed): $(tail_of "$_d/log" 3)"
+		return
+	fi
+	_el='?'
+	[ -s "$_d/stop_ms" ] && [ -s "$_d/exit_ms" ] && _el=$(( $(cat "$_d/exit_ms") - $(cat "$_d/stop_ms") ))
+	_why=
+	[ "$(cat "$_d/status")" = 0 ] || _why="$_why exit status $(cat "$_d/status");"
+	[ -e "$_d/run/m.sock" ] && _why="$_why socket left behind;"
+	[ -e "$_d/run/m.pid" ] && _why="$_why pid file left behind;"
+	grep -q ': stopped$' "$_d/log" || _why="$_why no 'stopped' line;"
+	[ -z "$_why" ] && pass "service/$2" || fail "service/$2" "after SIG$3:$_why $(tail_of "$_d/log" 3)"
+	info "$2: exited $_el ms after SIG$3"
+}
+stopped priv sigterm-stops-cleanly TERM
+stopped hup sighup-stops-cleanly HUP
+stopped int sigint-stops-cleanly INT
+
+bad=
+for _d in $daemons; do
+	_n=${_d##*/}
+	grep -Eq 'Sanitizer|runtime error:' "$_d/log" && bad="$bad $_n: $(grep -E -m1 'Sanitizer|runtime error:' "$_d/log");"
+	case $_n in nouser|nogroup|pidlink|pidlink2|defuser|priv|hup|int) continue ;; esac
+	if [ ! -e "$_d/status" ]; then
+		kill -KILL "$(cat "$_d/pid")" 2>/dev/null
+		bad="$bad $_n: still running after SIGTERM (killed);"
+	elif [ "$(cat "$_d/status")" != 0 ]; then
+		bad="$bad $_n: exit $(cat "$_d/status"): $(tail_of "$_d/log" 2);"
+	elif [ -e "$_d/run/m.sock" ]; then
+		bad="$bad $_n: socket left behind;"
+	fi
+done
+[ -z "$bad" ] && pass "service/all-stop-cleanly" || fail "service/all-stop-cleanly" "$bad"
+
+# --- 10: fail2ban against the daemon's own lines -----------------------------------
+
+# The daemon's -d lines, "milter-ratelimit[PID]: ...", as syslog writes
+# them: timestamp and host name first.
+f2b=$work/f2b
+mkdir -p "$f2b/filter.d"
+cp "$top/conf/fail2ban/filter.d/milter-ratelimit.conf" "$f2b/filter.d/"
+cp /etc/fail2ban/filter.d/common.conf "$f2b/filter.d/" 2>/dev/null
+ts=$(LC_ALL=C date '+%b %e %H:%M:%S')
+for D in flood flooddebug helo logmode stats priv; do
+	grep -E '^milter-ratelimit\[[0-9]+\]: ' "$work/$D/log"
+done | sed "s/^/$ts mx /" > "$f2b/stderr.log"
+[ -s "$S/traditional" ] && cp "$S/traditional" "$f2b/syslog.log" || : > "$f2b/syslog.log"
+
+# f2b_check NAME LOG: run the filter over LOG; every "refused client=" line
+# (and nothing else) must match, with the client's address as the IP.
+f2b_check() {
+	_name=$1 _log=$2
+	_lines=$(wc -l < "$_log")
+	_want=$(grep -Ec '(^|: )refused client=' "$_log")
+	grep -E '(^|: )refused client=' "$_log" | sed 's/.* refused client=\([^ ]*\) .*/\1/' > "$_log.want"
+	_out=$(timeout -k 2 60 fail2ban-regex "$_log" "$f2b/filter.d/milter-ratelimit.conf" 2>&1)
+	_rc=$?
+	_sum=$(printf '%s\n' "$_out" | sed -n 's/^Lines: \([0-9]*\) lines, \([0-9]*\) ignored, \([0-9]*\) matched.*/\1 \2 \3/p')
+	timeout -k 2 60 fail2ban-regex -o ip "$_log" "$f2b/filter.d/milter-ratelimit.conf" > "$_log.ips" 2>&1
+	if [ $_rc != 0 ] || [ "$_sum" != "$_lines 0 $_want" ]; then
+		fail "service/$_name" "want 'Lines: $_lines lines, 0 ignored, $_want matched', got '$_sum' (exit $_rc): $(oneline "$(printf '%s' "$_out" | grep -A3 -i 'missed\|error' | head -n 8)")"
+	elif ! cmp -s "$_log.want" "$_log.ips"; then
+		fail "service/$_name" "addresses differ (want < > got): $(oneline "$(diff "$_log.want" "$_log.ips" | head -n 6)")"
+	else
+		pass "service/$_name"
+	fi
+	info "$_name: $_lines lines, $_want refusal lines matched"
+}
+# The sample must hold each kind of line for the test to mean anything.
+why=
+for re in 'refused client=[0-9.]+ .*stage=connect' 'refused client=[0-9a-f:]+:[0-9a-f:]* .*stage=connect' \
+    'refused client=[0-9.]+ .*stage=helo' 'refused client=[0-9a-f:]+:[0-9a-f:]* .*stage=helo' \
+    'would-refuse client=' 'refused-summary key=' ': started ' ': stats connections=' ': stopped$' \
+    ': allowed client='; do
+	grep -Eq -- "$re" "$f2b/stderr.log" || why="$why [$re]"
+done
+[ -z "$why" ] && pass "service/fail2ban-sample-complete" ||
+	fail "service/fail2ban-sample-complete" "no line matching$why among the daemons' lines"
+f2b_check fail2ban-stderr-lines "$f2b/stderr.log"
+if [ -s "$f2b/syslog.log" ] && grep -q 'refused client=' "$f2b/syslog.log"; then
+	f2b_check fail2ban-syslog-lines "$f2b/syslog.log"
+else
+	fail "service/fail2ban-syslog-lines" "no refusal line in the syslog file $S/traditional"
+fi
+
+[ "${FAILED:-0}" = 0 ]
