@@ -42,7 +42,7 @@ UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 BUILD_DEPS := build-essential pkg-config libmilter-dev libdb-dev libconfuse-dev
 TEST_DEPS  := $(BUILD_DEPS) libcmocka-dev miltertest swaks libio-socket-inet6-perl \
               sendmail-bin sendmail-cf m4 rsyslog iproute2 mandoc db5.3-util \
-              procps util-linux libicu72 fail2ban systemd man-db
+              procps util-linux libicu72 fail2ban systemd man-db valgrind
 
 .PHONY: all run check unit binaries units deps-build deps-test \
         sanitize tsan install uninstall clean lint
@@ -92,7 +92,7 @@ TSAN_FLAGS := -O1 -g -fsanitize=thread
 
 check: deps-test all $(UNIT_BIN)
 	$(MAKE) B=build-asan CFLAGS="$(ASAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" binaries units
-	sh tests/run.sh $(B) unit build milter map reload service mta \
+	sh tests/run.sh $(B) unit build milter map reload service faults mta \
 	    unit@build-asan milter@build-asan reload@build-asan
 
 unit: all $(UNIT_BIN)

@@ -256,13 +256,29 @@ strip_comments(const char *in, size_t n)
 {
 	char *out = malloc(n + 1), quote = 0;
 	size_t o = 0;
+	bool word = false;	/* in an unquoted string */
 
 	if (out == NULL)
 		return NULL;
 	for (size_t i = 0; i < n; i++) {
 		char c = in[i];
+		const char *env = NULL;
 
-		if (quote) {
+		/* libconfuse reads ${VAR} (up to the first '}', quotes and
+		 * line breaks included) as one environment variable, in a
+		 * double-quoted string or where an unquoted one would start:
+		 * copy it whole, or a quote inside would be taken for one. */
+		if (c == '$' && i + 1 < n && in[i + 1] == '{' &&
+		    (quote == '"' || (!quote && !word)))
+			env = memchr(in + i + 2, '}', n - i - 2);
+		if (env != NULL) {
+			size_t end = (size_t)(env - in);
+
+			memcpy(out + o, in + i, end - i + 1);
+			o += end - i + 1;
+			i = end;
+			word = false;
+		} else if (quote) {
 			out[o++] = c;
 			if (c == '\\' && i + 1 < n)
 				out[o++] = in[++i];
@@ -271,16 +287,20 @@ strip_comments(const char *in, size_t n)
 		} else if (c == '"' || c == '\'') {
 			quote = c;
 			out[o++] = c;
+			word = false;
 		} else if (c == '#' || (c == '/' && i + 1 < n && in[i + 1] == '/')) {
 			while (i + 1 < n && in[i + 1] != '\n')
 				i++;
+			word = false;
 		} else if (c == '/' && i + 1 < n && in[i + 1] == '*') {
 			for (i += 2; i < n && !(in[i] == '*' && i + 1 < n && in[i + 1] == '/'); i++)
 				if (in[i] == '\n')
 					out[o++] = '\n';
 			i++;	/* past the closing '/' */
+			word = false;
 		} else {
 			out[o++] = c;
+			word = strchr(" \t\n\r={}()+,*", c) == NULL;
 		}
 	}
 	out[o] = '\0';

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <sysexits.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -132,7 +133,7 @@ main(int argc, char *argv[])
 	int check_only = 0, foreground = 0, ch;
 	struct reloader reloader = { 0 };
 	struct ruleset *rules;
-	struct policy pol;
+	static struct policy pol;	/* outlives main(): see the end */
 	struct privs pv;
 	char err[512];
 	bool ok;
@@ -158,8 +159,10 @@ main(int argc, char *argv[])
 	rules = reload_initial(path, check_only, &reloader.map, report_config);
 	if (rules == NULL)
 		return EX_CONFIG;
-	if (!lookup_user(rules->cfg, &pv))
+	if (!lookup_user(rules->cfg, &pv)) {
+		policy_ruleset_free(rules);
 		return EX_CONFIG;
+	}
 	if (check_only) {
 		printf("configuration OK\n");
 		privs_free(&pv);
@@ -184,8 +187,11 @@ main(int argc, char *argv[])
 		fatal("strdup");
 
 	daemon_block_signals();
+	/* Nobody may reach the socket before it has its owner and mode. */
+	mode_t um = umask(0077);
 	if (!milter_setup(PROGNAME, socket_spec, &pol))
 		abandon(EX_OSERR);
+	umask(um);
 	if (!foreground && !daemon_detach())
 		abandon(EX_OSERR);
 	if (pidfile && !pidfile_write(pidfile, err, sizeof err)) {
@@ -217,10 +223,10 @@ main(int argc, char *argv[])
 	if (pidfile)
 		pidfile_remove(pidfile);
 	log_notice("stopped");
-	report_free();
-	window_destroy(pol.table);
-	policy_destroy(&pol);
-	free(socket_spec);
-	free(pidfile);
+	/*
+	 * The policy, table and log throttle stay allocated: libmilter does
+	 * not join its worker threads when smfi_main() returns, and one may
+	 * still be deciding.  exit() reclaims them.
+	 */
 	return ok ? 0 : 1;
 }

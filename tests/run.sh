@@ -2,7 +2,7 @@
 # Run the test suites and print one closing line "N passed, N failed".
 #
 #   tests/run.sh BUILD_DIR [SUITE[@BUILD_DIR]]...
-#   suites: unit build milter map reload service mta (default: all, in BUILD_DIR)
+#   suites: unit build milter map reload service faults mta (default: all, in BUILD_DIR)
 #
 # Every suite prints one line per test: "PASS: name" or "FAIL: name: why"
 # (the cmocka unit tests print TAP, which is turned into the same).
@@ -10,7 +10,7 @@
 set -u
 B=${1:?usage: tests/run.sh BUILD_DIR [suite...]}
 shift
-suites=${*:-unit build milter map reload service mta}
+suites=${*:-unit build milter map reload service faults mta}
 top=$(cd "$(dirname "$0")/.." && pwd)
 out=$(mktemp)
 trap 'rm -f "$out" "$out.rc" "$out.one"' EXIT
@@ -44,7 +44,7 @@ for spec in $suites; do
 		done
 		[ $found = 1 ] || { echo "FAIL: unit: no test binaries in $b/tests" | tee -a "$out"; status=1; }
 		;;
-	build|milter|map|reload|service|mta)
+	build|milter|map|reload|service|faults|mta)
 		sh "$top/tests/$s/run.sh" "$top/$b/milter-ratelimit" 2>&1 | tee -a "$out"
 		;;
 	*)
