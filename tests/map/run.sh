@@ -523,7 +523,7 @@ for cut in $((sz / 2 / 4096 * 4096)) $((sz - 4096)) $((sz / 2)); do
 done
 [ -z "$why" ] && pass "map/dump-truncated-map-fails" || fail "map/dump-truncated-map-fails" "$why"
 head -c $((sz / 2 / 4096 * 4096)) "$d/full.db" > "$d/t.db"
-printf '%s\n' "socket = \"unix:$d/m.sock\"" "exempt_map = \"$d/t.db\"" > "$d/c.conf"
+printf '%s\n' "socket = \"unix:$d/m.sock\"" "exempt_map = \"$d/t.db\"" 'user = "root"' > "$d/c.conf"
 cout=$(timeout -k 1 10 "$BIN" -n -f "$d/c.conf" 2>&1); crc=$?
 [ $crc = 78 ] && printf '%s' "$cout" | grep -Fq "$d/t.db" && pass "map/check-truncated-map-fails" ||
 	fail "map/check-truncated-map-fails" "milter-ratelimit -n on a map cut at $((sz / 2 / 4096 * 4096)) of $sz bytes: exit $crc (want 78 naming it): $(oneline "$cout")"
@@ -559,7 +559,7 @@ d=$work/check
 mkdir -m 0755 "$d"
 printf '%s\n' '192.0.2.25 OK' '198.51.100.0/24 BOGUS' > "$d/inv.txt"
 printf '%s\n' '192.0.2.25 OK' '198.51.100.0/24 20/1h' '2001:db8::/32 5/60' > "$d/val.txt"
-conf() { printf '%s\n' "socket = \"unix:$d/m.sock\"" "exempt_map = \"$1\"" > "$d/c.conf"; }
+conf() { printf '%s\n' "socket = \"unix:$d/m.sock\"" "exempt_map = \"$1\"" 'user = "root"' > "$d/c.conf"; }
 if mm hash "$d/inv" < "$d/inv.txt"; then
 	conf "$d/inv.db"
 	out=$(timeout -k 1 10 "$BIN" -n -f "$d/c.conf" 2>&1); rc=$?

@@ -234,7 +234,7 @@ good="socket = \"unix:$cli/m.sock\""
 cli_run() { out=$(timeout -k 1 5 "$BIN" "$@" 2>&1); rc=$?; }
 
 printf '%s\n' "$good" 'limit = 3' 'window = 60' 'ipv4_prefix = 24' 'ipv6_prefix = 48' \
-    'reply_stage = "helo"' 'mode = "log"' 'max_clients = 10000' 'count_refused = false' \
+    'reply_stage = "helo"' 'mode = "log"' 'max_clients = 10000' 'count_refused = false' 'user = "root"' \
     > "$cli/good.conf"
 cli_run -n -f "$cli/good.conf"
 if [ $rc = 0 ] && printf '%s' "$out" | grep -q 'configuration OK' && [ ! -e "$cli/m.sock" ]; then
