@@ -202,9 +202,7 @@ main(int argc, char *argv[])
 	}
 	become_user(rules->cfg, &pv);
 	privs_free(&pv);
-	if (!maint_start(&reloader))
-		abandon(EX_OSERR);
-
+	/* Before the control thread exists: a reload may free `rules`. */
 	log_notice("started %s: socket=%s limit=%u window=%us ipv4_prefix=%d "
 	    "ipv6_prefix=%d stage=%s mode=%s max_clients=%llu (%zu bytes) exempt=%zu "
 	    "user=%s", VERSION, socket_spec, rules->cfg->limit, rules->cfg->window,
@@ -213,6 +211,8 @@ main(int argc, char *argv[])
 	    rules->cfg->mode == MODE_LOG ? "log" : "enforce",
 	    (unsigned long long)rules->cfg->max_clients, window_memory(pol.table),
 	    exempt_count(rules->exempt), rules->cfg->user);
+	if (!maint_start(&reloader))
+		abandon(EX_OSERR);
 	notify_send("READY=1");
 
 	ok = milter_run();
