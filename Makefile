@@ -5,6 +5,8 @@
 #   make check      install test deps (apt-get), build, run every test
 #   make sanitize   ASan+UBSan build in build-asan/, then its unit and milter tests
 #   make tsan       TSan build in build-tsan/, then its unit tests
+#   make fuzz       libFuzzer targets (clang) in build-fuzz/, FUZZ_TIME s each
+#   make bench      benchmarks (bench/RESULTS.md); make bench-quick: < 2 min
 #   make install / uninstall   honour DESTDIR and PREFIX
 
 VERSION   := 0.1.0
@@ -42,10 +44,11 @@ UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 BUILD_DEPS := build-essential pkg-config libmilter-dev libdb-dev libconfuse-dev
 TEST_DEPS  := $(BUILD_DEPS) libcmocka-dev miltertest swaks libio-socket-inet6-perl \
               sendmail-bin sendmail-cf m4 rsyslog iproute2 mandoc db5.3-util \
-              procps util-linux libicu72 fail2ban systemd man-db valgrind
+              procps util-linux libicu72 fail2ban systemd man-db valgrind \
+              clang libclang-rt-14-dev
 
 .PHONY: all run check unit binaries units deps-build deps-test \
-        sanitize tsan install uninstall clean lint
+        sanitize tsan fuzz install uninstall clean lint
 
 all: milter-ratelimit ratelimit-map
 
@@ -93,7 +96,7 @@ TSAN_FLAGS := -O1 -g -fsanitize=thread
 check: deps-test all $(UNIT_BIN)
 	$(MAKE) B=build-asan CFLAGS="$(ASAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" binaries units
 	sh tests/run.sh $(B) unit build milter map reload service faults mta \
-	    unit@build-asan milter@build-asan reload@build-asan
+	    unit@build-asan milter@build-asan reload@build-asan fuzz
 
 unit: all $(UNIT_BIN)
 	sh tests/run.sh $(B) unit
@@ -106,6 +109,13 @@ units: $(UNIT_BIN)
 sanitize:
 	$(MAKE) B=build-asan CFLAGS="$(ASAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" binaries units
 	sh tests/run.sh build-asan unit milter map reload
+
+FUZZ_TIME ?= 60
+FUZZ_DEPS := $(BUILD_DEPS) clang libclang-rt-14-dev
+
+fuzz:
+	@sh tests/deps.sh $(FUZZ_DEPS)
+	sh fuzz/run.sh $(FUZZ_TIME)
 
 tsan:
 	$(MAKE) B=build-tsan CFLAGS="$(TSAN_FLAGS)" LDFLAGS="-fsanitize=thread" binaries units
@@ -165,4 +175,4 @@ uninstall:
 	done
 
 clean:
-	rm -rf build build-asan build-tsan milter-ratelimit ratelimit-map run
+	rm -rf build build-asan build-tsan build-fuzz build-bench milter-ratelimit ratelimit-map run

@@ -380,6 +380,18 @@ config_parse_text(const char *path, const char *raw, size_t len,
 		report_line(report, "%s: out of memory", path);
 		return NULL;
 	}
+	/* libconfuse would replace ${VAR} by the daemon's environment: the
+	 * rules would then depend on how the daemon was started. */
+	const char *env = strstr(text, "${");
+	if (env != NULL) {
+		int line = 1;
+		for (const char *p = text; p < env; p++)
+			line += *p == '\n';
+		report_line(report, "%s:%d: \"${\" (environment substitution) is not "
+		    "supported: write the value itself", path, line);
+		free(text);
+		return NULL;
+	}
 	if ((cfg = cfg_init(options, CFGF_NONE)) == NULL) {
 		report_line(report, "%s: out of memory", path);
 		free(text);

@@ -2,7 +2,8 @@
 # Run the test suites and print one closing line "N passed, N failed".
 #
 #   tests/run.sh BUILD_DIR [SUITE[@BUILD_DIR]]...
-#   suites: unit build milter map reload service faults mta (default: all, in BUILD_DIR)
+#   suites: unit build milter map reload service faults mta fuzz
+#   (default: all but fuzz, in BUILD_DIR)
 #
 # Every suite prints one line per test: "PASS: name" or "FAIL: name: why"
 # (the cmocka unit tests print TAP, which is turned into the same).
@@ -46,6 +47,16 @@ for spec in $suites; do
 		;;
 	build|milter|map|reload|service|faults|mta)
 		sh "$top/tests/$s/run.sh" "$top/$b/milter-ratelimit" 2>&1 | tee -a "$out"
+		;;
+	fuzz)
+		# Every target for FUZZ_TIME seconds (60 in CI), two at a time.
+		ft=${FUZZ_TIME:-60}
+		sh "$top/fuzz/build.sh" "$top/build-fuzz" > /dev/null 2>&1
+		sh "$top/fuzz/run.sh" "$ft" config map addr > "$out.f1" 2>&1 &
+		sh "$top/fuzz/run.sh" "$ft" value exempt decide > "$out.f2" 2>&1
+		wait
+		cat "$out.f1" "$out.f2" | tee -a "$out"
+		rm -f "$out.f1" "$out.f2"
 		;;
 	*)
 		echo "FAIL: unknown suite $s" | tee -a "$out"
