@@ -70,6 +70,8 @@ $(B):
 $(B)/tests/%: tests/unit/%.c tests/unit/unit.h $(CORE_OBJ) | $(B)
 	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(CORE_OBJ) $(LDLIBS) -lcmocka
 
+include bench/Makefile.inc
+
 # --- the two commands of the quick start ---------------------------------
 
 deps-build:
@@ -93,9 +95,9 @@ run: deps-build all
 ASAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 TSAN_FLAGS := -O1 -g -fsanitize=thread
 
-check: deps-test all $(UNIT_BIN)
+check: deps-test all $(UNIT_BIN) bench-build
 	$(MAKE) B=build-asan CFLAGS="$(ASAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" binaries units
-	sh tests/run.sh $(B) unit build milter map reload service faults mta \
+	sh tests/run.sh $(B) unit build milter map reload service faults mta bench \
 	    unit@build-asan milter@build-asan reload@build-asan fuzz
 
 unit: all $(UNIT_BIN)

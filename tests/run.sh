@@ -2,7 +2,7 @@
 # Run the test suites and print one closing line "N passed, N failed".
 #
 #   tests/run.sh BUILD_DIR [SUITE[@BUILD_DIR]]...
-#   suites: unit build milter map reload service faults mta fuzz
+#   suites: unit build milter map reload service faults mta bench fuzz
 #   (default: all but fuzz, in BUILD_DIR)
 #
 # Every suite prints one line per test: "PASS: name" or "FAIL: name: why"
@@ -47,6 +47,10 @@ for spec in $suites; do
 		;;
 	build|milter|map|reload|service|faults|mta)
 		sh "$top/tests/$s/run.sh" "$top/$b/milter-ratelimit" 2>&1 | tee -a "$out"
+		;;
+	bench)
+		# Counts only (replies add up, bounds hold), never timing.
+		sh "$top/bench/smoke.sh" "$top/$b/milter-ratelimit" 2>&1 | tee -a "$out"
 		;;
 	fuzz)
 		# Every target for FUZZ_TIME seconds (60 in CI), two at a time.
