@@ -411,6 +411,8 @@ flood(uint32_t cap, uint64_t stream)
 	for (int p = 0; p < PROBES; p++) {
 		uint64_t per_win = WINDOW_MS / probe_ms[p];
 		uint64_t exact = per_win < LIMIT ? per_win : LIMIT;
+		if (exact > checks[p])		/* a flood shorter than a window */
+			exact = checks[p];
 		printf("  probe every %5u ms (%3llu a window): %llu connections, %llu admitted, "
 		    "at most %llu in a window (exact: %llu), %llu untracked\n", probe_ms[p],
 		    (unsigned long long)per_win, (unsigned long long)checks[p],
