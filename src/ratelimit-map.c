@@ -15,6 +15,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,6 +78,111 @@ stdin_name(char *dst, size_t len)
 	snprintf(dst, len, "stdin");
 }
 
+/* Errors are collected and printed in line order at the end: duplicates
+ * are only found once every line is read. */
+struct note {
+	int line;
+	char *text;
+};
+static struct note *notes;
+static size_t nnotes, notes_cap;
+
+static void
+note(int line, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+note(int line, const char *fmt, ...)
+{
+	char buf[600];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	if (nnotes == notes_cap) {
+		notes_cap = notes_cap ? notes_cap * 2 : 64;
+		if ((notes = realloc(notes, notes_cap * sizeof *notes)) == NULL) {
+			fprintf(stderr, "%s: out of memory\n", PROG);
+			exit(EX_OSERR);
+		}
+	}
+	notes[nnotes].line = line;
+	if ((notes[nnotes++].text = strdup(buf)) == NULL) {
+		fprintf(stderr, "%s: out of memory\n", PROG);
+		exit(EX_OSERR);
+	}
+}
+
+static int
+cmp_note(const void *a, const void *b)
+{
+	const struct note *x = a, *y = b;
+
+	return (x->line > y->line) - (x->line < y->line);
+}
+
+static void
+print_notes(void)
+{
+	if (nnotes > 1)
+		qsort(notes, nnotes, sizeof *notes, cmp_note);
+	for (size_t i = 0; i < nnotes; i++) {
+		fprintf(stderr, "%s\n", notes[i].text);
+		free(notes[i].text);
+	}
+	free(notes);
+	notes = NULL;
+	nnotes = notes_cap = 0;
+}
+
+/* An entry and the line it came from, for duplicate reports. */
+struct lined {
+	struct map_entry e;
+	int line;
+};
+
+static int
+cmp_lined(const void *a, const void *b)
+{
+	const struct lined *x = a, *y = b;
+	int c = mapentry_cmp(&x->e, &y->e);
+
+	return c ? c : (x->line > y->line) - (x->line < y->line);
+}
+
+/*
+ * Duplicates are found by sorting once, not by searching per line (a
+ * million-line map took hours that way).  Without replace, every repeat
+ * is an error naming both lines; with it, the last line wins.
+ */
+static int
+dedupe(struct lined *v, size_t n, const char *name, bool replace,
+    struct map_entries *m)
+{
+	int errors = 0;
+
+	if (n > 1)
+		qsort(v, n, sizeof *v, cmp_lined);
+	for (size_t i = 0; i < n; i++) {
+		if (i + 1 < n && mapentry_cmp(&v[i].e, &v[i + 1].e) == 0) {
+			if (!replace) {
+				char key[ADDR_STRLEN];
+				mapentry_format_key(key, sizeof key, &v[i + 1].e);
+				note(v[i + 1].line, "%s:%d: duplicate key %s, first on line "
+				    "%d (use -r to let the later line replace the earlier)",
+				    name, v[i + 1].line, key, v[i].line);
+				errors++;
+			}
+			continue;	/* keep the last of a run */
+		}
+		if (!mapdb_push(m, &v[i].e)) {
+			fprintf(stderr, "%s: out of memory\n", PROG);
+			exit(EX_OSERR);
+		}
+	}
+	return errors;
+}
+
 /* Read map text from f.  Reports every error as NAME:LINE: message;
  * returns the number of errors. */
 static int
@@ -84,15 +190,16 @@ read_text(FILE *f, const char *name, bool replace, struct map_entries *m)
 {
 	char line[LINE_MAX_LEN + 2], err[256];
 	int lineno = 0, errors = 0;
+	struct lined *v = NULL;
+	size_t n = 0, cap = 0;
 
 	while (fgets(line, sizeof line, f) != NULL) {
 		struct map_entry e;
-		long dup;
 		int r;
 
 		lineno++;
 		if (strchr(line, '\n') == NULL && !feof(f)) {
-			fprintf(stderr, "%s:%d: line longer than %d characters\n",
+			note(lineno, "%s:%d: line longer than %d characters",
 			    name, lineno, LINE_MAX_LEN);
 			errors++;
 			int c;
@@ -103,31 +210,27 @@ read_text(FILE *f, const char *name, bool replace, struct map_entries *m)
 		if ((r = mapentry_parse_line(line, &e, err, sizeof err)) == 0)
 			continue;
 		if (r < 0) {
-			fprintf(stderr, "%s:%d: %s\n", name, lineno, err);
+			note(lineno, "%s:%d: %s", name, lineno, err);
 			errors++;
 			continue;
 		}
-		if ((dup = mapdb_find(m, &e)) >= 0) {
-			char key[ADDR_STRLEN];
-			mapentry_format_key(key, sizeof key, &e);
-			if (!replace) {
-				fprintf(stderr, "%s:%d: duplicate key %s (use -r to let "
-				    "the later line replace the earlier)\n", name, lineno, key);
-				errors++;
-			} else {
-				m->e[dup] = e;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 1024;
+			if ((v = realloc(v, cap * sizeof *v)) == NULL) {
+				fprintf(stderr, "%s: out of memory\n", PROG);
+				exit(EX_OSERR);
 			}
-			continue;
 		}
-		if (!mapdb_push(m, &e)) {
-			fprintf(stderr, "%s: out of memory\n", PROG);
-			exit(EX_OSERR);
-		}
+		v[n].e = e;
+		v[n++].line = lineno;
 	}
 	if (ferror(f)) {
-		fprintf(stderr, "%s: read error: %s\n", name, strerror(errno));
+		note(INT_MAX, "%s: read error: %s", name, strerror(errno));
 		errors++;
 	}
+	errors += dedupe(v, n, name, replace, m);
+	free(v);
+	print_notes();
 	return errors;
 }
 
