@@ -17,32 +17,13 @@
 -- exits 1.  miltertest swallows a Lua error() (exit 1, no message), hence
 -- the pcall.  SMFIR_* are floats under Lua 5.3: compare with ==.
 
-local names = {}
-for _, n in ipairs({ "ACCEPT", "CONTINUE", "REPLYCODE", "TEMPFAIL",
-    "REJECT", "DISCARD", "PROGRESS", "QUARANTINE" }) do
-	local v = _G["SMFIR_" .. n]
-	if v ~= nil then
-		names[math.tointeger(v) or v] = n
-	end
-end
-
-local function rname(r)
-	if r == nil then
-		return "nil"
-	end
-	return names[math.tointeger(r) or r] or tostring(r)
-end
+-- Shared helpers: tests/mtlib.lua, found beside this script's folder.
+local lib = dofile((debug.getinfo(1, "S").source:match("^@?(.*/)[^/]*$") or "./")
+    .. "../mtlib.lua")
+local rname = lib.rname
 
 local function open(addr)
-	local conn = mt.connect(sock, 40, 0.05)
-	if conn == nil then
-		error("mt.connect(" .. tostring(sock) .. ") failed", 0)
-	end
-	local err = mt.conninfo(conn, "client.example", addr)
-	if err ~= nil then
-		error("mt.conninfo(" .. addr .. "): " .. tostring(err), 0)
-	end
-	return conn, mt.getreply(conn)
+	return lib.connect(sock, addr, 40)
 end
 
 -- One session as step s asks; returns nil or a complaint.

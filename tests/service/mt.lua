@@ -19,33 +19,14 @@
 -- swallows a Lua error() (exit 1, no message), hence the pcall.  SMFIR_*
 -- are floats under Lua 5.3: compare with ==, print with rname().
 
-local names = {}
-for _, n in ipairs({ "ACCEPT", "CONTINUE", "REPLYCODE", "TEMPFAIL",
-    "REJECT", "DISCARD", "PROGRESS", "QUARANTINE" }) do
-	local v = _G["SMFIR_" .. n]
-	if v ~= nil then
-		names[math.tointeger(v) or v] = n
-	end
-end
-
-local function rname(r)
-	if r == nil then
-		return "nil"
-	end
-	return names[math.tointeger(r) or r] or tostring(r)
-end
+-- Shared helpers: tests/mtlib.lua, found beside this script's folder.
+local lib = dofile((debug.getinfo(1, "S").source:match("^@?(.*/)[^/]*$") or "./")
+    .. "../mtlib.lua")
+local rname = lib.rname
 
 -- One milter session from addr; returns the reply to CONNECT.
 local function session(addr)
-	local conn = mt.connect(sock, 20, 0.05)
-	if conn == nil then
-		error("mt.connect(" .. tostring(sock) .. ") failed", 0)
-	end
-	local err = mt.conninfo(conn, "client.example", addr)
-	if err ~= nil then
-		error("mt.conninfo(" .. addr .. "): " .. tostring(err), 0)
-	end
-	local r = mt.getreply(conn)
+	local conn, r = lib.connect(sock, addr, 20)
 	mt.disconnect(conn)
 	return r
 end
