@@ -32,9 +32,16 @@ struct ruleset {
 	uint32_t max_window_ms;	/* the longest window any rule applies */
 };
 
-/* Counters for the statistics line; relaxed atomics, no lock. */
+/* Counters for the statistics line; relaxed atomics, no lock.  One per
+ * kind of decision, so a connection costs one atomic add; the totals are
+ * derived (policy_totals). */
 struct policy_counters {
-	atomic_uint_fast64_t seen, accepted, exempt, refused, would_refuse,
+	atomic_uint_fast64_t allowed, exempt, refused, would_refuse, untracked,
+	    noaddr;
+};
+
+struct policy_totals {
+	uint64_t seen, accepted, allowed, exempt, refused, would_refuse,
 	    untracked, noaddr;
 };
 
@@ -87,6 +94,9 @@ void policy_reply_text(struct policy *p, char *buf, size_t len);
 
 /* The longest window in force, for the table's sweep. */
 uint32_t policy_max_window_ms(struct policy *p);
+
+/* A snapshot of the counters, with seen and accepted summed from them. */
+void policy_totals(struct policy *p, struct policy_totals *t);
 
 /* "refused", "allowed", ... for logs. */
 const char *policy_kind_name(enum decision_kind k);

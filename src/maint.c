@@ -40,21 +40,19 @@ static uint64_t started_ms;
 static void
 log_stats(struct reloader *r)
 {
-	struct policy_counters *n = &r->policy->n;
+	struct policy_totals n;
 	struct window_stats ws;
 
+	policy_totals(r->policy, &n);
 	window_stats(r->policy->table, &ws);
 	log_notice("stats connections=%llu accepted=%llu exempt=%llu refused=%llu "
 	    "would_refuse=%llu untracked=%llu no_address=%llu table_used=%llu "
 	    "table_capacity=%llu evictions=%llu expired=%llu reloads=%llu "
 	    "reload_failures=%llu uptime=%llus",
-	    (unsigned long long)atomic_load(&n->seen),
-	    (unsigned long long)atomic_load(&n->accepted),
-	    (unsigned long long)atomic_load(&n->exempt),
-	    (unsigned long long)atomic_load(&n->refused),
-	    (unsigned long long)atomic_load(&n->would_refuse),
-	    (unsigned long long)atomic_load(&n->untracked),
-	    (unsigned long long)atomic_load(&n->noaddr),
+	    (unsigned long long)n.seen, (unsigned long long)n.accepted,
+	    (unsigned long long)n.exempt, (unsigned long long)n.refused,
+	    (unsigned long long)n.would_refuse, (unsigned long long)n.untracked,
+	    (unsigned long long)n.noaddr,
 	    (unsigned long long)ws.used, (unsigned long long)ws.capacity,
 	    (unsigned long long)ws.evictions, (unsigned long long)ws.expired,
 	    (unsigned long long)r->reloads, (unsigned long long)r->failures,

@@ -136,15 +136,28 @@ policy_decide(struct policy *p, const struct sockaddr *sa, uint64_t now_ms,
 	decide_locked(p, p->rules, sa, now_ms, d);
 	pthread_rwlock_unlock(&p->lock);
 
-	COUNT(p, seen);
 	switch (d->kind) {
-	case DECIDE_NOADDR:	  COUNT(p, noaddr); COUNT(p, accepted); break;
-	case DECIDE_EXEMPT:	  COUNT(p, exempt); COUNT(p, accepted); break;
-	case DECIDE_ALLOW:	  COUNT(p, accepted); break;
-	case DECIDE_UNTRACKED:	  COUNT(p, untracked); COUNT(p, accepted); break;
+	case DECIDE_NOADDR:	  COUNT(p, noaddr); break;
+	case DECIDE_EXEMPT:	  COUNT(p, exempt); break;
+	case DECIDE_ALLOW:	  COUNT(p, allowed); break;
+	case DECIDE_UNTRACKED:	  COUNT(p, untracked); break;
 	case DECIDE_REFUSE:	  COUNT(p, refused); break;
-	case DECIDE_WOULD_REFUSE: COUNT(p, would_refuse); COUNT(p, accepted); break;
+	case DECIDE_WOULD_REFUSE: COUNT(p, would_refuse); break;
 	}
+}
+
+void
+policy_totals(struct policy *p, struct policy_totals *t)
+{
+	t->allowed = atomic_load(&p->n.allowed);
+	t->exempt = atomic_load(&p->n.exempt);
+	t->refused = atomic_load(&p->n.refused);
+	t->would_refuse = atomic_load(&p->n.would_refuse);
+	t->untracked = atomic_load(&p->n.untracked);
+	t->noaddr = atomic_load(&p->n.noaddr);
+	t->accepted = t->allowed + t->exempt + t->would_refuse + t->untracked +
+	    t->noaddr;
+	t->seen = t->accepted + t->refused;
 }
 
 void
