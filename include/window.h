@@ -6,6 +6,18 @@
  * sockets or the clock: every call takes `now` in milliseconds from the
  * caller, so tests drive time exactly.
  *
+ * Time across threads.  Callers read their clocks before they take a shard
+ * lock, so they can arrive out of order: a `now` a moment older than a
+ * slot that another thread has just stored.  Each shard keeps the latest
+ * `now` it has been given and moves an older reading up to it, so within a
+ * shard time never runs backwards and no entry ever looks older than it is
+ * (an entry "from the future" would otherwise look idle for 49 days and be
+ * swept or evicted at its limit).  We chose this over reading the clock
+ * under the lock because it keeps the clock out of the critical section
+ * and `now` an argument.  A caller whose reading is behind the shard's by
+ * more than a moment (a test replaying two scenarios in one table) is
+ * counted at the shard's time: give such scenarios tables of their own.
+ *
  * How a window is counted.  Each entry keeps a ring of WINDOW_SLOTS
  * timestamps.  While limit <= WINDOW_SLOTS the ring holds the time of each
  * of the last counted connections and the count over the last `window` is

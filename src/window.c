@@ -9,7 +9,21 @@
  * allocated at create time.  A shard therefore holds at most 65534
  * entries; big tables get more shards.
  *
- * Time.  Slots hold the low 32 bits of the caller's millisecond clock and
+ * Time.  Every caller reads its clock before it takes the shard lock, so
+ * two threads can reach the lock in the other order than they read their
+ * clocks: a `now` a moment older than a slot another thread just stored.
+ * Computed modulo 2^32, such a slot's age would be near 2^32 and the
+ * entry would look idle, so the sweep would release a client at its limit
+ * and eviction would take it.  Each shard therefore keeps the latest time
+ * any caller brought to it (shard.clock, under the shard lock) and a
+ * caller with an older reading is moved up to it (shard_now): inside a
+ * shard time never runs backwards, no slot is ever newer than the `now`
+ * it is compared with, and every age is a true, non-negative age.  Reading
+ * the clock under the lock instead would work too, but would put a system
+ * call inside the critical section and take `now` away from the caller,
+ * which the tests need to drive time exactly.
+ *
+ * Slots hold the low 32 bits of the caller's millisecond clock and
  * ages are computed modulo 2^32, which is right while an age is below
  * 2^32 - WINDOW_MS_MAX (48 days).  window_sweep() visits every entry every
  * minute or so and forgets slots that have left every window, and a shard
@@ -56,6 +70,7 @@ struct shard {
 	uint16_t free_head;
 	uint32_t sweep_pos;	/* where the next sweep resumes */
 	uint64_t swept_ms;	/* when a sweep last passed over everything */
+	uint64_t clock;		/* the latest now_ms any caller brought here */
 	uint64_t rng;		/* xorshift state for eviction sampling */
 	uint64_t evictions, untracked, expired;
 } __attribute__((aligned(64)));
@@ -182,7 +197,21 @@ window_memory(const struct window_table *t)
 	return sizeof *t + t->nshards * sizeof *t->shards + t->pool_bytes;
 }
 
-/* Age of a slot, modulo 2^32 (see the top of this file). */
+/*
+ * The time a caller works with inside shard s: its own reading, or the
+ * shard's latest if that is newer (see "Time" at the top).  Needs s->lock.
+ */
+static uint64_t
+shard_now(struct shard *s, uint64_t now_ms)
+{
+	if (now_ms < s->clock)
+		return s->clock;
+	s->clock = now_ms;
+	return now_ms;
+}
+
+/* Age of a slot, modulo 2^32 (see the top of this file).  Callers pass a
+ * now from shard_now(), never older than any slot of the shard. */
 static inline uint32_t
 age(uint32_t now, uint32_t then)
 {
@@ -320,7 +349,7 @@ window_check(struct window_table *t, const struct window_key *key,
 	struct shard *s = shard_of(t, h);
 	uint32_t b = bucket_of(s, h);
 	uint32_t g = group_size(rule->limit);
-	uint32_t now = (uint32_t)now_ms, count = 0;
+	uint32_t now, count = 0;
 	struct entry *x;
 	bool refuse;
 
@@ -328,6 +357,8 @@ window_check(struct window_table *t, const struct window_key *key,
 		max_window_ms = rule->window_ms;
 
 	pthread_mutex_lock(&s->lock);
+	now_ms = shard_now(s, now_ms);
+	now = (uint32_t)now_ms;
 	if ((int64_t)(now_ms - s->swept_ms) > (int64_t)SWEEP_STALE_MS)
 		shard_sweep(t, s, max_window_ms, now_ms, s->cap);
 
@@ -353,10 +384,6 @@ window_check(struct window_table *t, const struct window_key *key,
 		s->e[b].bhead = i;
 		s->used++;
 	} else {
-		/* A thread that read the clock earlier may get the lock later:
-		 * time never runs backwards inside one entry. */
-		if (x->nrec && (int32_t)age(now, x->slot[0]) < 0)
-			now = x->slot[0];
 		/* Slots kept with another group size cannot be read with this
 		 * one: start this client afresh (lenient, see window.h). */
 		if (x->gsize_m1 != g - 1) {
@@ -408,7 +435,7 @@ window_sweep(struct window_table *t, uint32_t max_window_ms, uint64_t now_ms,
 	for (uint32_t i = 0; i < t->nshards; i++) {
 		struct shard *s = &t->shards[i];
 		pthread_mutex_lock(&s->lock);
-		freed += shard_sweep(t, s, max_window_ms, now_ms, budget);
+		freed += shard_sweep(t, s, max_window_ms, shard_now(s, now_ms), budget);
 		pthread_mutex_unlock(&s->lock);
 	}
 	return freed;
