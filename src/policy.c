@@ -103,10 +103,26 @@ decide_locked(struct policy *p, const struct ruleset *rs,
 	d->limit = rule.limit;
 	d->window_s = rule.window_ms / 1000u;
 
-	/* Counting stays per client key even under a per-entry limit. */
-	d->key = d->client;
+	/*
+	 * The counter key.  Normally the client key (ipv4_prefix,
+	 * ipv6_prefix).  A map entry narrower than that key is counted at its
+	 * own prefix: its rule then always meets the same count, and the
+	 * rest of the client key keeps a count of its own under its own rule.
+	 * Counting both under the client key would let one key meet two
+	 * rules, and alternating between them (two group sizes) restarted
+	 * its count at every switch: a limit bypass.  With this choice every
+	 * counter key is always read under one rule (for a given ruleset):
+	 * an entry wider than the client key covers the whole key, so all
+	 * its addresses that no narrower entry takes match the same entry.
+	 */
 	d->key_plen = addr_is_v4(&d->client) ? cfg->ipv4_prefix : cfg->ipv6_prefix;
-	addr_mask(&d->key, d->key_plen);
+	if (d->matched && d->match.plen > d->key_plen) {
+		d->key = d->match.prefix;
+		d->key_plen = d->match.plen;
+	} else {
+		d->key = d->client;
+		addr_mask(&d->key, d->key_plen);
+	}
 	memcpy(k.b, d->key.b, sizeof k.b);
 	/* Keys carry 128-bit prefix lengths so that an IPv4 /24 and an IPv6
 	 * /24 can never be the same key. */
