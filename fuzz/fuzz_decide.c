@@ -1,17 +1,19 @@
 /*
  * fuzz_decide.c: the connect decision, the daemon's internal entry point:
  * policy_decide(policy, hostaddr, now, &d) then report_decision(&d,
- * hostname, now), as mlfi_connect calls them, fed arbitrary socket
+ * hostname), as mlfi_connect calls them, fed arbitrary socket
  * addresses (NULL, AF_INET, AF_INET6, IPv4-mapped, AF_UNIX, any other
  * family) and arbitrary hostname bytes, on a fake clock the input moves,
- * with the maintenance thread's once-a-second sweep and flush emulated.
+ * with the maintenance thread's once-a-second sweep emulated.
  *
  * The rules are fixed, made at start through the real parsers: four
  * configs from config_parse_text, one exemption map from
  * mapentry_parse_line (OK entries, per-entry limits, nesting, IPv6).
- * The table (window_create(1000, seed), or a 4-key one that fills up) and
- * the log throttle are made afresh for every input, so that a finding
- * reproduces from its input alone.
+ * The table (window_create(1000, seed), or a 4-key one that fills up),
+ * with the refusal-line marks it keeps, is made afresh for every input, so
+ * that a finding reproduces from its input alone.  Unless debug level was
+ * on, the refusal lines and summaries must account for every refusal,
+ * none twice (window_drain at the end, as the daemon at exit).
  *
  * Log lines go to an in-memory stream in place of stdio's stderr (fd 2 is
  * untouched, so sanitizer reports still show) at level debug or info, so
@@ -23,9 +25,10 @@
  * The decision is checked too: no address for NULL and other families;
  * the client is the socket's address; the map match is the brute-force
  * longest-prefix match (lpm.h); the key is the client masked to the
- * configured prefix; counts agree with the verdict; and, for limits of at
- * most WINDOW_SLOTS on the big table, the count is the exact number of
- * counted connections in the window (a model kept here).
+ * configured prefix, or a narrower entry's own prefix; counts agree with
+ * the verdict; and, for limits of at most WINDOW_SLOTS on the big table,
+ * the count is the exact number of counted connections in the window (a
+ * model kept here).
  *
  * Input: byte 0 picks the config (bits 0-1) and the table (bit 2); two
  * bytes give the starting clock in seconds; then records, each
@@ -36,6 +39,7 @@
  *   hostlen   255: hostname NULL; 254: the rest of the input; else N
  *   hostname  N bytes (a NUL inside ends it, as it would in C)
  */
+#define _GNU_SOURCE	/* memmem */
 #include <netinet/in.h>
 #include <stddef.h>
 #include <sys/socket.h>
@@ -420,12 +424,12 @@ check_refusal_line(const char *line, size_t len, const struct decision *d,
 	check_host_field(host, (size_t)(p - host), hostname);
 }
 
-/* "refused-summary key=PREFIX suppressed=N", from report_flush, or with
- * " (early: its log slot was needed)" when a refusal took the slot. */
-static void
-check_summary_lines(const char *p, size_t lines, bool early)
+/* "refused-summary key=PREFIX suppressed=N", from the table's sweep and
+ * drain; returns the sum of N. */
+static unsigned long
+check_summary_lines(const char *p, size_t lines)
 {
-	static const char early_tail[] = " (early: its log slot was needed)";
+	unsigned long total = 0;
 
 	for (size_t i = 0; i < lines; i++) {
 		size_t n = strcspn(p, "\n");
@@ -438,11 +442,21 @@ check_summary_lines(const char *p, size_t lines, bool early)
 		CHECK(sscanf(s, "refused-summary key=%63s suppressed=%lu%n", key, &sup,
 		    &used) == 2 && sup > 0 && used > 0, "summary line \"%.*s\"", (int)n, p);
 		snprintf(tail, sizeof tail, "%.*s", (int)(p + n - (s + used)), s + used);
-		CHECK(strcmp(tail, early ? early_tail : "") == 0, "summary line \"%.*s\"",
-		    (int)n, p);
+		CHECK(tail[0] == '\0', "summary line \"%.*s\"", (int)n, p);
 		CHECK(addr_parse_prefix(&a, &plen, key, NULL, 0), "summary key \"%s\"", key);
+		total += sup;
 		p += n + 1;
 	}
+	return total;
+}
+
+/* N of a refusal line's " suppressed=N", or 0. */
+static unsigned long
+line_suppressed(const char *line, size_t len)
+{
+	const char *q = memmem(line, len, " suppressed=", 12);
+
+	return q ? strtoul(q + 12, NULL, 10) : 0;
 }
 
 /* --- the decision -------------------------------------------------------- */
@@ -472,10 +486,16 @@ check_decision(const struct decision *d, const struct sa_buf *sa,
 	}
 	CHECK(d->kind != DECIDE_EXEMPT, "exempt without an OK entry");
 
+	/* The counter key: the client masked to the configured prefix, or the
+	 * map entry's own prefix when that is narrower (policy.c). */
 	int plen = addr_is_v4(&d->client) ? cfg->ipv4_prefix : cfg->ipv6_prefix;
 	struct addr k = d->client;
+	if (m >= 0 && map[m].plen > plen) {
+		plen = map[m].plen;
+		k = map[m].prefix;
+	}
 	addr_mask(&k, plen);
-	CHECK(d->key_plen == plen && same_addr(&d->key, &k), "the key is not the masked client");
+	CHECK(d->key_plen == plen && same_addr(&d->key, &k), "the key is not the counter key");
 	CHECK(host_bits_clear(&d->key, d->key_plen), "host bits in the key");
 	if (m >= 0)
 		CHECK(d->limit == map[m].value.limit && d->window_s == map[m].value.window_s,
@@ -512,12 +532,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	bool big = !(setup & 4);
 	uint64_t now = 1000 * (uint64_t)take16(&r), last_sweep = now;
 	uint64_t tally[6] = { 0 }, seen = 0;
+	/* Per run: refusals, and what the lines account for (one each plus
+	 * every suppressed=N); equal at the end unless debug was ever on. */
+	unsigned long refusals = 0, accounted = 0;
+	bool any_debug = false;
 	struct policy p;
 	FILE *mem;
 	char reply[CONFIG_REPLY_MAX * 2 + 1];
 
 	CHECK(table != NULL, "window_create");
-	CHECK(report_init(1), "report_init");
 	policy_init(&p, table, rules[setup & 3]);
 	CHECK(policy_max_window_ms(&p) >= cfg->window * 1000u, "max window");
 	policy_reply_text(&p, reply, sizeof reply);
@@ -551,6 +574,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			r.n -= hlen;
 		}
 		log_setlevel(op & 0x20 ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO);
+		any_debug |= (op & 0x20) != 0;
 
 		for (unsigned i = 0; i < repeat; i++) {
 			struct decision d;
@@ -559,10 +583,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 			/* The maintenance thread, once a second. */
 			if (now - last_sweep >= 1000) {
-				window_sweep(table, policy_max_window_ms(&p), now, 1024);
-				report_flush(now);
+				policy_sweep(&p, now, 1024, report_due, NULL);
 				lines = new_lines(&line, &len);
-				check_summary_lines(line, lines, false);
+				accounted += check_summary_lines(line, lines);
 				last_sweep = now;
 			}
 
@@ -597,23 +620,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				}
 			}
 
-			report_decision(&d, host, now);
+			report_decision(&d, host);
 			lines = new_lines(&line, &len);
 			switch (d.kind) {
 			case DECIDE_REFUSE:
 			case DECIDE_WOULD_REFUSE:
-				if (op & 0x20) {
+				refusals++;
+				if (op & 0x20)
 					CHECK(lines == 1, "%zu lines for a refusal at debug", lines);
-				} else {
-					CHECK(lines <= 2, "%zu lines for a refusal", lines);
-					if (lines == 2) {
-						check_summary_lines(line, 1, true);
-						line += len + 1;
-						len = strcspn(line, "\n");
-					}
-				}
-				if (lines > 0)
+				else
+					CHECK(lines == (d.log_line ? 1u : 0u),
+					    "%zu lines for a refusal (log_line %d)", lines, d.log_line);
+				if (lines > 0) {
 					check_refusal_line(line, len, &d, host);
+					accounted += 1 + line_suppressed(line, len);
+				}
 				break;
 			default:
 				CHECK(lines == ((op & 0x20) ? 1u : 0u), "%zu lines for %s", lines,
@@ -623,6 +644,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(host);
 		free(sa.sa);
 	}
+
+	/* At exit every unlogged refusal gets its summary: the lines account
+	 * for every refusal, none twice. */
+	window_drain(table, report_due, NULL);
+	{
+		const char *line;
+		size_t len, lines = new_lines(&line, &len);
+		accounted += check_summary_lines(line, lines);
+	}
+	if (!any_debug)
+		CHECK(accounted == refusals, "lines account for %lu refusals of %lu",
+		    accounted, refusals);
 
 	/* The statistics add up. */
 	struct policy_totals tot;
@@ -645,7 +678,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fclose(mem);
 	free(log_buf);
 	log_buf = NULL;
-	report_free();
 	pthread_rwlock_destroy(&p.lock);
 	window_destroy(table);
 	return 0;

@@ -68,6 +68,8 @@ struct decision {
 	struct addr key;	/* client masked to its prefix */
 	int key_plen;		/* family terms */
 	uint32_t count;		/* connections in the window, this one included */
+	bool log_line;		/* a refusal to be logged: its key's line for this window */
+	uint32_t suppressed;	/* with log_line: the key's earlier refusals never logged */
 	uint32_t limit;
 	uint32_t window_s;
 	bool matched;		/* a map entry covers the client */
@@ -94,6 +96,11 @@ void policy_reply_text(struct policy *p, char *buf, size_t len);
 
 /* The longest window in force, for the table's sweep. */
 uint32_t policy_max_window_ms(struct policy *p);
+
+/* The table's sweep: reclaim idle keys and hand the refusal counts that
+ * are due to fn (window.h); the control thread calls it once a second. */
+void policy_sweep(struct policy *p, uint64_t now_ms, size_t budget,
+    window_due_fn *fn, void *arg);
 
 /* A snapshot of the counters, with seen and accepted summed from them. */
 void policy_totals(struct policy *p, struct policy_totals *t);

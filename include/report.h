@@ -9,8 +9,10 @@
  *
  * Refusals in between are summed into the key's next line (suppressed=N),
  * or into a `refused-summary key=... suppressed=N` line once the window has
- * passed.  At log_level debug every refusal gets its line.  Allowed,
- * exempt and untracked clients are logged at debug level.
+ * passed (or at exit).  Which refusal gets the line is decided by the
+ * counter table, under its shard lock (window.h, "Refusal lines"): this
+ * module only writes.  At log_level debug every refusal gets its line.
+ * Allowed, exempt and untracked clients are logged at debug level.
  */
 #ifndef MRL_REPORT_H
 #define MRL_REPORT_H
@@ -20,15 +22,11 @@
 
 #include "policy.h"
 
-/* The throttle's memory is fixed here: slots for this many keys. */
-bool report_init(size_t slots);
-void report_free(void);
-
 /* Log d (hostname is the MTA's untrusted PTR text).  Thread-safe. */
-void report_decision(const struct decision *d, const char *hostname,
-    uint64_t now_ms);
+void report_decision(const struct decision *d, const char *hostname);
 
-/* Write the summaries that are due; called once a second. */
-void report_flush(uint64_t now_ms);
+/* A refused-summary line for a key's unlogged refusals: the window_due_fn
+ * the table's sweep and drain call. */
+void report_due(const struct window_due *due, void *arg);
 
 #endif

@@ -35,6 +35,20 @@
  * window, never stricter.  Limits up to WINDOW_SLOTS all use g = 1, so
  * changing among them keeps the counts exactly.
  *
+ * Refusal lines.  A refused key gets one log line per window, however
+ * often it knocks: the entry's mark says when that line was written, and
+ * later refusals inside that window only count up.  The count is handed
+ * out on the key's next line (suppressed=N) or, once the window has
+ * passed, by window_sweep() for a summary line, and by window_drain() at
+ * exit.  The marks live beside the entries under the shard locks, so the
+ * bound holds for every tracked key whatever their number (no second
+ * table whose slots two keys could fight over), costs no global lock,
+ * and nothing is lost: per key, the lines' counts add up to its
+ * refusals.  An entry with unlogged refusals is not evicted.  The one
+ * way to get a second line in a window: an entry evicted (table full,
+ * never while at its limit or with unlogged refusals) and refused again
+ * within the same window starts a new mark.
+ *
  * When the table is full, an idle entry (nothing within max_window) is
  * reused first; otherwise the least recently seen of a random sample that
  * is not at its limit is evicted.  An entry at or over its limit is never
@@ -78,7 +92,16 @@ enum window_verdict {
 struct window_result {
 	enum window_verdict verdict;
 	uint32_t count;		/* connections in the window, this one included */
+	bool log;		/* REFUSE only: write this refusal's line */
+	uint32_t suppressed;	/* with log: earlier refusals never logged */
 };
+
+/* A key whose refusals since its last line were not logged. */
+struct window_due {
+	struct window_key key;
+	uint32_t suppressed;
+};
+typedef void window_due_fn(const struct window_due *due, void *arg);
 
 struct window_stats {
 	uint64_t capacity;	/* entries, fixed at create */
@@ -111,12 +134,20 @@ void window_check(struct window_table *t, const struct window_key *key,
 /*
  * Visit up to budget entries per shard, reclaiming those idle for
  * max_window_ms and forgetting the timestamps of live ones that have left
- * every window.  Called once a second by the maintenance thread; it keeps
- * the entries' 32-bit millisecond timestamps from ever wrapping (49 days).
- * Returns the number reclaimed.
+ * every window, and calling fn for every key whose window has passed
+ * with refusals not logged (fn runs with no lock held; with fn NULL such
+ * keys keep their counts and their entries).  Called once a
+ * second by the maintenance thread; it keeps the entries' 32-bit
+ * millisecond timestamps from ever wrapping (49 days).  Returns the
+ * number reclaimed.
  */
 size_t window_sweep(struct window_table *t, uint32_t max_window_ms,
-    uint64_t now_ms, size_t budget);
+    uint64_t now_ms, size_t budget, window_due_fn *fn, void *arg);
+
+/* Call fn for every key with refusals not logged, window passed or not,
+ * and clear them: at exit, so that no count is lost.  Takes each shard
+ * lock in turn; fn runs with no lock held. */
+void window_drain(struct window_table *t, window_due_fn *fn, void *arg);
 
 /* A consistent-enough snapshot: each shard is read under its own lock. */
 void window_stats(struct window_table *t, struct window_stats *out);

@@ -33,7 +33,6 @@
 #include "window.h"
 
 #define PROGNAME "milter-ratelimit"
-#define REPORT_SLOTS 65536	/* keys whose refusal lines are throttled at once */
 
 static int to_stderr;		/* -d or -n: messages on stderr */
 
@@ -177,8 +176,6 @@ main(int argc, char *argv[])
 		    exempt_count(rules->exempt));
 
 	policy_init(&pol, make_table(rules->cfg), rules);
-	if (!report_init(REPORT_SLOTS))
-		fatal("cannot set up the refusal log");
 	reloader.config_path = path;
 	reloader.policy = &pol;
 	/* Socket and pid file are fixed at start; reloads never change them. */
@@ -219,12 +216,14 @@ main(int argc, char *argv[])
 
 	notify_send("STOPPING=1");
 	maint_stop();
+	/* Refusals not logged yet get their summary lines: none is lost. */
+	window_drain(pol.table, report_due, NULL);
 	remove_unix_socket(socket_spec);
 	if (pidfile)
 		pidfile_remove(pidfile);
 	log_notice("stopped");
 	/*
-	 * The policy, table and log throttle stay allocated: libmilter does
+	 * The policy and table stay allocated: libmilter does
 	 * not join its worker threads when smfi_main() returns, and one may
 	 * still be deciding.  exit() reclaims them.
 	 */

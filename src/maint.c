@@ -92,9 +92,7 @@ maint_main(void *arg)
 			log_stats(r);
 		}
 		if (now - last_sweep >= 1000) {
-			window_sweep(r->policy->table, policy_max_window_ms(r->policy),
-			    now, SWEEP_BUDGET);
-			report_flush(now);
+			policy_sweep(r->policy, now, SWEEP_BUDGET, report_due, NULL);
 			last_sweep = now;
 		}
 		if (every > 0 && now - last_check >= every * 1000ull) {

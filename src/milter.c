@@ -46,7 +46,7 @@ mlfi_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 	struct decision d;
 
 	policy_decide(policy, hostaddr, now, &d);
-	report_decision(&d, hostname, now);
+	report_decision(&d, hostname);
 	if (d.kind != DECIDE_REFUSE)
 		return SMFIS_ACCEPT;
 	if (d.stage == STAGE_CONNECT)

@@ -130,6 +130,8 @@ decide_locked(struct policy *p, const struct ruleset *rs,
 
 	window_check(p->table, &k, &rule, rs->max_window_ms, now_ms, &r);
 	d->count = r.count;
+	d->log_line = r.log;
+	d->suppressed = r.suppressed;
 	switch (r.verdict) {
 	case WINDOW_ALLOW:
 		d->kind = DECIDE_ALLOW;
@@ -193,6 +195,13 @@ policy_max_window_ms(struct policy *p)
 	w = p->rules->max_window_ms;
 	pthread_rwlock_unlock(&p->lock);
 	return w;
+}
+
+void
+policy_sweep(struct policy *p, uint64_t now_ms, size_t budget,
+    window_due_fn *fn, void *arg)
+{
+	window_sweep(p->table, policy_max_window_ms(p), now_ms, budget, fn, arg);
 }
 
 const char *

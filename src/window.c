@@ -5,9 +5,18 @@
  * 64-byte entries under one mutex.  A shard's hash chains live inside its
  * entries: entry i holds the head of bucket i (bhead) and the link of the
  * chain it belongs to (next), both 16-bit indices, so there is no separate
- * bucket array and no pointer anywhere: 64 bytes per client, all of it
+ * bucket array and no pointer anywhere: 64 bytes per client (plus its
+ * 12-byte log mark, below), all of it
  * allocated at create time.  A shard therefore holds at most 65534
  * entries; big tables get more shards.
+ *
+ * Log marks.  Beside each entry, in a parallel array of 12-byte marks
+ * under the same shard lock, the table keeps when the key's last refusal
+ * line was written and how many refusals it has not logged since (see
+ * window.h, "Refusal lines").  The entry itself has no spare bit; a
+ * parallel array keeps the 64-byte entry and its cache line as they are.
+ * An entry with unlogged refusals is never evicted and never released
+ * before the control thread's sweep has handed its count out.
  *
  * Time.  Every caller reads its clock before it takes the shard lock, so
  * two threads can reach the lock in the other order than they read their
@@ -62,9 +71,17 @@ _Static_assert(sizeof(struct entry) == 64, "an entry must stay 64 bytes");
 _Static_assert((WINDOW_LIMIT_MAX - 1 + WINDOW_SLOTS - 2) / (WINDOW_SLOTS - 1) <= 1023,
     "g must fit gsize_m1 and pending");
 
+/* The refusal-line state of entry i, at lm[i] of its shard. */
+struct logmark {
+	uint32_t logged;	/* low 32 bits of when the last line was written; 0: none */
+	uint32_t window_ms;	/* the window that line was written under */
+	uint32_t suppressed;	/* refusals since that line, not yet logged */
+};
+
 struct shard {
-	pthread_mutex_t lock;	/* guards every field below and the entries */
+	pthread_mutex_t lock;	/* guards every field below, the entries and marks */
 	struct entry *e;
+	struct logmark *lm;
 	uint32_t cap;
 	uint32_t used;
 	uint16_t free_head;
@@ -81,7 +98,8 @@ struct window_table {
 	uint32_t nshards;
 	struct shard *shards;
 	struct entry *pool;	/* one allocation for every shard's entries */
-	size_t pool_bytes;
+	struct logmark *marks;	/* and one for their marks */
+	size_t pool_bytes, mark_bytes;
 };
 
 /* One connection in the newest group plus nine full groups reach the
@@ -155,8 +173,11 @@ window_create(size_t max_clients, const uint8_t seed[16])
 	t->shard_bits = bits;
 	t->nshards = nshards;
 	t->pool_bytes = (size_t)per * nshards * sizeof(struct entry);
+	t->mark_bytes = (size_t)per * nshards * sizeof(struct logmark);
 	if (posix_memalign((void **)&t->shards, 64, nshards * sizeof *t->shards) != 0 ||
-	    posix_memalign((void **)&t->pool, 64, t->pool_bytes) != 0) {
+	    posix_memalign((void **)&t->pool, 64, t->pool_bytes) != 0 ||
+	    (t->marks = calloc(1, t->mark_bytes)) == NULL) {
+		free(t->pool);
 		free(t->shards);
 		free(t);
 		errno = ENOMEM;
@@ -168,6 +189,7 @@ window_create(size_t max_clients, const uint8_t seed[16])
 		struct shard *s = &t->shards[i];
 		pthread_mutex_init(&s->lock, NULL);
 		s->e = t->pool + (size_t)i * per;
+		s->lm = t->marks + (size_t)i * per;
 		s->cap = per;
 		for (uint32_t j = 0; j < per; j++) {
 			s->e[j].bhead = NIL;
@@ -186,6 +208,7 @@ window_destroy(struct window_table *t)
 		return;
 	for (uint32_t i = 0; i < t->nshards; i++)
 		pthread_mutex_destroy(&t->shards[i].lock);
+	free(t->marks);
 	free(t->pool);
 	free(t->shards);
 	free(t);
@@ -194,7 +217,8 @@ window_destroy(struct window_table *t)
 size_t
 window_memory(const struct window_table *t)
 {
-	return sizeof *t + t->nshards * sizeof *t->shards + t->pool_bytes;
+	return sizeof *t + t->nshards * sizeof *t->shards + t->pool_bytes +
+	    t->mark_bytes;
 }
 
 /*
@@ -235,6 +259,7 @@ entry_release(struct window_table *t, struct shard *s, uint16_t i)
 		*link = x->next;
 	x->nrec = 0;
 	x->full = 0;
+	memset(&s->lm[i], 0, sizeof s->lm[i]);
 	x->next = s->free_head;
 	s->free_head = i;
 	s->used--;
@@ -285,7 +310,9 @@ evict_one(struct window_table *t, struct shard *s, uint32_t now,
 		struct entry *x = &s->e[i];
 		uint32_t a;
 
-		if (x->nrec == 0)
+		/* Unlogged refusals wait for the sweep to hand them out:
+		 * an eviction never forces a line, nor loses a count. */
+		if (x->nrec == 0 || s->lm[i].suppressed > 0)
 			continue;
 		a = age(now, x->slot[0]);
 		if (a >= max_window_ms) {	/* idle: free to take */
@@ -304,29 +331,68 @@ evict_one(struct window_table *t, struct shard *s, uint32_t now,
 	}
 }
 
-/* Visit up to budget entries from the shard's cursor.  Needs s->lock. */
+/*
+ * The refusal-line side of a sweep for entry i: a mark whose window has
+ * passed is cleared, and its unlogged refusals, if any, go to due.  With
+ * no room in due (or no due at all) a mark with unlogged refusals is left
+ * as it is.  Returns false when entry i must be kept for a later sweep.
+ * Needs s->lock.
+ */
+static bool
+mark_sweep(struct shard *s, uint16_t i, uint32_t now, struct window_due *due,
+    size_t due_max, size_t *due_n)
+{
+	struct logmark *m = &s->lm[i];
+	struct entry *x = &s->e[i];
+
+	if (m->logged == 0 || age(now, m->logged) < m->window_ms)
+		return m->suppressed == 0;
+	if (m->suppressed > 0) {
+		if (due == NULL || *due_n == due_max)
+			return false;
+		memcpy(due[*due_n].key.b, x->key, 16);
+		due[*due_n].key.plen = (uint8_t)(x->plen_m1 + 1);
+		due[*due_n].suppressed = m->suppressed;
+		(*due_n)++;
+	}
+	memset(m, 0, sizeof *m);
+	return true;
+}
+
+/*
+ * Visit up to budget entries from the shard's cursor, handing out due
+ * refusal counts into due (NULL: keep them for the control thread's
+ * sweep).  Stops early when due is full.  Returns the entries visited;
+ * *freed counts those released.  Needs s->lock.
+ */
 static size_t
 shard_sweep(struct window_table *t, struct shard *s, uint32_t max_window_ms,
-    uint64_t now_ms, size_t budget)
+    uint64_t now_ms, size_t budget, struct window_due *due, size_t due_max,
+    size_t *due_n, size_t *freed)
 {
-	size_t freed = 0;
 	uint32_t now = (uint32_t)now_ms;
+	size_t n;
 
-	for (size_t n = 0; n < budget && n < s->cap; n++) {
+	for (n = 0; n < budget && n < s->cap; n++) {
 		uint16_t i = (uint16_t)s->sweep_pos;
 		struct entry *x = &s->e[i];
 
-		if (x->nrec != 0 && entry_trim(x, now, max_window_ms)) {
-			entry_release(t, s, i);
-			s->expired++;
-			freed++;
+		if (x->nrec != 0) {
+			if (due && *due_n == due_max)
+				break;
+			if (mark_sweep(s, i, now, due, due_max, due_n) &&
+			    entry_trim(x, now, max_window_ms)) {
+				entry_release(t, s, i);
+				s->expired++;
+				(*freed)++;
+			}
 		}
 		if (++s->sweep_pos == s->cap) {
 			s->sweep_pos = 0;
 			s->swept_ms = now_ms;
 		}
 	}
-	return freed;
+	return n;
 }
 
 static struct entry *
@@ -355,12 +421,16 @@ window_check(struct window_table *t, const struct window_key *key,
 
 	if (max_window_ms < rule->window_ms)
 		max_window_ms = rule->window_ms;
+	out->log = false;
+	out->suppressed = 0;
 
 	pthread_mutex_lock(&s->lock);
 	now_ms = shard_now(s, now_ms);
 	now = (uint32_t)now_ms;
-	if ((int64_t)(now_ms - s->swept_ms) > (int64_t)SWEEP_STALE_MS)
-		shard_sweep(t, s, max_window_ms, now_ms, s->cap);
+	if ((int64_t)(now_ms - s->swept_ms) > (int64_t)SWEEP_STALE_MS) {
+		size_t nd = 0, freed = 0;
+		shard_sweep(t, s, max_window_ms, now_ms, s->cap, NULL, 0, &nd, &freed);
+	}
 
 	if ((x = lookup(s, b, key)) == NULL) {
 		uint16_t i;
@@ -401,6 +471,20 @@ window_check(struct window_table *t, const struct window_key *key,
 		count += k == 0 ? x->pending : g;
 	}
 	refuse = count >= rule->limit;
+	if (refuse) {
+		/* One line per key per window; the rest are counted here and
+		 * handed out by the key's next line or by the sweep. */
+		struct logmark *m = &s->lm[x - s->e];
+		if (m->logged == 0 || age(now, m->logged) >= rule->window_ms) {
+			out->log = true;
+			out->suppressed = m->suppressed;
+			m->logged = now ? now : 1;
+			m->window_ms = rule->window_ms;
+			m->suppressed = 0;
+		} else if (m->suppressed < UINT32_MAX) {
+			m->suppressed++;
+		}
+	}
 
 	if (!refuse || rule->count_refused) {
 		if (x->nrec && x->pending < g &&
@@ -426,19 +510,65 @@ window_check(struct window_table *t, const struct window_key *key,
 	out->count = count;
 }
 
+#define DUE_BATCH 64	/* due counts handed out per hold of a shard lock */
+
 size_t
 window_sweep(struct window_table *t, uint32_t max_window_ms, uint64_t now_ms,
-    size_t budget)
+    size_t budget, window_due_fn *fn, void *arg)
 {
 	size_t freed = 0;
 
 	for (uint32_t i = 0; i < t->nshards; i++) {
 		struct shard *s = &t->shards[i];
-		pthread_mutex_lock(&s->lock);
-		freed += shard_sweep(t, s, max_window_ms, shard_now(s, now_ms), budget);
-		pthread_mutex_unlock(&s->lock);
+		size_t left = budget < s->cap ? budget : s->cap;
+
+		while (left > 0) {
+			struct window_due due[DUE_BATCH];
+			size_t nd = 0, visited;
+
+			/* Without fn, unlogged refusals stay where they are. */
+			pthread_mutex_lock(&s->lock);
+			visited = shard_sweep(t, s, max_window_ms, shard_now(s, now_ms),
+			    left, fn ? due : NULL, DUE_BATCH, &nd, &freed);
+			pthread_mutex_unlock(&s->lock);
+			/* The lines are written with no lock held. */
+			for (size_t k = 0; k < nd; k++)
+				fn(&due[k], arg);
+			if (visited == 0)
+				break;
+			left -= visited;
+		}
 	}
 	return freed;
+}
+
+void
+window_drain(struct window_table *t, window_due_fn *fn, void *arg)
+{
+	for (uint32_t i = 0; i < t->nshards; i++) {
+		struct shard *s = &t->shards[i];
+		uint32_t j = 0;
+
+		while (j < s->cap) {
+			struct window_due due[DUE_BATCH];
+			size_t nd = 0;
+
+			pthread_mutex_lock(&s->lock);
+			for (; j < s->cap && nd < DUE_BATCH; j++) {
+				struct logmark *m = &s->lm[j];
+				if (s->e[j].nrec == 0 || m->suppressed == 0)
+					continue;
+				memcpy(due[nd].key.b, s->e[j].key, 16);
+				due[nd].key.plen = (uint8_t)(s->e[j].plen_m1 + 1);
+				due[nd].suppressed = m->suppressed;
+				nd++;
+				m->suppressed = 0;
+			}
+			pthread_mutex_unlock(&s->lock);
+			for (size_t k = 0; k < nd; k++)
+				fn(&due[k], arg);
+		}
+	}
 }
 
 void

@@ -15,6 +15,11 @@
  *       heavy_accepted=N heavy_refused=N heavy_continued=N heavy_other=N"
  *       (refused: a reply code; continued: CONTINUE, as for a client
  *       refused in the helo stage).
+ *   repeat SOCK KEYS FIRST TIMES [v6]
+ *       KEYS distinct addresses (the FIRST-th to the FIRST+KEYS-1-th of
+ *       10.0.0.0/8, or with v6 of 2001:db8::/32 at one address per /64), each
+ *       TIMES times, round by round (every key once, then every key again).
+ *       Prints "sessions=N accepted=N refused=N other=N".
  *   hold SOCK N READY RELEASE MAXSECS [negotiate|connect|silent|partial|burst]
  *       Opens N sessions at once (connect(2) on every one first), then
  *       (negotiate, the default) sends OPTNEG on each and waits up to 5 s
@@ -741,12 +746,48 @@ hostile(const char *c, const char *arg)
 	return 0;
 }
 
+static int
+cmd_repeat(int argc, char **argv)
+{
+	unsigned long keys, first, times, acc = 0, ref = 0, oth = 0;
+	bool v6;
+	char addr[64], cmd;
+
+	if (argc < 3)
+		return 2;
+	keys = strtoul(argv[0], NULL, 10);
+	first = strtoul(argv[1], NULL, 10);
+	times = strtoul(argv[2], NULL, 10);
+	v6 = argc > 3 && strcmp(argv[3], "v6") == 0;
+	for (unsigned long round = 0; round < times; round++) {
+		for (unsigned long i = 0; i < keys; i++) {
+			unsigned long k = first + i;
+			if (v6)
+				snprintf(addr, sizeof addr, "2001:db8:%lx:%lx::%lx",
+				    (k >> 16) & 0xffff, k & 0xffff, round + 1);
+			else
+				snprintf(addr, sizeof addr, "10.%lu.%lu.%lu",
+				    (k >> 16) & 255, (k >> 8) & 255, k & 255);
+			one_session(addr, "repeat.example", &cmd, NULL, 0);
+			if (cmd == 'a')
+				acc++;
+			else if (cmd == 'y')
+				ref++;
+			else
+				oth++;
+		}
+	}
+	printf("sessions=%lu accepted=%lu refused=%lu other=%lu\n",
+	    keys * times, acc, ref, oth);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
 	signal(SIGPIPE, SIG_IGN);
 	if (argc < 3) {
-		fprintf(stderr, "usage: mclient session|flood|hold|hostile SOCK ...\n");
+		fprintf(stderr, "usage: mclient session|flood|repeat|hold|hostile SOCK ...\n");
 		return 2;
 	}
 	sockpath = strncmp(argv[2], "unix:", 5) == 0 ? argv[2] + 5 : argv[2];
@@ -754,6 +795,8 @@ main(int argc, char **argv)
 		return cmd_session(argc - 3, argv + 3);
 	if (strcmp(argv[1], "flood") == 0)
 		return cmd_flood(argc - 3, argv + 3);
+	if (strcmp(argv[1], "repeat") == 0)
+		return cmd_repeat(argc - 3, argv + 3);
 	if (strcmp(argv[1], "hold") == 0)
 		return cmd_hold(argc - 3, argv + 3);
 	if (strcmp(argv[1], "hostile") == 0 && argc > 3)

@@ -14,6 +14,8 @@
 #   table     max_clients = 1000 flooded by 10,000 addresses: RSS bounded,
 #             a heavy client refused throughout
 #   sessions  1,000 sessions held open; the descriptor limit (EMFILE)
+#   logflood  5,000 and 100,000 keys refused through the socket: one refused
+#             line and one summary per key per window, counts adding up
 #   valgrind  memcheck over sessions, hostile peers and reloads
 #   tsan      tests/faults/stress.c (decisions against rule swaps) and the
 #             daemon itself under load and reloads, both built with TSan
@@ -35,7 +37,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$HERE/../.." && pwd)
 # shellcheck source=tests/lib.sh
 . "$HERE/../lib.sh"
-GROUPS_=${MRL_FAULTS_GROUPS:-security config map hostile table sessions valgrind tsan mta}
+GROUPS_=${MRL_FAULTS_GROUPS:-security config map hostile table sessions logflood valgrind tsan mta}
 
 W=
 DAEMONS=
@@ -1152,6 +1154,75 @@ g_tsan() {
 	else
 		fail "faults/tsan/daemon-exit-after-load" "exit $rc (66 = TSan report): $(grep -E -m 14 'WARNING|#[0-9] |SUMMARY' "$d/log" | tr '\n' '|' | cut -c1-1000)"
 	fi
+}
+
+# --- the refusal log under a botnet ------------------------------------------------------
+
+# lines_account NAME: "LINES SUMMARIES TOTAL" of NAME's log: refused lines,
+# refused-summary lines, and the refusals they account for (one per refused
+# line plus every suppressed=N).
+lines_account() {
+	awk '/ refused client=/ { l++; t++; if (match($0, / suppressed=[0-9]+/)) t += substr($0, RSTART + 12, RLENGTH - 12) }
+	     / refused-summary key=/ { s++; if (match($0, / suppressed=[0-9]+/)) t += substr($0, RSTART + 12, RLENGTH - 12) }
+	     END { printf "%d %d %d\n", l, s, t }' "$W/$1/log"
+}
+# keys_logged NAME: the most refused lines any one key= has.
+keys_logged() { sed -n 's/.* refused client=[^ ]* key=\([^ ]*\) .*/\1/p' "$W/$1/log" | sort | uniq -c | sort -rn | awk 'NR == 1 { print $1 } END { if (NR == 0) print 0 }'; }
+
+# logflood NAME KEYS TIMES [v6] [MAX_CLIENTS]: KEYS distinct keys, limit 1,
+# each connecting TIMES times in one window (so TIMES - 1 refusals each).
+# At most one refused line per key while it runs, then (after SIGTERM, which
+# hands out every unlogged count) at most one summary per key, and the
+# lines account for every refusal.
+logflood() {
+	local n=$1 keys=$2 times=$3 fam=${4:-} maxc=${5:-1000000} out why='' l s t top rc ref
+	local want=$((keys * (times - 1)))
+	if ! start_daemon "$n" "" 'user = "nobody"' 'limit = 1' 'window = 3600' \
+	    "max_clients = $maxc" 'log_level = "info"'; then
+		fail "faults/logflood/$n" "$(why_down "$n")"
+		return
+	fi
+	out=$(MC_BOUND=240 mc repeat "$(sock_of "$n")" "$keys" 0 "$times" $fam)
+	note "logflood $n: $out"
+	ref=$(printf '%s' "$out" | sed -n 's/.* refused=\([0-9]*\) other=0$/\1/p')
+	if [ "$maxc" -ge "$keys" ]; then
+		[ "$out" = "sessions=$((keys * times)) accepted=$keys refused=$want other=0" ] ||
+			why="client: want $keys accepted and $want refused: $out;"
+	else
+		# Past the table: the keys that found no room are let through.
+		[ -n "$ref" ] && [ "$ref" -gt 0 ] && [ "$ref" -lt "$want" ] ||
+			why="client: want some refused, fewer than $want: $out;"
+		want=${ref:-0}
+	fi
+	read -r l s t <<-EOF
+	$(lines_account "$n")
+	EOF
+	top=$(keys_logged "$n")
+	[ "$l" -le "$keys" ] && [ "$top" -le 1 ] && [ "$s" = 0 ] ||
+		why="$why while running: $l refused lines (at most $keys), a key with $top, $s summaries;"
+	stop_daemon "$n" 15
+	rc=$?
+	[ $rc = 0 ] || why="$why exit $rc;"
+	read -r l s t <<-EOF
+	$(lines_account "$n")
+	EOF
+	note "logflood $n: $l refused lines, $s summaries, accounting for $t of $want refusals"
+	[ "$l" -le "$keys" ] && [ "$s" -le "$keys" ] && [ "$t" = "$want" ] ||
+		why="$why after exit: $l refused lines and $s summaries (each at most $keys) account for $t of $want refusals;"
+	[ -z "$why" ] && pass "faults/logflood/$n" || fail "faults/logflood/$n" "$why $(tail_of "$W/$n/log" 2)"
+}
+
+g_logflood() {
+	# 5,000 keys refused 20 times each in one window.
+	logflood keys5k 5000 21
+	# A botnet of 100,000 keys, each refused twice: far more keys than the
+	# old throttle's 65,536 slots.
+	logflood botnet100k 100000 3
+	# IPv6 rotating inside its /64: one key, one line per window.
+	logflood v6rotate 2000 4 v6
+	# More keys than the table holds: the untracked ones are let through,
+	# never refused, so they log nothing; the tracked ones keep the bound.
+	logflood overfull 3000 3 "" 1000
 }
 
 # --- the milter killed behind real MTAs -------------------------------------------------

@@ -8,7 +8,7 @@
  * rulesets in a loop (configs from config_parse_text, exemption sets from
  * exempt_builder, policy_swap, the old rules freed at once, the log level
  * set, as reload.c's install() does) and one plays the control thread
- * (window_sweep, report_flush, window_stats, policy_reply_text).  The
+ * (policy_sweep with report_due, window_stats, policy_reply_text).  The
  * table is tiny (max_clients 256) so that entries are evicted and reused
  * all the time.
  *
@@ -216,8 +216,7 @@ maintainer(void *arg)
 		uint64_t now = clock_now_ms();
 		bool known = false;
 
-		window_sweep(table, policy_max_window_ms(&pol), now, 64);
-		report_flush(now);
+		policy_sweep(&pol, now, 64, report_due, NULL);
 		window_stats(table, &ws);
 		if (ws.used > ws.capacity)
 			failed("table_used %llu > capacity %llu",
@@ -305,7 +304,7 @@ decider(void *arg)
 			inet_pton(AF_INET6, ip, &s6->sin6_addr);
 			policy_decide(&pol, (struct sockaddr *)&ss, now, &d);
 		}
-		report_decision(&d, "stress.example", now);
+		report_decision(&d, "stress.example");
 		n++;
 
 		if (ip[0] == '\0') {
@@ -344,7 +343,7 @@ main(int argc, char **argv)
 		max_per_thread = strtoul(argv[2], NULL, 10);
 	log_init("faults-stress", 1, 0);
 	log_setlevel(LOG_LEVEL_WARNING);
-	if ((table = window_create(256, seed)) == NULL || !report_init(1024)) {
+	if ((table = window_create(256, seed)) == NULL) {
 		fprintf(stderr, "faults-stress: cannot set up\n");
 		return 1;
 	}
@@ -400,7 +399,6 @@ main(int argc, char **argv)
 	    (unsigned long long)atomic_load(&pol.n.untracked),
 	    atomic_load(&failures), first_failure[0] ? ": " : "", first_failure);
 
-	report_free();
 	policy_destroy(&pol);
 	window_destroy(table);
 	return atomic_load(&failures) == 0 ? 0 : 1;

@@ -534,7 +534,7 @@ static uint64_t run_trace(const struct trace_params *p)
 		/* the maintenance thread's sweep, at most every `step` */
 		while (last_sweep + step <= now) {
 			last_sweep += step;
-			window_sweep(t, maxw, last_sweep, 64);
+			window_sweep(t, maxw, last_sweep, 64, NULL, NULL);
 		}
 
 		before = olog_count(&k->counted, now, k->r.window_ms);
@@ -1006,18 +1006,18 @@ static void test_sweep_idle_not_live(void **state)
 		expect(t, &k, &rl, 60000, 41000 + i, WINDOW_ALLOW, 1);
 	}
 	/* 1 ms before the first idle key's connection leaves its window */
-	assert_int_equal(window_sweep(t, 60000, 60999, 1000), 0);
+	assert_int_equal(window_sweep(t, 60000, 60999, 1000, NULL, NULL), 0);
 	s = stats(t);
 	assert_int_equal(s.used, 100);
 	assert_int_equal(s.expired, 0);
 
 	/* all 50 first ones idle, the others live */
 	now = 1049 + 60000 + 1;
-	assert_int_equal(window_sweep(t, 60000, now, 1000), 50);
+	assert_int_equal(window_sweep(t, 60000, now, 1000, NULL, NULL), 50);
 	s = stats(t);
 	assert_int_equal(s.used, 50);
 	assert_int_equal(s.expired, 50);
-	assert_int_equal(window_sweep(t, 60000, now, 1000), 0);
+	assert_int_equal(window_sweep(t, 60000, now, 1000, NULL, NULL), 0);
 	s = stats(t);
 	assert_int_equal(s.expired, 50);
 
@@ -1043,16 +1043,16 @@ static void test_sweep_budget(void **state)
 
 		expect(t, &k, &r, 60000, 1000, WINDOW_ALLOW, 1);
 	}
-	assert_int_equal(window_sweep(t, 60000, 500000, 0), 0);
+	assert_int_equal(window_sweep(t, 60000, 500000, 0, NULL, NULL), 0);
 	assert_int_equal(stats(t).used, 50);
 	for (calls = 0; calls < 100000 && got < 50; calls++) {
-		size_t n = window_sweep(t, 60000, 500000, 1);
+		size_t n = window_sweep(t, 60000, 500000, 1, NULL, NULL);
 
 		got += n;
 	}
 	assert_int_equal(got, 50);
 	for (calls = 0; calls < 1000; calls++)
-		assert_int_equal(window_sweep(t, 60000, 500000, 1), 0);
+		assert_int_equal(window_sweep(t, 60000, 500000, 1, NULL, NULL), 0);
 	assert_int_equal(stats(t).used, 0);
 	assert_int_equal(stats(t).expired, 50);
 	rmtable(t);
@@ -1227,7 +1227,7 @@ static void *hammer_worker(void *arg)
 		if (me->sweeper && i % 500 == 0) {
 			struct window_stats s;
 
-			window_sweep(me->t, 10000, now, 16);
+			window_sweep(me->t, 10000, now, 16, NULL, NULL);
 			window_stats(me->t, &s);
 			if (s.used > s.capacity)
 				me->bad++;

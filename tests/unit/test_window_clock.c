@@ -7,7 +7,7 @@
  * sweep must not release it and eviction must not take an entry at its
  * limit.  The first tests replay the two orders found by review with
  * fixed times; the last one runs real threads on the real clock and
- * asserts the promise itself: no offender gets more than its limit.
+ * asserts the promise itself: no offender at its limit gets in again.
  */
 #include "unit.h"
 
@@ -85,7 +85,7 @@ static void test_sweep_with_older_clock(void **state)
 	assert_int_equal(r.count, 4);
 
 	/* The control thread read the clock at t0 + 3, then swept. */
-	assert_int_equal(window_sweep(tab, HOUR_MS, t0 + 3, 100000), 0);
+	assert_int_equal(window_sweep(tab, HOUR_MS, t0 + 3, 100000, NULL, NULL), 0);
 
 	r = check(&k, 3, t0 + 5);
 	assert_int_equal(r.verdict, WINDOW_REFUSE);
@@ -143,7 +143,7 @@ static void test_sweep_then_older_check(void **state)
 	mktable(1000);
 	r = check(&k, 2, 1000000);
 	assert_int_equal(r.verdict, WINDOW_ALLOW);
-	window_sweep(tab, HOUR_MS, 1000010, 100000);
+	window_sweep(tab, HOUR_MS, 1000010, 100000, NULL, NULL);
 	r = check(&k, 2, 999990);
 	assert_int_equal(r.verdict, WINDOW_ALLOW);
 	assert_int_equal(r.count, 2);
@@ -205,12 +205,24 @@ static void *offend(void *arg)
 	return NULL;
 }
 
-/* The control thread's sweep, far more often than once a second. */
+static atomic_ulong dues;
+
+/* As the daemon's report_due, minus the line. */
+static void count_due(const struct window_due *d, void *arg)
+{
+	(void)d;
+	(void)arg;
+	atomic_fetch_add(&dues, 1);
+}
+
+/* The control thread's sweep, far more often than once a second, handing
+ * out refusal counts as the daemon's does (so entries with counts are not
+ * kept for that reason alone). */
 static void *sweeper(void *arg)
 {
 	(void)arg;
 	for (unsigned long i = 0; i < STRESS_OPS && !atomic_load(&stop); i++) {
-		window_sweep(tab, HOUR_MS, mono_ms(), 256);
+		window_sweep(tab, HOUR_MS, mono_ms(), 256, count_due, NULL);
 		atomic_fetch_add(&sweeps, 1);
 	}
 	return NULL;
@@ -225,8 +237,21 @@ static void test_threads_offenders_held(void **state)
 	(void)state;
 	mktable(1000);
 	atomic_store(&stop, false);
-	for (unsigned o = 0; o < OFFENDERS; o++)
+	/* The offenders reach their limit first, alone: from then on the
+	 * promise is exact.  An entry at its limit is never evicted nor swept
+	 * within its window, so not one more accept may follow.  (Before
+	 * their limit, clients may be evicted from a full table by design.) */
+	for (unsigned o = 0; o < OFFENDERS; o++) {
+		struct window_key k = key_n(o + 1);
+		struct window_rule r = { OFF_LIMIT, HOUR_MS, true };
+		struct window_result res;
+
+		for (unsigned i = 0; i < OFF_LIMIT; i++) {
+			window_check(tab, &k, &r, HOUR_MS, mono_ms(), &res);
+			assert_int_equal(res.verdict, WINDOW_ALLOW);
+		}
 		atomic_store(&accepts[o], 0);
+	}
 	assert_int_equal(pthread_create(&th[0], NULL, flood, NULL), 0);
 	assert_int_equal(pthread_create(&th[1], NULL, offend, NULL), 0);
 	assert_int_equal(pthread_create(&th[2], NULL, sweeper, NULL), 0);
@@ -241,13 +266,13 @@ static void test_threads_offenders_held(void **state)
 
 	for (unsigned o = 0; o < OFFENDERS; o++) {
 		unsigned a = atomic_load(&accepts[o]);
-		if (a > OFF_LIMIT)
+		if (a > 0)
 			over++;
 		if (a > worst)
 			worst = a;
 	}
 	fprintf(stderr, "# clock stress: %lu flood checks, %lu offender checks, %lu sweeps; "
-	    "%u of %d offenders over limit %d, most accepts %u\n",
+	    "%u of %d offenders at limit %d accepted again, most %u more\n",
 	    atomic_load(&flood_ops), atomic_load(&off_ops), atomic_load(&sweeps),
 	    over, OFFENDERS, OFF_LIMIT, worst);
 	/* The run must have raced for real, or it proves nothing. */
@@ -255,8 +280,8 @@ static void test_threads_offenders_held(void **state)
 	assert_true(atomic_load(&off_ops) > 1000);
 	assert_true(atomic_load(&sweeps) > 100);
 	if (over)
-		fail_msg("%u of %d offenders got more than %d accepts (worst %u)",
-		    over, OFFENDERS, OFF_LIMIT, worst);
+		fail_msg("%u of %d offenders at their limit were accepted again (worst %u more)",
+		    over, OFFENDERS, worst);
 }
 
 int main(void)
