@@ -142,7 +142,7 @@ poisson_cell(uint32_t limit, double rate, bool cr, uint64_t target,
 	double mean_gap = (double)WINDOW_MS / (rate * limit);
 	struct event *ev = NULL;
 	size_t nev = 0, cap = 0;
-	struct window_rule rule = { limit, WINDOW_MS, cr };
+	struct window_rule rule = { limit, WINDOW_MS, cr, false, false };
 	struct window_table *t;
 	struct log *logs, *exact;
 
@@ -235,7 +235,7 @@ static void
 run_trace(struct window_table *t, uint32_t id, const struct burst *b, size_t nb,
     uint32_t limit, bool cr, struct extremes *x)
 {
-	struct window_rule rule = { limit, WINDOW_MS, cr };
+	struct window_rule rule = { limit, WINDOW_MS, cr, false, false };
 	struct log counted = { 0 }, admitted = { 0 };
 	struct window_key k;
 

@@ -54,7 +54,7 @@ static uint64_t *probe;
 static size_t probe_lines;
 
 static pthread_mutex_t global_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct window_rule rule = { LIMIT, WINDOW_MS, true };
+static struct window_rule rule = { LIMIT, WINDOW_MS, true, false, false };
 
 /* Client number i as a key: an IPv4 /32 (::ffff:a.b.c.d, plen 128),
  * a.b.c.d a bijection of i, so distinct i give distinct keys. */

@@ -17,6 +17,9 @@
  * and `now` an argument.  A caller whose reading is behind the shard's by
  * more than a moment (a test replaying two scenarios in one table) is
  * counted at the shard's time: give such scenarios tables of their own.
+ * The reverse holds too: one reading far ahead (not possible with
+ * CLOCK_MONOTONIC, as the daemon reads it) would hold the shard's time
+ * there until real time catches up.
  *
  * How a window is counted.  Each entry keeps a ring of WINDOW_SLOTS
  * timestamps.  While limit <= WINDOW_SLOTS the ring holds the time of each
@@ -44,10 +47,13 @@
  * bound holds for every tracked key whatever their number (no second
  * table whose slots two keys could fight over), costs no global lock,
  * and nothing is lost: per key, the lines' counts add up to its
- * refusals.  An entry with unlogged refusals is not evicted.  The one
+ * refusals.  An entry with unlogged refusals is not evicted, and the
+ * sweep keeps an entry while the window of its last line runs.  The one
  * way to get a second line in a window: an entry evicted (table full,
  * never while at its limit or with unlogged refusals) and refused again
- * within the same window starts a new mark.
+ * within the same window starts a new mark.  With rule.log_all (log level
+ * debug) and after window_drain() every refusal gets its line and carries
+ * what was counted before, so the counts add up at every level.
  *
  * When the table is full, an idle entry (nothing within max_window) is
  * reused first; otherwise the least recently seen of a random sample that
@@ -81,6 +87,8 @@ struct window_rule {
 	uint32_t limit;		/* 1..WINDOW_LIMIT_MAX */
 	uint32_t window_ms;	/* 1..WINDOW_MS_MAX */
 	bool count_refused;	/* a refused connection counts as well */
+	bool log_all;		/* every refusal gets its line (log level debug) */
+	bool would;		/* refusals are only logged (mode log): summaries say so */
 };
 
 enum window_verdict {
@@ -96,10 +104,14 @@ struct window_result {
 	uint32_t suppressed;	/* with log: earlier refusals never logged */
 };
 
-/* A key whose refusals since its last line were not logged. */
+/* A key whose refusals since its last line were not logged; or, with
+ * key.plen 0, `keys` keys whose entries had to be reclaimed before the
+ * control thread's sweep could name them (it had not run for a day). */
 struct window_due {
 	struct window_key key;
-	uint32_t suppressed;
+	uint64_t keys;
+	uint64_t suppressed;
+	bool would;		/* counted under mode log */
 };
 typedef void window_due_fn(const struct window_due *due, void *arg);
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "policy.h"
 
 struct ruleset *
@@ -91,6 +92,10 @@ decide_locked(struct policy *p, const struct ruleset *rs,
 	rule.limit = cfg->limit;
 	rule.window_ms = cfg->window * 1000u;
 	rule.count_refused = cfg->count_refused;
+	/* Whose refusals get a line is the table's call (window.h); at
+	 * debug every one does, and a dry run's summaries say so. */
+	rule.log_all = log_getlevel() >= LOG_LEVEL_DEBUG;
+	rule.would = cfg->mode == MODE_LOG;
 	if (exempt_lookup(rs->exempt, &d->client, &d->match)) {
 		d->matched = true;
 		if (d->match.value.kind == EXEMPT_OK) {

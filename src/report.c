@@ -21,8 +21,17 @@ report_due(const struct window_due *due, void *arg)
 	char key[ADDR_STRLEN];
 
 	(void)arg;
+	if (due->key.plen == 0) {
+		log_notice("%s keys=%llu suppressed=%llu (their entries were reclaimed "
+		    "before the sweep could name them)",
+		    due->would ? "would-refuse-summary" : "refused-summary",
+		    (unsigned long long)due->keys, (unsigned long long)due->suppressed);
+		return;
+	}
 	format_key(key, sizeof key, &due->key);
-	log_notice("refused-summary key=%s suppressed=%u", key, due->suppressed);
+	log_notice("%s key=%s suppressed=%llu",
+	    due->would ? "would-refuse-summary" : "refused-summary", key,
+	    (unsigned long long)due->suppressed);
 }
 
 static void
@@ -31,8 +40,9 @@ report_refusal(const struct decision *d, const char *hostname)
 	char client[ADDR_STRLEN], key[ADDR_STRLEN], host[256], more[32] = "";
 	char entry[ADDR_STRLEN + 8] = "";
 
-	/* At log_level debug the admin asked for every line. */
-	if (!d->log_line && log_getlevel() < LOG_LEVEL_DEBUG)
+	/* The table decides (one line per key per window; every one at
+	 * log level debug). */
+	if (!d->log_line)
 		return;
 	addr_format(client, sizeof client, &d->client);
 	addr_format_prefix(key, sizeof key, &d->key, d->key_plen);
@@ -42,7 +52,7 @@ report_refusal(const struct decision *d, const char *hostname)
 		addr_format_prefix(entry + 7, sizeof entry - 7, &d->match.prefix,
 		    d->match.plen);
 	}
-	if (d->log_line && d->suppressed > 0)
+	if (d->suppressed > 0)
 		snprintf(more, sizeof more, " suppressed=%u", d->suppressed);
 	log_notice("%s client=%s key=%s count=%u limit=%u window=%us stage=%s%s host=%s%s",
 	    policy_kind_name(d->kind), client, key, d->count, d->limit,

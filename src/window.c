@@ -73,10 +73,13 @@ _Static_assert((WINDOW_LIMIT_MAX - 1 + WINDOW_SLOTS - 2) / (WINDOW_SLOTS - 1) <=
 
 /* The refusal-line state of entry i, at lm[i] of its shard. */
 struct logmark {
-	uint32_t logged;	/* low 32 bits of when the last line was written; 0: none */
-	uint32_t window_ms;	/* the window that line was written under */
+	uint32_t logged;	/* low 32 bits of when the last line was written */
+	uint32_t window_ms;	/* MARK_WINDOW: that line's window, 0 when no line's
+				 * window runs; MARK_WOULD: the refusals are mode log's */
 	uint32_t suppressed;	/* refusals since that line, not yet logged */
 };
+#define MARK_WINDOW 0x7fffffffu
+#define MARK_WOULD 0x80000000u
 
 struct shard {
 	pthread_mutex_t lock;	/* guards every field below, the entries and marks */
@@ -90,6 +93,11 @@ struct shard {
 	uint64_t clock;		/* the latest now_ms any caller brought here */
 	uint64_t rng;		/* xorshift state for eviction sampling */
 	uint64_t evictions, untracked, expired;
+	/* Unlogged refusals of entries the inline sweep had to reclaim
+	 * before the control thread could name them, by kind (0 refused,
+	 * 1 would-refuse): handed out by the next window_sweep(). */
+	uint64_t orphan_keys[2], orphan_refusals[2];
+	bool final;		/* drained at exit: log every refusal from now on */
 } __attribute__((aligned(64)));
 
 struct window_table {
@@ -331,30 +339,67 @@ evict_one(struct window_table *t, struct shard *s, uint32_t now,
 	}
 }
 
+/* Put the unlogged refusals of mark m (entry x) into due[*due_n]. */
+static void
+due_put(struct window_due *d, const struct entry *x, const struct logmark *m)
+{
+	memcpy(d->key.b, x->key, 16);
+	d->key.plen = (uint8_t)(x->plen_m1 + 1);
+	d->keys = 1;
+	d->suppressed = m->suppressed;
+	d->would = (m->window_ms & MARK_WOULD) != 0;
+}
+
 /*
- * The refusal-line side of a sweep for entry i: a mark whose window has
- * passed is cleared, and its unlogged refusals, if any, go to due.  With
- * no room in due (or no due at all) a mark with unlogged refusals is left
- * as it is.  Returns false when entry i must be kept for a later sweep.
- * Needs s->lock.
+ * The refusal-line side of a sweep for entry i.  While the window of the
+ * key's last line runs, the entry is kept (releasing it would let the key
+ * log again within that window).  Once it has passed, the unlogged
+ * refusals go to due, or stay in the mark when there is no room or no due
+ * (the key's next line then carries them).  Returns true when the entry
+ * may be released: no line's window running, nothing unlogged.  Needs
+ * s->lock.
  */
 static bool
 mark_sweep(struct shard *s, uint16_t i, uint32_t now, struct window_due *due,
     size_t due_max, size_t *due_n)
 {
 	struct logmark *m = &s->lm[i];
-	struct entry *x = &s->e[i];
 
-	if (m->logged == 0 || age(now, m->logged) < m->window_ms)
-		return m->suppressed == 0;
-	if (m->suppressed > 0) {
-		if (due == NULL || *due_n == due_max)
+	if (m->window_ms & MARK_WINDOW) {
+		if (age(now, m->logged) < (m->window_ms & MARK_WINDOW))
 			return false;
-		memcpy(due[*due_n].key.b, x->key, 16);
-		due[*due_n].key.plen = (uint8_t)(x->plen_m1 + 1);
-		due[*due_n].suppressed = m->suppressed;
-		(*due_n)++;
+		m->window_ms &= MARK_WOULD;
 	}
+	if (m->suppressed == 0) {
+		m->window_ms = 0;
+		return true;
+	}
+	if (due == NULL || *due_n == due_max)
+		return false;
+	due_put(&due[(*due_n)++], &s->e[i], m);
+	memset(m, 0, sizeof *m);
+	return true;
+}
+
+/*
+ * The inline sweep has no due to hand counts to (the control thread has
+ * not swept this shard for a day).  An idle entry whose only reason to
+ * stay is an unlogged count would otherwise be kept forever and, with
+ * eviction skipping it, fill the table: reclaim it and park its count in
+ * the shard for the next window_sweep().  Needs s->lock.
+ */
+static bool
+mark_orphan(struct shard *s, uint16_t i, uint32_t now, uint32_t max_window_ms)
+{
+	struct logmark *m = &s->lm[i];
+	struct entry *x = &s->e[i];
+	int kind = (m->window_ms & MARK_WOULD) != 0;
+
+	if ((m->window_ms & MARK_WINDOW) || m->suppressed == 0 ||
+	    age(now, x->slot[0]) < max_window_ms)
+		return false;
+	s->orphan_keys[kind]++;
+	s->orphan_refusals[kind] += m->suppressed;
 	memset(m, 0, sizeof *m);
 	return true;
 }
@@ -378,10 +423,14 @@ shard_sweep(struct window_table *t, struct shard *s, uint32_t max_window_ms,
 		struct entry *x = &s->e[i];
 
 		if (x->nrec != 0) {
+			bool clear;
+
 			if (due && *due_n == due_max)
 				break;
-			if (mark_sweep(s, i, now, due, due_max, due_n) &&
-			    entry_trim(x, now, max_window_ms)) {
+			clear = mark_sweep(s, i, now, due, due_max, due_n);
+			if (!clear && due == NULL)
+				clear = mark_orphan(s, i, now, max_window_ms);
+			if (clear && entry_trim(x, now, max_window_ms)) {
 				entry_release(t, s, i);
 				s->expired++;
 				(*freed)++;
@@ -473,13 +522,19 @@ window_check(struct window_table *t, const struct window_key *key,
 	refuse = count >= rule->limit;
 	if (refuse) {
 		/* One line per key per window; the rest are counted here and
-		 * handed out by the key's next line or by the sweep. */
+		 * handed out by the key's next line or by the sweep.  Every
+		 * refusal gets its line when the caller asks (log level debug)
+		 * or the table has been drained (exit): then nothing may stay
+		 * behind uncounted. */
 		struct logmark *m = &s->lm[x - s->e];
-		if (m->logged == 0 || age(now, m->logged) >= rule->window_ms) {
+		bool running = (m->window_ms & MARK_WINDOW) != 0 &&
+		    age(now, m->logged) < rule->window_ms;
+
+		if (!running || rule->log_all || s->final) {
 			out->log = true;
 			out->suppressed = m->suppressed;
-			m->logged = now ? now : 1;
-			m->window_ms = rule->window_ms;
+			m->logged = now;
+			m->window_ms = rule->window_ms | (rule->would ? MARK_WOULD : 0);
 			m->suppressed = 0;
 		} else if (m->suppressed < UINT32_MAX) {
 			m->suppressed++;
@@ -512,6 +567,26 @@ window_check(struct window_table *t, const struct window_key *key,
 
 #define DUE_BATCH 64	/* due counts handed out per hold of a shard lock */
 
+/* The shard's parked counts (mark_orphan) as up to two dues with no key,
+ * into an empty due.  Returns how many.  Needs s->lock. */
+static size_t
+orphans_out(struct shard *s, struct window_due *due)
+{
+	size_t n = 0;
+
+	for (int kind = 0; kind < 2; kind++) {
+		if (s->orphan_keys[kind] == 0)
+			continue;
+		memset(&due[n], 0, sizeof due[n]);
+		due[n].keys = s->orphan_keys[kind];
+		due[n].suppressed = s->orphan_refusals[kind];
+		due[n].would = kind == 1;
+		s->orphan_keys[kind] = s->orphan_refusals[kind] = 0;
+		n++;
+	}
+	return n;
+}
+
 size_t
 window_sweep(struct window_table *t, uint32_t max_window_ms, uint64_t now_ms,
     size_t budget, window_due_fn *fn, void *arg)
@@ -528,6 +603,8 @@ window_sweep(struct window_table *t, uint32_t max_window_ms, uint64_t now_ms,
 
 			/* Without fn, unlogged refusals stay where they are. */
 			pthread_mutex_lock(&s->lock);
+			if (fn)
+				nd = orphans_out(s, due);
 			visited = shard_sweep(t, s, max_window_ms, shard_now(s, now_ms),
 			    left, fn ? due : NULL, DUE_BATCH, &nd, &freed);
 			pthread_mutex_unlock(&s->lock);
@@ -554,14 +631,16 @@ window_drain(struct window_table *t, window_due_fn *fn, void *arg)
 			size_t nd = 0;
 
 			pthread_mutex_lock(&s->lock);
+			/* From now on every refusal here gets its own line:
+			 * workers libmilter has not joined may still decide. */
+			s->final = true;
+			if (j == 0)
+				nd = orphans_out(s, due);
 			for (; j < s->cap && nd < DUE_BATCH; j++) {
 				struct logmark *m = &s->lm[j];
 				if (s->e[j].nrec == 0 || m->suppressed == 0)
 					continue;
-				memcpy(due[nd].key.b, s->e[j].key, 16);
-				due[nd].key.plen = (uint8_t)(s->e[j].plen_m1 + 1);
-				due[nd].suppressed = m->suppressed;
-				nd++;
+				due_put(&due[nd++], &s->e[j], m);
 				m->suppressed = 0;
 			}
 			pthread_mutex_unlock(&s->lock);

@@ -34,6 +34,7 @@ static struct window_rule rule(uint32_t limit, uint32_t window_ms, bool cr)
 {
 	struct window_rule r;
 
+	memset(&r, 0, sizeof r);
 	r.limit = limit;
 	r.window_ms = window_ms;
 	r.count_refused = cr;
@@ -1079,10 +1080,10 @@ struct exact_thread {
 	uint32_t bad;		/* invalid verdicts or counts */
 };
 
-static const struct window_rule ded_rule_cr = { 10, HOUR_MS, true };
-static const struct window_rule ded_rule_nc = { 10, HOUR_MS, false };
-static const struct window_rule hot_rule = { 1000, HOUR_MS, false };
-static const struct window_rule pool_rule = { 50, HOUR_MS, true };
+static const struct window_rule ded_rule_cr = { 10, HOUR_MS, true, false, false };
+static const struct window_rule ded_rule_nc = { 10, HOUR_MS, false, false, false };
+static const struct window_rule hot_rule = { 1000, HOUR_MS, false, false, false };
+static const struct window_rule pool_rule = { 50, HOUR_MS, true, false, false };
 
 static void *exact_worker(void *arg)
 {

@@ -179,7 +179,7 @@ static void *flood(void *arg)
 	(void)arg;
 	for (unsigned long i = 0; i < STRESS_OPS && !atomic_load(&stop); i++) {
 		struct window_key k = key_n(n++);
-		struct window_rule r = { 1000, HOUR_MS, true };
+		struct window_rule r = { 1000, HOUR_MS, true, false, false };
 		struct window_result res;
 
 		window_check(tab, &k, &r, HOUR_MS, mono_ms(), &res);
@@ -194,7 +194,7 @@ static void *offend(void *arg)
 	for (unsigned long i = 0; i < STRESS_OPS && !atomic_load(&stop); i++) {
 		unsigned o = (unsigned)(i % OFFENDERS);
 		struct window_key k = key_n(o + 1);
-		struct window_rule r = { OFF_LIMIT, HOUR_MS, true };
+		struct window_rule r = { OFF_LIMIT, HOUR_MS, true, false, false };
 		struct window_result res;
 
 		window_check(tab, &k, &r, HOUR_MS, mono_ms(), &res);
@@ -243,7 +243,7 @@ static void test_threads_offenders_held(void **state)
 	 * their limit, clients may be evicted from a full table by design.) */
 	for (unsigned o = 0; o < OFFENDERS; o++) {
 		struct window_key k = key_n(o + 1);
-		struct window_rule r = { OFF_LIMIT, HOUR_MS, true };
+		struct window_rule r = { OFF_LIMIT, HOUR_MS, true, false, false };
 		struct window_result res;
 
 		for (unsigned i = 0; i < OFF_LIMIT; i++) {
