@@ -7,6 +7,8 @@
  *   ratelimit-map add MAP KEY [VALUE]               add or change one entry
  *   ratelimit-map delete MAP KEY                    remove one entry
  *   ratelimit-map test MAP ADDRESS                  which entry applies
+ *   ratelimit-map import-access [-w TIME | -C CF] ACCESS
+ *                                  sendmail's ClientRate: entries as map text
  *
  * Every change is validated in full before the map is touched, written to
  * a temporary file beside the map and renamed over it under a lock on the
@@ -22,6 +24,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "access_import.h"
 #include "exempt.h"
 #include "mapdb.h"
 #include "mapentry.h"
@@ -39,7 +42,9 @@ usage(void)
 	    "       %s -u MAP\n"
 	    "       %s add MAP KEY [VALUE]\n"
 	    "       %s delete MAP KEY\n"
-	    "       %s test MAP ADDRESS\n", PROG, PROG, PROG, PROG, PROG);
+	    "       %s test MAP ADDRESS\n"
+	    "       %s import-access [-w TIME | -C sendmail.cf] ACCESS\n",
+	    PROG, PROG, PROG, PROG, PROG, PROG);
 	exit(EX_USAGE);
 }
 
@@ -406,17 +411,76 @@ cmd_test(const char *arg, const char *address)
 	return rc;
 }
 
+/*
+ * import-access: sendmail's rate-control entries from the access source
+ * text, as map source lines on stdout.  The window is -w, or sendmail.cf's
+ * ConnectionRateWindowSize (-C), or sendmail's default of 60 s.
+ */
+static int
+cmd_import(const char *src, const char *window_arg, const char *cf)
+{
+	char from[PATH_MAX + 64], err[600];
+	uint32_t window_s = 60;
+	bool found;
+	FILE *f;
+	int errors;
+
+	if (window_arg != NULL) {
+		if (!access_parse_time(window_arg, &window_s)) {
+			fprintf(stderr, "%s: -w %s: not a time of 1s..1d (e.g. 600, 10m)\n",
+			    PROG, window_arg);
+			return EX_USAGE;
+		}
+		snprintf(from, sizeof from, "-w %s", window_arg);
+	} else if (cf != NULL) {
+		if (!access_window_from_cf(cf, &window_s, &found, err, sizeof err)) {
+			fprintf(stderr, "%s: %s\n", PROG, err);
+			return access(cf, R_OK) == 0 ? EX_DATAERR : EX_NOINPUT;
+		}
+		if (found)
+			snprintf(from, sizeof from, "ConnectionRateWindowSize in %s", cf);
+		else
+			snprintf(from, sizeof from, "%s does not set ConnectionRateWindowSize: "
+			    "sendmail's default", cf);
+	} else {
+		snprintf(from, sizeof from, "sendmail's default; no -C or -w given");
+	}
+	if (strcmp(src, "-") == 0) {
+		f = stdin;
+		src = "stdin";
+	} else if ((f = fopen(src, "r")) == NULL) {
+		fprintf(stderr, "%s: %s: %s\n", PROG, src, strerror(errno));
+		return EX_NOINPUT;
+	}
+	errors = access_import(f, src, window_s, from, stdout, stderr, stderr);
+	if (f != stdin)
+		fclose(f);
+	if (errors > 0) {
+		fprintf(stderr, "%s: %d error%s in %s; nothing imported\n", PROG, errors,
+		    errors == 1 ? "" : "s", src);
+		return EX_DATAERR;
+	}
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "%s: writing the map lines: %s\n", PROG, strerror(errno));
+		return EX_IOERR;
+	}
+	return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
 	enum mapdb_type type = MAPDB_HASH;
 	bool replace = false, dump = false;
+	const char *window_arg = NULL, *cf = NULL;
 	int ch;
 
-	while ((ch = getopt(argc, argv, "rt:u")) != -1) {
+	while ((ch = getopt(argc, argv, "C:rt:uw:")) != -1) {
 		switch (ch) {
 		case 'r': replace = true; break;
 		case 'u': dump = true; break;
+		case 'C': cf = optarg; break;
+		case 'w': window_arg = optarg; break;
 		case 't':
 			if (strcmp(optarg, "hash") == 0)
 				type = MAPDB_HASH;
@@ -435,6 +499,11 @@ main(int argc, char *argv[])
 	argc -= optind;
 	argv += optind;
 
+	if (argc >= 1 && strcmp(argv[0], "import-access") == 0)
+		return argc == 2 && !(window_arg && cf) && !dump && !replace ?
+		    cmd_import(argv[1], window_arg, cf) : (usage(), 0);
+	if (window_arg || cf)
+		usage();
 	if (dump)
 		return argc == 1 ? cmd_dump(argv[0]) : (usage(), 0);
 	if (argc >= 1 && strcmp(argv[0], "add") == 0 && (argc == 3 || argc == 4))

@@ -582,4 +582,7 @@ out=$(timeout -k 1 10 "$BIN" -n -f "$d/c.conf" 2>&1); rc=$?
 [ $rc = 78 ] && printf '%s' "$out" | grep -Fq "$d/missing.db" &&
 	pass "map/check-missing-map" || fail "map/check-missing-map" "exit $rc (want 78 naming the map): $(oneline "$out")"
 
+# import-access (sendmail's ClientRate: entries) has its own file.
+sh "$here/access.sh" "$BIN" || FAILED=$((${FAILED:-0} + 1))
+
 [ "${FAILED:-0}" = 0 ]
