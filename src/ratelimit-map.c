@@ -28,6 +28,7 @@
 #include "exempt.h"
 #include "mapdb.h"
 #include "mapentry.h"
+#include "mapsource.h"
 
 #define PROG "ratelimit-map"
 #define LINE_MAX_LEN 4096
@@ -411,6 +412,161 @@ cmd_test(const char *arg, const char *address)
 	return rc;
 }
 
+/* One entry as "KEY VALUE", for messages. */
+static void
+entry_text(char *dst, size_t len, const struct map_entry *e)
+{
+	char key[ADDR_STRLEN], val[MAPENTRY_VALUE_STRLEN];
+
+	mapentry_format_key(key, sizeof key, e);
+	mapentry_format_value(val, sizeof val, &e->value);
+	snprintf(dst, len, "%s %s", key, val);
+}
+
+/* Do two sorted entry lists say the same?  If not, the first difference
+ * goes in what. */
+static bool
+same_entries(const struct map_entries *map, const struct map_entries *src,
+    char *what, size_t len)
+{
+	char a[ADDR_STRLEN + MAPENTRY_VALUE_STRLEN + 2], b[sizeof a];
+	size_t i = 0, j = 0;
+
+	while (i < map->n || j < src->n) {
+		int c = i == map->n ? 1 : j == src->n ? -1 :
+		    mapentry_cmp(&map->e[i], &src->e[j]);
+		if (c == 0) {
+			entry_text(a, sizeof a, &map->e[i]);
+			entry_text(b, sizeof b, &src->e[j]);
+			if (strcmp(a, b) != 0) {
+				snprintf(what, len, "the map has \"%s\", the source \"%s\"", a, b);
+				return false;
+			}
+			i++, j++;
+		} else if (c < 0) {
+			entry_text(a, sizeof a, &map->e[i]);
+			snprintf(what, len, "\"%s\" is only in the map", a);
+			return false;
+		} else {
+			entry_text(b, sizeof b, &src->e[j]);
+			snprintf(what, len, "\"%s\" is only in the source", b);
+			return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * add and delete on a map that has a source file (MAP.db's source is MAP,
+ * the file it is built from): the two must say the same before the edit,
+ * and both get it, the source first.  So rebuilding from the source never
+ * undoes an add or a delete, and a map that has drifted from its source is
+ * refused with the first difference rather than drifting further.  A map
+ * without a source file is edited alone, with a note saying so.
+ */
+static int
+cmd_edit_synced(const char *arg, const char *keytext, const char *valtext, bool add)
+{
+	struct map_entries m = { 0 }, s = { 0 };
+	enum mapdb_type type = MAPDB_HASH;
+	char *path = map_path(arg), src[PATH_MAX], err[512], what[300];
+	char key[ADDR_STRLEN];
+	struct map_entry e;
+	int lock, rc, hits;
+	long at;
+	FILE *f;
+
+	if (path == NULL || !mapsource_path(path, src, sizeof src) ||
+	    (access(src, F_OK) != 0 && errno == ENOENT)) {
+		rc = cmd_edit(arg, keytext, valtext, add);
+		if (rc == 0 && path != NULL)
+			fprintf(stderr, "%s: note: no source file %.*s; only the map "
+			    "was changed\n", PROG, (int)strlen(path) - 3, path);
+		free(path);
+		return rc;
+	}
+	if (!mapentry_parse_key(keytext, &e, err, sizeof err) ||
+	    (add && !mapentry_parse_value(valtext, &e.value, err, sizeof err))) {
+		fprintf(stderr, "%s: %s\n", PROG, err);
+		free(path);
+		return EX_DATAERR;
+	}
+	mapentry_format_key(key, sizeof key, &e);
+	if ((lock = mapdb_lock(path, err, sizeof err)) < 0) {
+		fprintf(stderr, "%s: %s\n", PROG, err);
+		free(path);
+		return EX_CANTCREAT;
+	}
+	if ((f = fopen(src, "r")) == NULL) {
+		fprintf(stderr, "%s: %s: %s\n", PROG, src, strerror(errno));
+		rc = EX_NOINPUT;
+		goto out;
+	}
+	rc = read_text(f, src, true, &s);
+	fclose(f);
+	if (rc > 0) {
+		fprintf(stderr, "%s: the source %s has errors; fix them first (the "
+		    "source and the map are unchanged)\n", PROG, src);
+		rc = EX_DATAERR;
+		goto out;
+	}
+	if (access(path, F_OK) == 0) {
+		if (!mapdb_read(path, &m, &type, warn_entry, err, sizeof err)) {
+			fprintf(stderr, "%s: %s\n", PROG, err);
+			rc = EX_NOINPUT;
+			goto out;
+		}
+		if (warnings) {
+			fprintf(stderr, "%s: %s has entries it cannot read; fix them "
+			    "first (the map is unchanged)\n", PROG, path);
+			rc = EX_DATAERR;
+			goto out;
+		}
+	}
+	mapdb_sort(&m);
+	mapdb_sort(&s);
+	if (!same_entries(&m, &s, what, sizeof what)) {
+		fprintf(stderr, "%s: %s and its source %s differ: %s.  Nothing was "
+		    "changed: rebuilding from the source would undo what only the map "
+		    "has.  Make them agree first: put the map's entries in the source "
+		    "(ratelimit-map -u %s shows them) or rebuild the map "
+		    "(ratelimit-map %s < %s), then repeat the %s\n", PROG, path, src,
+		    what, path, src, src, add ? "add" : "delete");
+		rc = EX_DATAERR;
+		goto out;
+	}
+	at = mapdb_find(&m, &e);
+	if (!add && at < 0) {
+		fprintf(stderr, "%s: %s: no entry %s (the map is unchanged)\n", PROG,
+		    path, key);
+		rc = 1;
+		goto out;
+	}
+	if ((hits = mapsource_edit(src, &e, add, err, sizeof err)) < 0) {
+		fprintf(stderr, "%s: %s (the source and the map are unchanged)\n", PROG, err);
+		rc = EX_CANTCREAT;
+		goto out;
+	}
+	if (add && at >= 0)
+		m.e[at] = e;
+	else if (add && !mapdb_push(&m, &e)) {
+		fprintf(stderr, "%s: out of memory\n", PROG);
+		rc = EX_OSERR;
+		goto out;
+	} else if (!add)
+		m.e[at] = m.e[--m.n];
+	mapdb_sort(&m);
+	if ((rc = write_locked_map(path, type, &m)) != 0)
+		fprintf(stderr, "%s: %s has the change but %s does not: rebuild it "
+		    "with ratelimit-map %s < %s\n", PROG, src, path, src, src);
+out:
+	mapdb_unlock(lock);
+	mapdb_clear(&m);
+	mapdb_clear(&s);
+	free(path);
+	return rc;
+}
+
 /*
  * import-access: sendmail's rate-control entries from the access source
  * text, as map source lines on stdout.  The window is -w, or sendmail.cf's
@@ -507,9 +663,9 @@ main(int argc, char *argv[])
 	if (dump)
 		return argc == 1 ? cmd_dump(argv[0]) : (usage(), 0);
 	if (argc >= 1 && strcmp(argv[0], "add") == 0 && (argc == 3 || argc == 4))
-		return cmd_edit(argv[1], argv[2], argc == 4 ? argv[3] : "OK", true);
+		return cmd_edit_synced(argv[1], argv[2], argc == 4 ? argv[3] : "OK", true);
 	if (argc >= 1 && strcmp(argv[0], "delete") == 0 && argc == 3)
-		return cmd_edit(argv[1], argv[2], NULL, false);
+		return cmd_edit_synced(argv[1], argv[2], NULL, false);
 	if (argc >= 1 && strcmp(argv[0], "test") == 0 && argc == 3)
 		return cmd_test(argv[1], argv[2]);
 	if (argc == 1 && strcmp(argv[0], "add") != 0 && strcmp(argv[0], "delete") != 0 &&
