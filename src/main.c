@@ -155,8 +155,13 @@ main(int argc, char *argv[])
 
 	log_init(PROGNAME, to_stderr, LOG_MAIL);
 
-	/* -n is strict: a map entry the daemon would skip is an error. */
-	rules = reload_initial(path, check_only, &reloader.map, report_config);
+	/*
+	 * -n judges the map as a reload does: an entry the daemon skips (with
+	 * a warning) is a warning here too, not an error.  Were -n stricter,
+	 * a map the running daemon accepted would stop the next start
+	 * (ExecStartPre), and the milter would be gone after a reboot.
+	 */
+	rules = reload_initial(path, false, &reloader.map, report_config);
 	if (rules == NULL)
 		return EX_CONFIG;
 	if (!lookup_user(rules->cfg, &pv)) {
