@@ -30,6 +30,7 @@
 #include "privs.h"
 #include "reload.h"
 #include "report.h"
+#include "sockdir.h"
 #include "window.h"
 
 #define PROGNAME "milter-ratelimit"
@@ -109,6 +110,24 @@ lookup_user(const struct config *cfg, struct privs *pv)
 	return false;
 }
 
+/* -n: the socket's directory, as the run user will find it.  Started as
+ * root, root creates the socket: what only the user lacks is a warning. */
+static bool
+check_socket_dir(const struct config *cfg, const struct privs *pv)
+{
+	char msg[1024], line[1200];
+	enum sockdir_verdict v;
+
+	v = sockdir_check(cfg->socket, pv->name, pv->uid, pv->gid, geteuid() == 0,
+	    msg, sizeof msg);
+	if (v == SOCKDIR_OK)
+		return true;
+	snprintf(line, sizeof line, "%s: %s%s", cfg->path,
+	    v == SOCKDIR_WARN ? "warning: " : "", msg);
+	report_config(line);
+	return v == SOCKDIR_WARN;
+}
+
 /* Socket owner and mode, then root is given up for good. */
 static void
 become_user(const struct config *cfg, struct privs *pv)
@@ -165,6 +184,11 @@ main(int argc, char *argv[])
 	if (rules == NULL)
 		return EX_CONFIG;
 	if (!lookup_user(rules->cfg, &pv)) {
+		policy_ruleset_free(rules);
+		return EX_CONFIG;
+	}
+	if (check_only && !check_socket_dir(rules->cfg, &pv)) {
+		privs_free(&pv);
 		policy_ruleset_free(rules);
 		return EX_CONFIG;
 	}

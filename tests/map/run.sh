@@ -592,5 +592,7 @@ sh "$here/access.sh" "$BIN" || FAILED=$((${FAILED:-0} + 1))
 sh "$here/source.sh" "$BIN" || FAILED=$((${FAILED:-0} + 1))
 # One rule for invalid entries: reload and -n agree.
 sh "$here/agree.sh" "$BIN" || FAILED=$((${FAILED:-0} + 1))
+# -n and the socket's directory.
+sh "$here/sockdir.sh" "$BIN" || FAILED=$((${FAILED:-0} + 1))
 
 [ "${FAILED:-0}" = 0 ]
