@@ -22,6 +22,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "mapdb.h"
 #include "mapentry.h"
 
 enum access_kind {
@@ -87,10 +88,13 @@ bool access_window_from_cf(const char *path, uint32_t *seconds, bool *found,
  * lines and explanatory comments on out, notes on notes ("NAME:LINE: note:
  * ..."), errors on errs ("NAME:LINE: message").  window_s is the
  * ClientRate window; window_from says where it came from (for the header
- * comment).  Returns the number of errors; on any error nothing is
- * written on out.
+ * comment).  have, when not NULL, holds the entries already in the map
+ * source have_name: a key found there is printed as a comment, not
+ * repeated (a repeated key would fail the build).  Returns the number of
+ * errors; on any error nothing is written on out.
  */
 int access_import(FILE *in, const char *name, uint32_t window_s,
-    const char *window_from, FILE *out, FILE *notes, FILE *errs);
+    const char *window_from, const struct map_entries *have,
+    const char *have_name, FILE *out, FILE *notes, FILE *errs);
 
 #endif

@@ -359,11 +359,24 @@ earlier(const struct lined_access *v, size_t n, const struct access_entry *a)
 	return NULL;
 }
 
-static void
-emit_rate(FILE *out, const char *name, const struct lined_access *l, uint32_t window_s)
+/* The entry of have with e's key, or NULL. */
+static const struct map_entry *
+have_key(const struct map_entries *have, const struct map_entry *e)
 {
-	char key[ADDR_STRLEN], val[MAPENTRY_VALUE_STRLEN];
+	for (size_t i = 0; have != NULL && i < have->n; i++)
+		if (have->e[i].plen == e->plen &&
+		    memcmp(have->e[i].prefix.b, e->prefix.b, 16) == 0)
+			return &have->e[i];
+	return NULL;
+}
+
+static bool
+emit_rate(FILE *out, FILE *notes, const char *name, const struct lined_access *l,
+    uint32_t window_s, const struct map_entries *have, const char *have_name)
+{
+	char key[ADDR_STRLEN], val[MAPENTRY_VALUE_STRLEN], had[MAPENTRY_VALUE_STRLEN];
 	struct exempt_value ev = { 0 };
+	const struct map_entry *dup;
 
 	if (l->a.n == 0) {
 		ev.kind = EXEMPT_OK;
@@ -374,8 +387,19 @@ emit_rate(FILE *out, const char *name, const struct lined_access *l, uint32_t wi
 	}
 	mapentry_format_key(key, sizeof key, &l->a.e);
 	mapentry_format_value(val, sizeof val, &ev);
+	if ((dup = have_key(have, &l->a.e)) != NULL) {
+		mapentry_format_value(had, sizeof had, &dup->value);
+		fprintf(out, "# %s:%d: %s:%s %s: %s is already in %s (as %s); not "
+		    "repeated:\n# %s\t%s\n", name, l->line, l->a.tag, l->a.key,
+		    l->a.value, key, have_name, had, key, val);
+		fprintf(notes, "%s:%d: note: %s is already in %s (as %s); %s:%s %s "
+		    "left as a comment\n", name, l->line, key, have_name, had, l->a.tag,
+		    l->a.key, l->a.value);
+		return false;
+	}
 	fprintf(out, "# %s:%d: %s:%s %s\n%s\t%s\n", name, l->line, l->a.tag, l->a.key,
 	    l->a.value, key, val);
+	return true;
 }
 
 static bool
@@ -429,7 +453,8 @@ emit_others(FILE *out, FILE *notes, const char *name, const struct lined_access 
 
 int
 access_import(FILE *in, const char *name, uint32_t window_s,
-    const char *window_from, FILE *out, FILE *notes, FILE *errs)
+    const char *window_from, const struct map_entries *have,
+    const char *have_name, FILE *out, FILE *notes, FILE *errs)
 {
 	char line[ACCESS_LINE_MAX + 2], err[400];
 	struct lined_access *v = NULL;
@@ -517,8 +542,8 @@ access_import(FILE *in, const char *name, uint32_t window_s,
 	fprintf(out, "#\n");
 	for (size_t i = 0; i < n; i++) {
 		if (v[i].a.kind == ACCESS_RATE) {
-			emit_rate(out, name, &v[i], window_s);
-			rates++;
+			if (emit_rate(out, notes, name, &v[i], window_s, have, have_name))
+				rates++;
 		} else if (v[i].a.kind != ACCESS_RATE_DEFAULT) {
 			emit_others(out, notes, name, v, n, &v[i]);
 		}

@@ -7,7 +7,7 @@
  *   ratelimit-map add MAP KEY [VALUE]               add or change one entry
  *   ratelimit-map delete MAP KEY                    remove one entry
  *   ratelimit-map test MAP ADDRESS                  which entry applies
- *   ratelimit-map import-access [-w TIME | -C CF] ACCESS
+ *   ratelimit-map import-access [-w TIME | -C CF] [-m SOURCE] ACCESS
  *                                  sendmail's ClientRate: entries as map text
  *
  * Every change is validated in full before the map is touched, written to
@@ -44,7 +44,7 @@ usage(void)
 	    "       %s add MAP KEY [VALUE]\n"
 	    "       %s delete MAP KEY\n"
 	    "       %s test MAP ADDRESS\n"
-	    "       %s import-access [-w TIME | -C sendmail.cf] ACCESS\n",
+	    "       %s import-access [-w TIME | -C sendmail.cf] [-m SOURCE] ACCESS\n",
 	    PROG, PROG, PROG, PROG, PROG, PROG);
 	exit(EX_USAGE);
 }
@@ -573,8 +573,10 @@ out:
  * ConnectionRateWindowSize (-C), or sendmail's default of 60 s.
  */
 static int
-cmd_import(const char *src, const char *window_arg, const char *cf)
+cmd_import(const char *src, const char *window_arg, const char *cf,
+    const char *mapsrc)
 {
+	struct map_entries have = { 0 };
 	char from[PATH_MAX + 64], err[600];
 	uint32_t window_s = 60;
 	bool found;
@@ -601,14 +603,31 @@ cmd_import(const char *src, const char *window_arg, const char *cf)
 	} else {
 		snprintf(from, sizeof from, "sendmail's default; no -C or -w given");
 	}
+	/* -m: the map source the lines are for; keys it has are not repeated. */
+	if (mapsrc != NULL) {
+		if ((f = fopen(mapsrc, "r")) == NULL) {
+			fprintf(stderr, "%s: %s: %s\n", PROG, mapsrc, strerror(errno));
+			return EX_NOINPUT;
+		}
+		errors = read_text(f, mapsrc, true, &have);
+		fclose(f);
+		if (errors > 0) {
+			fprintf(stderr, "%s: fix %s first; nothing imported\n", PROG, mapsrc);
+			mapdb_clear(&have);
+			return EX_DATAERR;
+		}
+	}
 	if (strcmp(src, "-") == 0) {
 		f = stdin;
 		src = "stdin";
 	} else if ((f = fopen(src, "r")) == NULL) {
 		fprintf(stderr, "%s: %s: %s\n", PROG, src, strerror(errno));
+		mapdb_clear(&have);
 		return EX_NOINPUT;
 	}
-	errors = access_import(f, src, window_s, from, stdout, stderr, stderr);
+	errors = access_import(f, src, window_s, from, mapsrc ? &have : NULL, mapsrc,
+	    stdout, stderr, stderr);
+	mapdb_clear(&have);
 	if (f != stdin)
 		fclose(f);
 	if (errors > 0) {
@@ -628,15 +647,16 @@ main(int argc, char *argv[])
 {
 	enum mapdb_type type = MAPDB_HASH;
 	bool replace = false, dump = false;
-	const char *window_arg = NULL, *cf = NULL;
+	const char *window_arg = NULL, *cf = NULL, *mapsrc = NULL;
 	int ch;
 
-	while ((ch = getopt(argc, argv, "C:rt:uw:")) != -1) {
+	while ((ch = getopt(argc, argv, "C:m:rt:uw:")) != -1) {
 		switch (ch) {
 		case 'r': replace = true; break;
 		case 'u': dump = true; break;
 		case 'C': cf = optarg; break;
 		case 'w': window_arg = optarg; break;
+		case 'm': mapsrc = optarg; break;
 		case 't':
 			if (strcmp(optarg, "hash") == 0)
 				type = MAPDB_HASH;
@@ -657,8 +677,8 @@ main(int argc, char *argv[])
 
 	if (argc >= 1 && strcmp(argv[0], "import-access") == 0)
 		return argc == 2 && !(window_arg && cf) && !dump && !replace ?
-		    cmd_import(argv[1], window_arg, cf) : (usage(), 0);
-	if (window_arg || cf)
+		    cmd_import(argv[1], window_arg, cf, mapsrc) : (usage(), 0);
+	if (window_arg || cf || mapsrc)
 		usage();
 	if (dump)
 		return argc == 1 ? cmd_dump(argv[0]) : (usage(), 0);

@@ -139,6 +139,30 @@ rmap -w 10m "$d/m" < "$d/one"
 [ -z "$why" ] && pass "map/import: window from -w, -C sendmail.cf or 60 s; usage errors" ||
 	fail "map/import: window from -w, -C sendmail.cf or 60 s; usage errors" "$why"
 
+# -m SOURCE: keys the map source already has are left as comments, so the
+# import can be appended to it and the source still builds (no -r).
+printf '%s\n' '# sample' '127.0.0.1 OK' '::1 OK' > "$d/src"
+printf '%s\n' 'ClientRate:127 0' 'ClientRate:IPv6:::1 0' 'ClientRate:198.51.100.7 4' > "$d/acc"
+rmap import-access -w 10m -m "$d/src" "$d/acc"
+printf '%s\n' "$out" >> "$d/src"
+brc=0
+timeout 10 "$RMAP" "$d/src" < "$d/src" > /dev/null 2> "$work/.berr" || brc=$?
+got=$(timeout 10 "$RMAP" -u "$d/src" 2>&1)
+want=$(printf '%s\t%s\n' 127.0.0.0/8 OK 127.0.0.1 OK 198.51.100.7 4/10m ::1 OK)
+if [ $rc = 0 ] && [ $brc = 0 ] && [ "$got" = "$want" ] &&
+    printf '%s' "$err" | grep -Fq "note: ::1 is already in $d/src (as OK)"; then
+	pass "map/import: -m leaves keys the map source has as comments"
+else
+	fail "map/import: -m leaves keys the map source has as comments" "exit $rc, build $brc ($(oneline "$(cat "$work/.berr")")): got '$(oneline "$got")' want '$(oneline "$want")'; $(oneline "$err")"
+fi
+printf '%s\n' 'bogus OK' > "$d/badsrc"
+rmap import-access -w 10m -m "$d/badsrc" "$d/acc"
+[ $rc = 65 ] && [ -z "$out" ] && printf '%s' "$err" | grep -Fq "$d/badsrc:1: " &&
+	pass "map/import: -m with a broken map source is refused" ||
+	fail "map/import: -m with a broken map source is refused" "exit $rc: $(oneline "$err")"
+rmap -m "$d/src" "$d/x" < "$d/src"
+[ $rc = 64 ] && pass "map/import: -m only with import-access" || fail "map/import: -m only with import-access" "exit $rc"
+
 # Standard input as "-": errors name "stdin".
 printf '%s\n' '#' 'ClientRate:10.300 5' | timeout 10 "$RMAP" import-access - > "$work/.out" 2> "$work/.err"
 rc=$?
