@@ -216,6 +216,8 @@ access_parse_line(const char *line, struct access_entry *out, char *err,
 	if ((colon = memchr(k, ':', kn)) == NULL)
 		return 0;	/* untagged: not rate control */
 	taglen = (size_t)(colon - k);
+	if (taglen >= sizeof out->tag)
+		return 0;	/* no tag of ours is that long */
 	if (tag_is(k, taglen, "ClientRate"))
 		out->kind = ACCESS_RATE;
 	else if (tag_is(k, taglen, "ClientConn"))
@@ -262,7 +264,7 @@ access_parse_line(const char *line, struct access_entry *out, char *err,
 	}
 	if (out->kind == ACCESS_RATE && out->n > WINDOW_LIMIT_MAX) {
 		snprintf(err, errlen, "%s:%s %u: over the map's largest limit, %u per "
-		    "window", out->tag, out->key, out->n, WINDOW_LIMIT_MAX);
+		    "window", out->tag, out->key, out->n, (unsigned)WINDOW_LIMIT_MAX);
 		return -1;
 	}
 	if (kn == 0) {
