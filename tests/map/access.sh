@@ -15,6 +15,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d "${TMPDIR:-/tmp}/ratelimit-import-tests.XXXXXX") || exit 1
 chmod 0755 "$work"
 work=$(cd "$work" && pwd -P)
+# Nothing a command might create lands in the caller's directory.
+cd "$work" || exit 1
 cleanup() { [ -n "${KEEP:-}" ] && echo "kept $work" >&2 || rm -rf "$work"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
