@@ -8,6 +8,7 @@
 # "FAIL: map/import: NAME: why".  Every command runs under timeout.
 set -u
 BIN=${1:?usage: tests/map/access.sh PATH/TO/milter-ratelimit}
+BIN=$(readlink -f "$BIN")
 RMAP=$(dirname "$BIN")/ratelimit-map
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib.sh"

@@ -10,6 +10,7 @@
 # "FAIL: map/source: NAME: why".  Every command runs under timeout.
 set -u
 BIN=${1:?usage: tests/map/source.sh PATH/TO/milter-ratelimit}
+BIN=$(readlink -f "$BIN")
 RMAP=$(dirname "$BIN")/ratelimit-map
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib.sh"
