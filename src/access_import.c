@@ -442,7 +442,7 @@ emit_others(FILE *out, FILE *notes, const char *name, const struct lined_access 
 		    "does not exempt them from rate limits.\n", name, l->line, l->a.tag,
 		    l->a.key, l->a.value);
 		if (imported(v, n, &l->a.e))
-			fprintf(out, "#   (%s has a ClientRate entry above)\n", key);
+			fprintf(out, "#   (%s has its own ClientRate entry)\n", key);
 		else
 			fprintf(out, "#   To exempt them here too, uncomment:\n# %s\tOK\n", key);
 		fprintf(notes, "%s:%d: note: %s:%s %s listed as a comment, not imported\n",
