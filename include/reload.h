@@ -43,7 +43,9 @@ struct reloader {
 /*
  * Load config and map from scratch, for start-up and -n.  Errors go to
  * report (FILE:LINE: message).  strict: a map entry that is skipped
- * (bad key or value) is an error too, as -n wants.  Returns NULL on error.
+ * (bad key or value) is an error too.  Start-up, -n and reloads all pass
+ * false: one rule, so that -n never refuses a map the daemon runs with.
+ * Returns NULL on error.
  */
 struct ruleset *reload_initial(const char *config_path, bool strict,
     struct map_id *id, void (*report)(const char *line));

@@ -30,6 +30,7 @@
 #include "privs.h"
 #include "reload.h"
 #include "report.h"
+#include "sockdir.h"
 #include "window.h"
 
 #define PROGNAME "milter-ratelimit"
@@ -108,6 +109,24 @@ lookup_user(const struct config *cfg, struct privs *pv)
 	return false;
 }
 
+/* -n: the socket's directory, as the run user will find it.  Started as
+ * root, root creates the socket: what only the user lacks is a warning. */
+static bool
+check_socket_dir(const struct config *cfg, const struct privs *pv)
+{
+	char msg[1024], line[1200];
+	enum sockdir_verdict v;
+
+	v = sockdir_check(cfg->socket, pv->name, pv->uid, pv->gid, geteuid() == 0,
+	    msg, sizeof msg);
+	if (v == SOCKDIR_OK)
+		return true;
+	snprintf(line, sizeof line, "%s: %s%s", cfg->path,
+	    v == SOCKDIR_WARN ? "warning: " : "", msg);
+	report_config(line);
+	return v == SOCKDIR_WARN;
+}
+
 /* Socket owner and mode, then root is given up for good. */
 static void
 become_user(const struct config *cfg, struct privs *pv)
@@ -154,11 +173,21 @@ main(int argc, char *argv[])
 
 	log_init(PROGNAME, to_stderr, LOG_MAIL);
 
-	/* -n is strict: a map entry the daemon would skip is an error. */
-	rules = reload_initial(path, check_only, &reloader.map, report_config);
+	/*
+	 * -n judges the map as a reload does: an entry the daemon skips (with
+	 * a warning) is a warning here too, not an error.  Were -n stricter,
+	 * a map the running daemon accepted would stop the next start
+	 * (ExecStartPre), and the milter would be gone after a reboot.
+	 */
+	rules = reload_initial(path, false, &reloader.map, report_config);
 	if (rules == NULL)
 		return EX_CONFIG;
 	if (!lookup_user(rules->cfg, &pv)) {
+		policy_ruleset_free(rules);
+		return EX_CONFIG;
+	}
+	if (check_only && !check_socket_dir(rules->cfg, &pv)) {
+		privs_free(&pv);
 		policy_ruleset_free(rules);
 		return EX_CONFIG;
 	}

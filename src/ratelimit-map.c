@@ -7,6 +7,8 @@
  *   ratelimit-map add MAP KEY [VALUE]               add or change one entry
  *   ratelimit-map delete MAP KEY                    remove one entry
  *   ratelimit-map test MAP ADDRESS                  which entry applies
+ *   ratelimit-map import-access [-w TIME | -C CF] [-m SOURCE] ACCESS
+ *                                  sendmail's ClientRate: entries as map text
  *
  * Every change is validated in full before the map is touched, written to
  * a temporary file beside the map and renamed over it under a lock on the
@@ -22,9 +24,11 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "access_import.h"
 #include "exempt.h"
 #include "mapdb.h"
 #include "mapentry.h"
+#include "mapsource.h"
 
 #define PROG "ratelimit-map"
 #define LINE_MAX_LEN 4096
@@ -39,7 +43,9 @@ usage(void)
 	    "       %s -u MAP\n"
 	    "       %s add MAP KEY [VALUE]\n"
 	    "       %s delete MAP KEY\n"
-	    "       %s test MAP ADDRESS\n", PROG, PROG, PROG, PROG, PROG);
+	    "       %s test MAP ADDRESS\n"
+	    "       %s import-access [-w TIME | -C sendmail.cf] [-m SOURCE] ACCESS\n",
+	    PROG, PROG, PROG, PROG, PROG, PROG);
 	exit(EX_USAGE);
 }
 
@@ -406,17 +412,251 @@ cmd_test(const char *arg, const char *address)
 	return rc;
 }
 
+/* One entry as "KEY VALUE", for messages. */
+static void
+entry_text(char *dst, size_t len, const struct map_entry *e)
+{
+	char key[ADDR_STRLEN], val[MAPENTRY_VALUE_STRLEN];
+
+	mapentry_format_key(key, sizeof key, e);
+	mapentry_format_value(val, sizeof val, &e->value);
+	snprintf(dst, len, "%s %s", key, val);
+}
+
+/* Do two sorted entry lists say the same?  If not, the first difference
+ * goes in what. */
+static bool
+same_entries(const struct map_entries *map, const struct map_entries *src,
+    char *what, size_t len)
+{
+	char a[ADDR_STRLEN + MAPENTRY_VALUE_STRLEN + 2], b[sizeof a];
+	size_t i = 0, j = 0;
+
+	while (i < map->n || j < src->n) {
+		int c = i == map->n ? 1 : j == src->n ? -1 :
+		    mapentry_cmp(&map->e[i], &src->e[j]);
+		if (c == 0) {
+			entry_text(a, sizeof a, &map->e[i]);
+			entry_text(b, sizeof b, &src->e[j]);
+			if (strcmp(a, b) != 0) {
+				snprintf(what, len, "the map has \"%s\", the source \"%s\"", a, b);
+				return false;
+			}
+			i++, j++;
+		} else if (c < 0) {
+			entry_text(a, sizeof a, &map->e[i]);
+			snprintf(what, len, "\"%s\" is only in the map", a);
+			return false;
+		} else {
+			entry_text(b, sizeof b, &src->e[j]);
+			snprintf(what, len, "\"%s\" is only in the source", b);
+			return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * add and delete on a map that has a source file (MAP.db's source is MAP,
+ * the file it is built from): the two must say the same before the edit,
+ * and both get it, the source first.  So rebuilding from the source never
+ * undoes an add or a delete, and a map that has drifted from its source is
+ * refused with the first difference rather than drifting further.  A map
+ * without a source file is edited alone, with a note saying so.
+ */
+static int
+cmd_edit_synced(const char *arg, const char *keytext, const char *valtext, bool add)
+{
+	struct map_entries m = { 0 }, s = { 0 };
+	enum mapdb_type type = MAPDB_HASH;
+	char *path = map_path(arg), src[PATH_MAX], err[512], what[300];
+	char key[ADDR_STRLEN];
+	struct map_entry e;
+	int lock, rc, hits;
+	long at;
+	FILE *f;
+
+	if (path == NULL || !mapsource_path(path, src, sizeof src) ||
+	    (access(src, F_OK) != 0 && errno == ENOENT)) {
+		rc = cmd_edit(arg, keytext, valtext, add);
+		if (rc == 0 && path != NULL)
+			fprintf(stderr, "%s: note: no source file %.*s; only the map "
+			    "was changed\n", PROG, (int)strlen(path) - 3, path);
+		free(path);
+		return rc;
+	}
+	if (!mapentry_parse_key(keytext, &e, err, sizeof err) ||
+	    (add && !mapentry_parse_value(valtext, &e.value, err, sizeof err))) {
+		fprintf(stderr, "%s: %s\n", PROG, err);
+		free(path);
+		return EX_DATAERR;
+	}
+	mapentry_format_key(key, sizeof key, &e);
+	if ((lock = mapdb_lock(path, err, sizeof err)) < 0) {
+		fprintf(stderr, "%s: %s\n", PROG, err);
+		free(path);
+		return EX_CANTCREAT;
+	}
+	if ((f = fopen(src, "r")) == NULL) {
+		fprintf(stderr, "%s: %s: %s\n", PROG, src, strerror(errno));
+		rc = EX_NOINPUT;
+		goto out;
+	}
+	rc = read_text(f, src, true, &s);
+	fclose(f);
+	if (rc > 0) {
+		fprintf(stderr, "%s: the source %s has errors; fix them first (the "
+		    "source and the map are unchanged)\n", PROG, src);
+		rc = EX_DATAERR;
+		goto out;
+	}
+	if (access(path, F_OK) == 0) {
+		if (!mapdb_read(path, &m, &type, warn_entry, err, sizeof err)) {
+			fprintf(stderr, "%s: %s\n", PROG, err);
+			rc = EX_NOINPUT;
+			goto out;
+		}
+		if (warnings) {
+			fprintf(stderr, "%s: %s has entries it cannot read; fix them "
+			    "first (the map is unchanged)\n", PROG, path);
+			rc = EX_DATAERR;
+			goto out;
+		}
+	}
+	mapdb_sort(&m);
+	mapdb_sort(&s);
+	if (!same_entries(&m, &s, what, sizeof what)) {
+		fprintf(stderr, "%s: %s and its source %s differ: %s.  Nothing was "
+		    "changed: rebuilding from the source would undo what only the map "
+		    "has.  Make them agree first: put the map's entries in the source "
+		    "(ratelimit-map -u %s shows them) or rebuild the map "
+		    "(ratelimit-map %s < %s), then repeat the %s\n", PROG, path, src,
+		    what, path, src, src, add ? "add" : "delete");
+		rc = EX_DATAERR;
+		goto out;
+	}
+	at = mapdb_find(&m, &e);
+	if (!add && at < 0) {
+		fprintf(stderr, "%s: %s: no entry %s (the map is unchanged)\n", PROG,
+		    path, key);
+		rc = 1;
+		goto out;
+	}
+	if ((hits = mapsource_edit(src, &e, add, err, sizeof err)) < 0) {
+		fprintf(stderr, "%s: %s (the source and the map are unchanged)\n", PROG, err);
+		rc = EX_CANTCREAT;
+		goto out;
+	}
+	if (add && at >= 0)
+		m.e[at] = e;
+	else if (add && !mapdb_push(&m, &e)) {
+		fprintf(stderr, "%s: out of memory\n", PROG);
+		rc = EX_OSERR;
+		goto out;
+	} else if (!add)
+		m.e[at] = m.e[--m.n];
+	mapdb_sort(&m);
+	if ((rc = write_locked_map(path, type, &m)) != 0)
+		fprintf(stderr, "%s: %s has the change but %s does not: rebuild it "
+		    "with ratelimit-map %s < %s\n", PROG, src, path, src, src);
+out:
+	mapdb_unlock(lock);
+	mapdb_clear(&m);
+	mapdb_clear(&s);
+	free(path);
+	return rc;
+}
+
+/*
+ * import-access: sendmail's rate-control entries from the access source
+ * text, as map source lines on stdout.  The window is -w, or sendmail.cf's
+ * ConnectionRateWindowSize (-C), or sendmail's default of 60 s.
+ */
+static int
+cmd_import(const char *src, const char *window_arg, const char *cf,
+    const char *mapsrc)
+{
+	struct map_entries have = { 0 };
+	char from[PATH_MAX + 64], err[600];
+	uint32_t window_s = 60;
+	bool found;
+	FILE *f;
+	int errors;
+
+	if (window_arg != NULL) {
+		if (!access_parse_time(window_arg, &window_s)) {
+			fprintf(stderr, "%s: -w %s: not a time of 1s..1d (e.g. 600, 10m)\n",
+			    PROG, window_arg);
+			return EX_USAGE;
+		}
+		snprintf(from, sizeof from, "-w %s", window_arg);
+	} else if (cf != NULL) {
+		if (!access_window_from_cf(cf, &window_s, &found, err, sizeof err)) {
+			fprintf(stderr, "%s: %s\n", PROG, err);
+			return access(cf, R_OK) == 0 ? EX_DATAERR : EX_NOINPUT;
+		}
+		if (found)
+			snprintf(from, sizeof from, "ConnectionRateWindowSize in %s", cf);
+		else
+			snprintf(from, sizeof from, "%s does not set ConnectionRateWindowSize: "
+			    "sendmail's default", cf);
+	} else {
+		snprintf(from, sizeof from, "sendmail's default; no -C or -w given");
+	}
+	/* -m: the map source the lines are for; keys it has are not repeated. */
+	if (mapsrc != NULL) {
+		if ((f = fopen(mapsrc, "r")) == NULL) {
+			fprintf(stderr, "%s: %s: %s\n", PROG, mapsrc, strerror(errno));
+			return EX_NOINPUT;
+		}
+		errors = read_text(f, mapsrc, true, &have);
+		fclose(f);
+		if (errors > 0) {
+			fprintf(stderr, "%s: fix %s first; nothing imported\n", PROG, mapsrc);
+			mapdb_clear(&have);
+			return EX_DATAERR;
+		}
+	}
+	if (strcmp(src, "-") == 0) {
+		f = stdin;
+		src = "stdin";
+	} else if ((f = fopen(src, "r")) == NULL) {
+		fprintf(stderr, "%s: %s: %s\n", PROG, src, strerror(errno));
+		mapdb_clear(&have);
+		return EX_NOINPUT;
+	}
+	errors = access_import(f, src, window_s, from, mapsrc ? &have : NULL, mapsrc,
+	    stdout, stderr, stderr);
+	mapdb_clear(&have);
+	if (f != stdin)
+		fclose(f);
+	if (errors > 0) {
+		fprintf(stderr, "%s: %d error%s in %s; nothing imported\n", PROG, errors,
+		    errors == 1 ? "" : "s", src);
+		return EX_DATAERR;
+	}
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "%s: writing the map lines: %s\n", PROG, strerror(errno));
+		return EX_IOERR;
+	}
+	return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
 	enum mapdb_type type = MAPDB_HASH;
 	bool replace = false, dump = false;
+	const char *window_arg = NULL, *cf = NULL, *mapsrc = NULL;
 	int ch;
 
-	while ((ch = getopt(argc, argv, "rt:u")) != -1) {
+	while ((ch = getopt(argc, argv, "C:m:rt:uw:")) != -1) {
 		switch (ch) {
 		case 'r': replace = true; break;
 		case 'u': dump = true; break;
+		case 'C': cf = optarg; break;
+		case 'w': window_arg = optarg; break;
+		case 'm': mapsrc = optarg; break;
 		case 't':
 			if (strcmp(optarg, "hash") == 0)
 				type = MAPDB_HASH;
@@ -435,12 +675,17 @@ main(int argc, char *argv[])
 	argc -= optind;
 	argv += optind;
 
+	if (argc >= 1 && strcmp(argv[0], "import-access") == 0)
+		return argc == 2 && !(window_arg && cf) && !dump && !replace ?
+		    cmd_import(argv[1], window_arg, cf, mapsrc) : (usage(), 0);
+	if (window_arg || cf || mapsrc)
+		usage();
 	if (dump)
 		return argc == 1 ? cmd_dump(argv[0]) : (usage(), 0);
 	if (argc >= 1 && strcmp(argv[0], "add") == 0 && (argc == 3 || argc == 4))
-		return cmd_edit(argv[1], argv[2], argc == 4 ? argv[3] : "OK", true);
+		return cmd_edit_synced(argv[1], argv[2], argc == 4 ? argv[3] : "OK", true);
 	if (argc >= 1 && strcmp(argv[0], "delete") == 0 && argc == 3)
-		return cmd_edit(argv[1], argv[2], NULL, false);
+		return cmd_edit_synced(argv[1], argv[2], NULL, false);
 	if (argc >= 1 && strcmp(argv[0], "test") == 0 && argc == 3)
 		return cmd_test(argv[1], argv[2]);
 	if (argc == 1 && strcmp(argv[0], "add") != 0 && strcmp(argv[0], "delete") != 0 &&

@@ -57,7 +57,7 @@ for spec in $suites; do
 		ft=${FUZZ_TIME:-60}
 		sh "$top/fuzz/build.sh" "$top/build-fuzz" > /dev/null 2>&1
 		sh "$top/fuzz/run.sh" "$ft" config map addr > "$out.f1" 2>&1 &
-		sh "$top/fuzz/run.sh" "$ft" value exempt decide > "$out.f2" 2>&1
+		sh "$top/fuzz/run.sh" "$ft" value exempt decide access > "$out.f2" 2>&1
 		wait
 		cat "$out.f1" "$out.f2" | tee -a "$out"
 		rm -f "$out.f1" "$out.f2"

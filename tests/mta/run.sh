@@ -203,15 +203,30 @@ sendmail_start() {
 	local PORT=$SM_PORT NAME=$SM_NAME d=$W/sm
 	port_free "$PORT" || { fail "sendmail starts" "port $PORT in use: $(ss -Hltnp "sport = :$PORT" | tr '\n' ' ')"; return 1; }
 	mkdir -m 0700 "$d/queue"
-	printf '127.0.0.1 localhost\n127.0.1.1 %s %s\n::1 localhost ip6-localhost ip6-loopback\n' \
-		"$NAME" "$(hostname)" > "$d/hosts"
-	printf '%s: files\n' passwd group shadow hosts networks protocols services > "$d/nsswitch.conf"
+	sendmail_ns_files
 	subst "$HERE/sendmail.mc.in" "$d/sendmail.mc"
-	subst "$HERE/rsyslog.conf.in" "$d/rsyslog.conf"
 	if ! m4 "$d/sendmail.mc" > "$d/sendmail.cf" 2> "$d/m4.err" || [ -s "$d/m4.err" ]; then
 		fail_log "sendmail starts" "m4 sendmail.mc failed" "$d/m4.err"
 		return 1
 	fi
+	sendmail_launch "sendmail starts"
+}
+
+# sendmail_ns_files: what sendmail-ns.sh mounts and runs (hosts, nsswitch,
+# rsyslog.conf) in $W/sm.  (tests/mta/debian.sh uses it too.)
+sendmail_ns_files() {
+	local PORT=$SM_PORT NAME=$SM_NAME d=$W/sm
+	printf '127.0.0.1 localhost\n127.0.1.1 %s %s\n::1 localhost ip6-localhost ip6-loopback\n' \
+		"$NAME" "$(hostname)" > "$d/hosts"
+	printf '%s: files\n' passwd group shadow hosts networks protocols services > "$d/nsswitch.conf"
+	subst "$HERE/rsyslog.conf.in" "$d/rsyslog.conf"
+}
+
+# sendmail_launch NAME: run $W/sm/sendmail.cf in its private mount
+# namespace and wait until it listens; NAME is the test that reports it.
+sendmail_launch() {
+	local PORT=$SM_PORT d=$W/sm
+	local where=${SM_WHERE:-127.0.0.1:$PORT and [::1]:$PORT}
 	# setsid: sendmail, its per-connection children and rsyslogd share one
 	# process group we can stop as a whole.  (Without job control a
 	# background job is no group leader, so setsid does not fork and $! is
@@ -220,10 +235,10 @@ sendmail_start() {
 	SM_PID=$!
 	wait_for 30 sendmail_ready_or_dead
 	if ! listening "$PORT" || dead "$SM_PID"; then
-		fail_log "sendmail starts" "not listening on 127.0.0.1:$PORT and [::1]:$PORT after 30 s" "$d/stderr" "$d/maillog"
+		fail_log "$1" "not listening on $where after 30 s" "$d/stderr" "$d/maillog"
 		return 1
 	fi
-	pass "sendmail starts (listening on 127.0.0.1:$PORT and [::1]:$PORT)"
+	pass "$1 (listening on $where)"
 }
 
 # The whole process group (sendmail, its children, rsyslogd), even when
@@ -566,7 +581,11 @@ main() {
 		phase postfix "$PF_PORT" helo
 	fi
 	postfix_stop
+	# Debian's own sendmail.mc and access, before and after the README's
+	# migration (its own work directory and network namespace).
+	bash "$HERE/debian.sh" "$BIN"
 	note "mta suite took $((SECONDS - t0)) s"
 }
 
-main
+# tests/mta/debian.sh sources this file for its functions (MTA_LIB=1).
+[ -n "${MTA_LIB:-}" ] || main
