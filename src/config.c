@@ -188,20 +188,24 @@ validate_mode(cfg_t *cfg, cfg_opt_t *opt)
 	return 0;
 }
 
-/* The text goes into an SMTP reply line: printable ASCII, bounded. */
+/* The text goes into an SMTP reply line: printable ASCII, bounded by what
+ * smfi_setreply() takes once each '%' is doubled. */
 static int
 validate_reply(cfg_t *cfg, cfg_opt_t *opt)
 {
 	const char *v = cfg_opt_getnstr(opt, cfg_opt_size(opt) - 1);
-	size_t n = strlen(v);
+	size_t n = strlen(v), escaped = n;
 
 	if (n == 0) {
 		cfg_error(cfg, "reply_text is empty");
 		return -1;
 	}
-	if (n > CONFIG_REPLY_MAX) {
-		cfg_error(cfg, "reply_text is %zu characters long; at most %d",
-		    n, CONFIG_REPLY_MAX);
+	for (const char *p = v; *p; p++)
+		escaped += *p == '%';
+	if (escaped > CONFIG_REPLY_MAX) {
+		cfg_error(cfg, "reply_text is %zu characters long once each '%%' is "
+		    "doubled (%zu as written); libmilter takes at most %d",
+		    escaped, n, CONFIG_REPLY_MAX);
 		return -1;
 	}
 	for (const char *p = v; *p; p++) {

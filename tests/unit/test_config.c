@@ -285,7 +285,64 @@ static void test_reply_text_too_long(void **state)
 	memset(long_text, 'y', CONFIG_REPLY_MAX + 1);
 	long_text[CONFIG_REPLY_MAX + 1] = '\0';
 	snprintf(text, sizeof(text), "limit = 5\nreply_text = \"%s\"\n", long_text);
-	assert_int_equal(expect_bad_at("reply_text of 901", text, 2), 0);
+	assert_int_equal(expect_bad_at("reply_text one too long", text, 2), 0);
+}
+
+/*
+ * libmilter's smfi_setreply() refuses a text longer than 980 characters
+ * (MAXREPLYLEN, the text alone), counted as it is sent: with each '%'
+ * doubled.  The numbers are libmilter's, written out, not CONFIG_REPLY_MAX.
+ */
+static void test_reply_text_libmilter_limit(void **state)
+{
+	static const struct {
+		const char *what;
+		size_t plain, percent;	/* 'x' then '%' characters */
+		bool ok;
+	} cases[] = {
+		{ "980 plain", 980, 0, true },
+		{ "490 percent (980 sent)", 0, 490, true },
+		{ "940 plain + 20 percent (980 sent)", 940, 20, true },
+		{ "981 plain", 981, 0, false },
+		{ "1 plain + 490 percent (981 sent)", 1, 490, false },
+		{ "491 percent (982 sent)", 0, 491, false },
+		{ "450 plain + 450 percent (1350 sent)", 450, 450, false },
+	};
+	char text[4096], value[2048], path[PATH_MAX];
+	int nbad = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct config *c;
+		size_t n = cases[i].plain + cases[i].percent;
+
+		memset(value, 'x', cases[i].plain);
+		memset(value + cases[i].plain, '%', cases[i].percent);
+		value[n] = '\0';
+		snprintf(text, sizeof(text), "limit = 5\nreply_text = \"%s\"\n", value);
+		if (!cases[i].ok) {
+			nbad += expect_bad_at(cases[i].what, text, 2);
+			if (rep.n == 1 && strstr(rep.line[0], "980") == NULL) {
+				print_error("%s: report \"%s\" does not name the limit\n",
+				    cases[i].what, rep.line[0]);
+				nbad++;
+			}
+			continue;
+		}
+		c = load_text("reply.conf", text, path, sizeof(path));
+		if (c == NULL) {
+			print_error("%s: refused: %s\n", cases[i].what, rep.line[0]);
+			nbad++;
+			continue;
+		}
+		if (strlen(c->reply_escaped) != cases[i].plain + 2 * cases[i].percent) {
+			print_error("%s: %zu characters sent\n", cases[i].what,
+			    strlen(c->reply_escaped));
+			nbad++;
+		}
+		config_free(c);
+	}
+	assert_int_equal(nbad, 0);
 }
 
 static void test_missing_file(void **state)
@@ -399,6 +456,7 @@ int main(void)
 		cmocka_unit_test(test_bad_values),
 		cmocka_unit_test(test_bad_line_after_comments),
 		cmocka_unit_test(test_reply_text_too_long),
+		cmocka_unit_test(test_reply_text_libmilter_limit),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_reply_escaped),
 		cmocka_unit_test(test_stage_names),
