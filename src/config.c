@@ -252,8 +252,12 @@ escape_percent(const char *s)
  * Debian's libconfuse 3.3 counts each comment line two lines too many, so
  * every error after a comment named the wrong line.  We hand it the file
  * with comments blanked out (newlines kept, quoted strings untouched), so
- * its line numbers are the file's.  The comment forms are libconfuse's own:
- * '#' and '//' to the end of the line, and '/' '*' ... '*' '/'.
+ * its line numbers are the file's.  The comment forms are libconfuse's own,
+ * where its lexer sees them: '#' to the end of the line anywhere outside
+ * quotes ('#' cannot be part of an unquoted string); '//' to the end of
+ * the line and '/' '*' ... '*' '/' only where a token starts.  Inside an
+ * unquoted string a '/' is just a character: "http://x" and "/a//b.db"
+ * are whole values (flex takes the longest match, and the string goes on).
  */
 static char *
 strip_comments(const char *in, size_t n)
@@ -292,11 +296,12 @@ strip_comments(const char *in, size_t n)
 			quote = c;
 			out[o++] = c;
 			word = false;
-		} else if (c == '#' || (c == '/' && i + 1 < n && in[i + 1] == '/')) {
+		} else if (c == '#' ||
+		    (!word && c == '/' && i + 1 < n && in[i + 1] == '/')) {
 			while (i + 1 < n && in[i + 1] != '\n')
 				i++;
 			word = false;
-		} else if (c == '/' && i + 1 < n && in[i + 1] == '*') {
+		} else if (!word && c == '/' && i + 1 < n && in[i + 1] == '*') {
 			for (i += 2; i < n && !(in[i] == '*' && i + 1 < n && in[i + 1] == '/'); i++)
 				if (in[i] == '\n')
 					out[o++] = '\n';
