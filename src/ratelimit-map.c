@@ -183,28 +183,57 @@ dedupe(struct lined *v, size_t n, const char *name, bool replace,
 	return errors;
 }
 
+/*
+ * One line of f into buf (at most LINE_MAX_LEN characters kept, the
+ * newline dropped, NUL-terminated).  The whole line is always consumed, so
+ * line numbers stay right whatever it holds.  False at the end of input.
+ * *too_long: it had more characters; *nul: it held a NUL byte (which no
+ * C string can carry: fgets would have cut the line there).
+ */
+static bool
+read_line(FILE *f, char *buf, bool *too_long, bool *nul)
+{
+	size_t n = 0;
+	int c;
+
+	*too_long = *nul = false;
+	while ((c = getc_unlocked(f)) != EOF && c != '\n') {
+		if (c == '\0')
+			*nul = true;
+		else if (n < LINE_MAX_LEN)
+			buf[n++] = (char)c;
+		else
+			*too_long = true;
+	}
+	buf[n] = '\0';
+	return c != EOF || n > 0 || *too_long || *nul;
+}
+
 /* Read map text from f.  Reports every error as NAME:LINE: message;
  * returns the number of errors. */
 static int
 read_text(FILE *f, const char *name, bool replace, struct map_entries *m)
 {
-	char line[LINE_MAX_LEN + 2], err[256];
+	char line[LINE_MAX_LEN + 1], err[256];
 	int lineno = 0, errors = 0;
 	struct lined *v = NULL;
 	size_t n = 0, cap = 0;
+	bool too_long, nul;
 
-	while (fgets(line, sizeof line, f) != NULL) {
+	while (read_line(f, line, &too_long, &nul)) {
 		struct map_entry e;
 		int r;
 
 		lineno++;
-		if (strchr(line, '\n') == NULL && !feof(f)) {
+		if (nul) {
+			note(lineno, "%s:%d: NUL byte", name, lineno);
+			errors++;
+			continue;
+		}
+		if (too_long) {
 			note(lineno, "%s:%d: line longer than %d characters",
 			    name, lineno, LINE_MAX_LEN);
 			errors++;
-			int c;
-			while ((c = getc(f)) != EOF && c != '\n')
-				;
 			continue;
 		}
 		if ((r = mapentry_parse_line(line, &e, err, sizeof err)) == 0)

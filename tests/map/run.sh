@@ -179,6 +179,29 @@ else
 	fail "map/error: several errors, each with its line" "exit $rc, error lines '$got' (want '3 5 6 8 9 10 '): $(oneline "$err")"
 fi
 
+# A NUL byte is reported as such on its own line; the line after it is
+# still read (its error reported) and the numbering stays right.
+{
+	echo '# a NUL on line 3'           # 1
+	echo '192.0.2.1 OK'                # 2
+	printf '192.0.2.2\000 OK\n'         # 3  NUL
+	echo '10.0.0.1/8 OK'               # 4  host bits
+	echo '192.0.2.4 OK'                # 5
+	printf '\000\n'                     # 6  NUL alone
+	echo '192.0.2.7 0/60'              # 7  limit 0
+} > "$d/nul.txt"
+rmap "$d/m" < "$d/nul.txt"
+got=$(printf '%s\n' "$err" | sed -n "s|^$d/nul\.txt:\([0-9]*\): .*|\1|p" | tr '\n' ' ')
+nuls=$(printf '%s\n' "$err" | grep -c ": NUL byte\$")
+long=$(printf '%s\n' "$err" | grep -c 'longer than')
+if [ $rc = 65 ] && [ "$got" = "3 4 6 7 " ] && [ "$nuls" = 2 ] && [ "$long" = 0 ] &&
+    printf '%s\n' "$err" | grep -Fqx "$d/nul.txt:3: NUL byte" &&
+    cmp -s "$d/m.db" "$d/m.db.orig"; then
+	pass "map/error: NUL byte, each line numbered"
+else
+	fail "map/error: NUL byte, each line numbered" "exit $rc, error lines '$got' (want '3 4 6 7 ', lines 3 and 6 'NUL byte'): $(oneline "$err")"
+fi
+
 # -r: a later duplicate replaces the earlier (in either spelling).
 printf '%s\n' '192.0.2.1 OK' '198.51.100.0/24 OK' '192.0.2.1/32 5/60' '198.51.100.0/24 7/1h' > "$d/r.txt"
 rmap -r "$d/r" < "$d/r.txt"
