@@ -298,6 +298,49 @@ else
 	fail "reload/broken-setup" "$(why_down "$work/$D")"
 fi
 
+# --- 3b: a map refused for its mode is taken once the admin fixes the mode ----------
+
+# The refusal tells the admin to chmod the map; chmod changes neither
+# inode, size nor mtime, only the change time, so that must count.
+D=perm
+mkdir -p "$work/$D"
+map=$work/$D/exempt
+build_map "$map" '192.0.2.60 OK'
+if start_daemon $D 'limit = 2' 'window = 60' 'map_check_interval = 1' \
+    "exempt_map = \"$map.db\""; then
+	seq_ok $D "$(rep 192.0.2.60 A 3)" || fail "reload/perm-setup" "$(mtfail $D)"
+	build_map "$work/$D/new" '192.0.2.61 OK'
+	chmod 0646 "$work/$D/new.db"
+	n0=$(log_n $D 'reloaded map')
+	mv -f "$work/$D/new.db" "$map.db"
+	re="$map\\.db is writable by everyone"
+	wait_for 3 log_ge $D "$re" 1
+	if ! log_ge $D "$re" 1; then
+		fail "reload/perm-refused" "no '$map.db is writable by everyone' line within 3 s: $(tail_of "$work/$D/log")"
+	elif log_ge $D 'reloaded map' $((n0 + 1)); then
+		fail "reload/perm-refused" "the world-writable map was loaded: $(tail_of "$work/$D/log")"
+	elif ! seq_ok $D "$(rep 192.0.2.60 A 3)"; then
+		fail "reload/perm-refused" "old exemption of 192.0.2.60 lost: $(mtfail $D)"
+	else
+		pass "reload/perm-refused"
+	fi
+	# The chmod alone: picked up by the periodic check, no SIGUSR1.
+	chmod 0644 "$map.db"
+	t0=$(now_ms)
+	wait_for 3 log_ge $D 'reloaded map' $((n0 + 1))
+	el=$(( $(now_ms) - t0 ))
+	if ! log_ge $D 'reloaded map' $((n0 + 1)); then
+		fail "reload/perm-fixed-picked-up" "no 'reloaded map' line within 3 s of chmod 0644 (map_check_interval = 1): $(tail_of "$work/$D/log")"
+	elif ! seq_ok $D "$(rep 192.0.2.61 A 4)"; then
+		fail "reload/perm-fixed-picked-up" "192.0.2.61 not exempt after the reload: $(mtfail $D)"
+	else
+		pass "reload/perm-fixed-picked-up"
+		echo "# perm: map picked up ${el} ms after chmod" >&2
+	fi
+else
+	fail "reload/perm-setup" "$(why_down "$work/$D")"
+fi
+
 # --- 4: SIGUSR1 re-reads the configuration; counts carry over ------------------------
 
 D=usr1
