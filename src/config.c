@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include <confuse.h>
 
@@ -316,19 +317,33 @@ strip_comments(const char *in, size_t n)
 	return out;
 }
 
-/* The whole file; NULL with errno set on failure. */
+/* The whole file; NULL with "PATH: reason" in err on failure.  Only a
+ * regular file is read: a FIFO would block the reload thread. */
 static char *
-read_config_text(const char *path, size_t *len)
+read_config_text(const char *path, size_t *len, char *err, size_t errlen)
 {
 	char *buf;
-	FILE *f = fopen(path, "r");
+	FILE *f;
+	int fd;
 
-	if (f == NULL)
+	char why[256];
+
+	if ((fd = safefile_open(path, why, sizeof why)) < 0) {
+		snprintf(err, errlen, "%s: cannot read: %s", path, why);
 		return NULL;
-	if ((buf = malloc(CONFIG_FILE_MAX + 1)) != NULL) {
+	}
+	if ((f = fdopen(fd, "r")) == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	if ((buf = malloc(CONFIG_FILE_MAX + 1)) == NULL)
+		snprintf(err, errlen, "%s: out of memory", path);
+	else {
 		*len = fread(buf, 1, CONFIG_FILE_MAX + 1, f);
 		if (ferror(f) || *len > CONFIG_FILE_MAX) {
-			errno = ferror(f) ? EIO : EFBIG;
+			snprintf(err, errlen, "%s: cannot read: %s", path,
+			    ferror(f) ? strerror(EIO) : "larger than 1 MiB");
 			free(buf);
 			buf = NULL;
 		}
@@ -356,9 +371,8 @@ config_load(const char *path, config_report_fn *report)
 	char *raw, err[512];
 	size_t len = 0;
 
-	if ((raw = read_config_text(path, &len)) == NULL) {
-		report_line(report, "%s: cannot read: %s", path,
-		    errno == EFBIG ? "larger than 1 MiB" : strerror(errno));
+	if ((raw = read_config_text(path, &len, err, sizeof err)) == NULL) {
+		report(err);
 		return NULL;
 	}
 	c = config_parse_text(path, raw, len, report);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "mapdb.h"
+#include "safefile.h"
 
 bool
 mapdb_push(struct map_entries *m, const struct map_entry *e)
@@ -191,18 +192,36 @@ bool
 mapdb_read(const char *path, struct map_entries *out, enum mapdb_type *type,
     mapdb_warn_fn *warn, char *err, size_t errlen)
 {
+	char notreg[256], byfd[64];
+	const char *name = path;
 	DB *db = NULL;
 	DBC *cur = NULL;
 	DBTYPE t;
 	DBT k, v;
-	int ret;
+	int ret, fd;
 
+	/*
+	 * Berkeley DB opens by name and would block in open() on a FIFO.
+	 * Open the file ourselves (it must be a regular one), then have
+	 * Berkeley DB open that same file through /proc, so nothing swapped
+	 * in under the name meanwhile is read.  Without /proc, the name.
+	 */
+	if ((fd = safefile_open(path, notreg, sizeof notreg)) < 0) {
+		snprintf(err, errlen, "%s: cannot open map: %s", path, notreg);
+		return false;
+	}
+	snprintf(byfd, sizeof byfd, "/proc/self/fd/%d", fd);
+	if (access(byfd, R_OK) == 0)
+		name = byfd;
 	if ((ret = db_create(&db, NULL, 0)) != 0) {
 		snprintf(err, errlen, "%s: %s", path, db_strerror(ret));
+		close(fd);
 		return false;
 	}
 	quiet(db);
-	if ((ret = db->open(db, NULL, path, NULL, DB_UNKNOWN, DB_RDONLY, 0)) != 0) {
+	ret = db->open(db, NULL, name, NULL, DB_UNKNOWN, DB_RDONLY, 0);
+	close(fd);	/* Berkeley DB holds a descriptor of its own */
+	if (ret != 0) {
 		snprintf(err, errlen, "%s: cannot open map: %s", path,
 		    ret == EINVAL ? "not a Berkeley DB hash or btree file" :
 		    db_strerror(ret));
@@ -308,17 +327,67 @@ sync_dir(const char *path)
 	return ok;
 }
 
+char *
+mapdb_resolve(const char *path, char *err, size_t errlen)
+{
+	char *real, target[4096];
+	struct stat st;
+	ssize_t n;
+
+	if (lstat(path, &st) != 0 || !S_ISLNK(st.st_mode)) {
+		if ((real = strdup(path)) == NULL)
+			snprintf(err, errlen, "out of memory");
+		return real;
+	}
+	if ((real = realpath(path, NULL)) != NULL)
+		return real;
+	n = readlink(path, target, sizeof target - 1);
+	target[n > 0 ? n : 0] = '\0';
+	snprintf(err, errlen, "%s: a symbolic link to %s, which cannot be reached: %s",
+	    path, n > 0 ? target : "?", strerror(errno));
+	return NULL;
+}
+
+/* A symbolic link or a non-regular file at path is not ours to replace. */
+static bool
+replaceable(const char *path, struct stat *old, bool *have_old, char *err,
+    size_t errlen)
+{
+	*have_old = false;
+	if (lstat(path, old) != 0) {
+		if (errno == ENOENT)
+			return true;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return false;
+	}
+	if (S_ISLNK(old->st_mode)) {
+		snprintf(err, errlen, "%s: a symbolic link; refusing to replace it "
+		    "(write to the file it leads to)", path);
+		return false;
+	}
+	if (!S_ISREG(old->st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file (%s); refusing to "
+		    "replace it", path, S_ISFIFO(old->st_mode) ? "a FIFO" :
+		    S_ISDIR(old->st_mode) ? "a directory" : "a device or socket");
+		return false;
+	}
+	*have_old = true;
+	return true;
+}
+
 bool
 mapdb_write(const char *path, enum mapdb_type type, const struct map_entries *m,
     char *err, size_t errlen)
 {
 	char tmp[4096];
 	struct stat old;
-	bool have_old = stat(path, &old) == 0;
+	bool have_old;
 	DB *db = NULL;
 	int fd = -1, ret;
 	mode_t um;
 
+	if (!replaceable(path, &old, &have_old, err, errlen))
+		return false;
 	/* The temporary file sits beside the map so rename() is atomic. */
 	if (snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path) >= (int)sizeof tmp) {
 		snprintf(err, errlen, "%s: path too long", path);

@@ -281,7 +281,7 @@ cmd_build(const char *arg, bool replace, enum mapdb_type type)
 {
 	struct map_entries m = { 0 };
 	char name[PATH_MAX], err[512];
-	char *path = map_path(arg);
+	char *path = map_path(arg), *real = NULL;
 	int errors, lock, rc;
 
 	stdin_name(name, sizeof name);
@@ -294,14 +294,18 @@ cmd_build(const char *arg, bool replace, enum mapdb_type type)
 		return EX_DATAERR;
 	}
 	mapdb_sort(&m);
-	if ((lock = mapdb_lock(path, err, sizeof err)) < 0) {
+	if ((real = mapdb_resolve(path, err, sizeof err)) == NULL) {
+		fprintf(stderr, "%s: %s (the map is unchanged)\n", PROG, err);
+		rc = EX_CANTCREAT;
+	} else if ((lock = mapdb_lock(real, err, sizeof err)) < 0) {
 		fprintf(stderr, "%s: %s\n", PROG, err);
 		rc = EX_CANTCREAT;
 	} else {
-		rc = write_locked_map(path, type, &m);
+		rc = write_locked_map(real, type, &m);
 		mapdb_unlock(lock);
 	}
 	mapdb_clear(&m);
+	free(real);
 	free(path);
 	return rc;
 }
@@ -335,7 +339,7 @@ cmd_edit(const char *arg, const char *keytext, const char *valtext, bool add)
 {
 	struct map_entries m = { 0 };
 	enum mapdb_type type = MAPDB_HASH;
-	char *path = map_path(arg), err[512], key[ADDR_STRLEN];
+	char *path = map_path(arg), *real, err[512], key[ADDR_STRLEN];
 	struct map_entry e;
 	int lock, rc = 0;
 	long at;
@@ -347,6 +351,14 @@ cmd_edit(const char *arg, const char *keytext, const char *valtext, bool add)
 		return EX_DATAERR;
 	}
 	mapentry_format_key(key, sizeof key, &e);
+	/* Through a symbolic link: edit the file it leads to, keep the link. */
+	if ((real = mapdb_resolve(path, err, sizeof err)) == NULL) {
+		fprintf(stderr, "%s: %s (the map is unchanged)\n", PROG, err);
+		free(path);
+		return EX_CANTCREAT;
+	}
+	free(path);
+	path = real;
 	if ((lock = mapdb_lock(path, err, sizeof err)) < 0) {
 		fprintf(stderr, "%s: %s\n", PROG, err);
 		free(path);

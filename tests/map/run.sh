@@ -326,6 +326,87 @@ else
 	fail "map/atomic-failed-write-untouched" "exit $rc (want 73), cmp: $(cmp "$d/m.db" "$d/orig" 2>&1), dir before: $(oneline "$ls_before") after: $(oneline "$ls_after"); $(oneline "$err")"
 fi
 
+# --- a map that is a symbolic link: written through to its target -----------------
+
+# Admins link maps into a shared tree: the link stays, the file it leads
+# to gets the new map (beside it, atomically, with its mode and owner).
+d=$work/symlink
+mkdir -p "$d/shared" "$d/etc"
+printf '%s\n' '192.0.2.1 OK' > "$d/a.txt"
+printf '%s\n' '192.0.2.1 OK' '192.0.2.2 5/60' '198.51.100.0/24 OK' > "$d/b.txt"
+rmap "$d/shared/real" < "$d/a.txt"
+chmod 0640 "$d/shared/real.db"
+chown nobody:nogroup "$d/shared/real.db"
+ln -s ../shared/real.db "$d/etc/m.db"
+ln -s "$d/etc/m.db" "$d/etc/chain.db"	# a link to the link
+why=
+for step in add build delete add-chain; do
+	case $step in
+	add) rmap add "$d/etc/m" 198.51.100.0/24 ;;
+	build) rmap "$d/etc/m" < "$d/b.txt" ;;
+	delete) rmap delete "$d/etc/m" 192.0.2.2 ;;
+	add-chain) rmap add "$d/etc/chain" 203.0.113.0/24 7/1h ;;
+	esac
+	[ $rc = 0 ] || why="$why $step: exit $rc: $(oneline "$err");"
+	[ -L "$d/etc/m.db" ] && [ "$(readlink "$d/etc/m.db")" = ../shared/real.db ] ||
+		why="$why $step: etc/m.db is no longer the link ($(ls -l "$d/etc/m.db" | cut -c1-60));"
+	[ -L "$d/etc/chain.db" ] || why="$why $step: etc/chain.db is no longer a link;"
+	[ -f "$d/shared/real.db" ] && [ ! -L "$d/shared/real.db" ] ||
+		why="$why $step: the target is gone;"
+	m=$(stat -c '%a %U %G' "$d/shared/real.db")
+	[ "$m" = "640 nobody nogroup" ] || why="$why $step: target mode/owner '$m';"
+	left=$(listing "$d/shared" | grep -vx real.db; listing "$d/etc" | grep -vx -e m.db -e chain.db)
+	[ -z "$left" ] || why="$why $step: files left: $(oneline "$left");"
+done
+want=$(printf '192.0.2.1\tOK\n198.51.100.0/24\tOK\n203.0.113.0/24\t7/1h')
+got=$(dump "$d/shared/real")
+[ "$got" = "$want" ] || why="$why target holds '$(oneline "$got")', want '$(oneline "$want")';"
+[ -z "$why" ] && pass "map/symlink-written-through" || fail "map/symlink-written-through" "$why"
+
+# A link that leads nowhere: refused, naming it, and left as it is.
+ln -s ../shared/absent.db "$d/etc/dangling.db"
+rmap add "$d/etc/dangling" 192.0.2.9
+if [ $rc != 0 ] && printf '%s' "$err" | grep -Fq "$d/etc/dangling.db" &&
+    [ -L "$d/etc/dangling.db" ] && [ ! -e "$d/shared/absent.db" ] &&
+    [ -z "$(listing "$d/etc" | grep -vx -e m.db -e chain.db -e dangling.db)" ]; then
+	pass "map/symlink-dangling-refused"
+else
+	fail "map/symlink-dangling-refused" "exit $rc (want non-zero naming the link, link kept): $(oneline "$err"); $(ls -l "$d/etc" | tr '\n' ' ')"
+fi
+
+# --- a FIFO where the map should be: a clear error, never a hang -------------------
+
+d=$work/fifo
+mkdir "$d"
+mkfifo "$d/f.db"
+printf '%s\n' '192.0.2.1 OK' > "$d/a.txt"
+why=
+for step in dump test add delete build; do
+	case $step in
+	dump) rmap -u "$d/f" ;;
+	test) rmap test "$d/f" 192.0.2.1 ;;
+	add) rmap add "$d/f" 192.0.2.1 ;;
+	delete) rmap delete "$d/f" 192.0.2.1 ;;
+	build) rmap "$d/f" < "$d/a.txt" ;;
+	esac
+	case $rc in
+	0|124|137) why="$why $step: exit $rc (124/137: hung);" ;;
+	esac
+	printf '%s' "$err" | grep -Fq "$d/f.db" && printf '%s' "$err" | grep -q 'not a regular file (a FIFO)' ||
+		why="$why $step: message lacks '$d/f.db ... not a regular file (a FIFO)': $(oneline "$err");"
+	[ -p "$d/f.db" ] || why="$why $step: the FIFO was replaced;"
+done
+[ -z "$(listing "$d" | grep -vx -e f.db -e a.txt)" ] || why="$why files left: $(oneline "$(listing "$d")");"
+[ -z "$why" ] && pass "map/fifo-refused" || fail "map/fifo-refused" "$why"
+
+# milter-ratelimit -n with a FIFO as the map: exit 78 naming it, at once.
+mkfifo "$d/g.db"
+printf '%s\n' "socket = \"unix:$d/m.sock\"" "exempt_map = \"$d/g.db\"" 'user = "root"' > "$d/c.conf"
+cout=$(timeout -k 1 10 "$BIN" -n -f "$d/c.conf" 2>&1); crc=$?
+[ $crc = 78 ] && printf '%s' "$cout" | grep -Fq "$d/g.db: cannot open map: not a regular file (a FIFO)" &&
+	pass "map/check-fifo-map" ||
+	fail "map/check-fifo-map" "exit $crc (want 78, 124/137 = hung), want '$d/g.db: cannot open map: not a regular file (a FIFO)': $(oneline "$cout")"
+
 # --- add, delete, test ------------------------------------------------------------
 
 d=$work/edit

@@ -337,6 +337,19 @@ else
 	fail "milter/cli-missing-config" "exit $rc (want non-zero, naming the file), output: $(oneline "$out")"
 fi
 
+# A FIFO (or a directory) where the config should be: a clear error and
+# exit 78 at once, not a start that waits for a writer.
+mkfifo "$cli/fifo.conf"
+mkdir "$cli/dir.conf"
+for f in fifo.conf:FIFO dir.conf:directory; do
+	cli_run -n -f "$cli/${f%%:*}"
+	if [ $rc = 78 ] && printf '%s' "$out" | grep -Fq "$cli/${f%%:*}: cannot read: not a regular file (a ${f#*:})"; then
+		pass "milter/cli-check-config-not-regular: ${f#*:}"
+	else
+		fail "milter/cli-check-config-not-regular: ${f#*:}" "exit $rc (want 78; 124/137: hung), want '$cli/${f%%:*}: cannot read: not a regular file (a ${f#*:})', output: $(oneline "$out")"
+	fi
+done
+
 for opt in -Z '-f' 'extra-argument'; do
 	cli_run $opt
 	[ $rc = 64 ] && pass "milter/cli-usage: $opt" ||

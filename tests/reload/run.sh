@@ -341,6 +341,69 @@ else
 	fail "reload/perm-setup" "$(why_down "$work/$D")"
 fi
 
+# --- 3c: a FIFO at the map or config path never blocks the control thread ---------
+
+# open() of a FIFO waits for a writer: the reload, the sweeps and the
+# shutdown would all hang behind it.  Each must be refused with its name,
+# the rules in force kept, the daemon answering and stopping on SIGTERM.
+D=fifo
+mkdir -p "$work/$D"
+map=$work/$D/exempt
+build_map "$map" '192.0.2.70 OK'
+if start_daemon $D 'limit = 2' 'window = 60' 'map_check_interval = 1' \
+    "exempt_map = \"$map.db\""; then
+	d=$work/$D
+	pid0=$(cat "$d/pid")
+	seq_ok $D "$(rep 192.0.2.70 A 3)" || fail "reload/fifo-setup" "$(mtfail $D)"
+	for what in map config; do
+		if [ $what = map ]; then f=$map.db c=192.0.2.71; else f=$d/conf c=192.0.2.72; fi
+		cp -p "$f" "$d/keep"
+		rm -f "$d/new" && mkfifo "$d/new" && mv -f "$d/new" "$f"
+		n0=$(log_n $D 'reload failed')
+		kill -USR1 "$pid0"
+		re="$f: .*not a regular file \\(a FIFO\\)"
+		wait_for 3 log_ge $D 'reload failed' $((n0 + 1))
+		if ! log_ge $D "$re" 1 || ! log_ge $D 'reload failed' $((n0 + 1)); then
+			fail "reload/fifo-$what-refused" "no '$f: ... not a regular file (a FIFO)' and 'reload failed' lines within 3 s of SIGUSR1: $(tail_of "$d/log")"
+		elif ! seq_ok $D "$(rep 192.0.2.70 A 3) $c=A $c=A $c=R"; then
+			fail "reload/fifo-$what-refused" "the rules in force changed or the daemon does not answer: $(mtfail $D)"
+		else
+			pass "reload/fifo-$what-refused"
+		fi
+		mv -f "$d/keep" "$f"
+		# Put back, the next SIGUSR1 loads it (the thread is not stuck).
+		n0=$(log_n $D 'reloaded configuration')
+		kill -USR1 "$pid0"
+		wait_for 3 log_ge $D 'reloaded configuration' $((n0 + 1))
+		log_ge $D 'reloaded configuration' $((n0 + 1)) &&
+			pass "reload/fifo-$what-then-reload" ||
+			fail "reload/fifo-$what-then-reload" "no 'reloaded configuration' within 3 s once the $what was back: $(tail_of "$d/log")"
+		# Leave the FIFO in place for the shutdown check.
+		[ $what = config ] && rm -f "$d/new" && mkfifo "$d/new" && mv -f "$d/new" "$map.db"
+	done
+	# The periodic check meets the FIFO too (map_check_interval = 1);
+	# then SIGUSR1 and SIGTERM together: it must still stop in time.
+	n0=$(log_n $D 'reload failed')
+	kill -USR1 "$pid0"
+	wait_for 3 log_ge $D 'reload failed' $((n0 + 1))
+	t0=$(now_ms)
+	kill -TERM "$pid0"
+	fifo_gone() { [ -e "$d/status" ]; }
+	wait_for 8 fifo_gone
+	el=$(( $(now_ms) - t0 ))
+	if ! fifo_gone; then
+		kill -KILL "$pid0" 2>/dev/null
+		fail "reload/fifo-sigterm-stops" "still running ${el} ms after SIGTERM (killed): $(tail_of "$d/log")"
+	elif [ "$(cat "$d/status")" != 0 ]; then
+		fail "reload/fifo-sigterm-stops" "exit status $(cat "$d/status"), want 0: $(tail_of "$d/log")"
+	else
+		pass "reload/fifo-sigterm-stops"
+		echo "# fifo: stopped ${el} ms after SIGTERM" >&2
+	fi
+else
+	fail "reload/fifo-setup" "$(why_down "$work/$D")"
+fi
+
 # --- 4: SIGUSR1 re-reads the configuration; counts carry over ------------------------
 
 D=usr1
