@@ -283,6 +283,54 @@ fail:
 	return false;
 }
 
+/*
+ * Berkeley DB loses the reason a write failed: a full disk comes back from
+ * DB->put as ENOMEM ("Cannot allocate memory"), because the cache could
+ * not write a page out to make room.  Its I/O goes through functions we
+ * may replace; these do the same I/O and remember the errno of the last
+ * failure, so the error we report is the real one.  Only ratelimit-map
+ * writes maps, from one thread; the variable is per thread regardless.
+ */
+static _Thread_local int io_errno;
+
+static ssize_t
+record_pwrite(int fd, const void *buf, size_t n, off_t off)
+{
+	ssize_t r = pwrite(fd, buf, n, off);
+
+	if (r < 0)
+		io_errno = errno;
+	return r;
+}
+
+static ssize_t
+record_write(int fd, const void *buf, size_t n)
+{
+	ssize_t r = write(fd, buf, n);
+
+	if (r < 0)
+		io_errno = errno;
+	return r;
+}
+
+static int
+record_fsync(int fd)
+{
+	int r = fsync(fd);
+
+	if (r < 0)
+		io_errno = errno;
+	return r;
+}
+
+/* The reason for a Berkeley DB failure: the system's, when a write or
+ * sync failed underneath it. */
+static const char *
+db_reason(int ret)
+{
+	return io_errno != 0 ? strerror(io_errno) : db_strerror(ret);
+}
+
 static bool
 put_all(DB *db, const struct map_entries *m, char *err, size_t errlen,
     const char *path)
@@ -302,7 +350,7 @@ put_all(DB *db, const struct map_entries *m, char *err, size_t errlen,
 		v.size = (u_int32_t)strlen(val);
 		if ((ret = db->put(db, NULL, &k, &v, 0)) != 0) {
 			snprintf(err, errlen, "%s: writing %s: %s", path, key,
-			    db_strerror(ret));
+			    db_reason(ret));
 			return false;
 		}
 	}
@@ -388,6 +436,10 @@ mapdb_write(const char *path, enum mapdb_type type, const struct map_entries *m,
 
 	if (!replaceable(path, &old, &have_old, err, errlen))
 		return false;
+	db_env_set_func_pwrite(record_pwrite);
+	db_env_set_func_write(record_write);
+	db_env_set_func_fsync(record_fsync);
+	io_errno = 0;
 	/* The temporary file sits beside the map so rename() is atomic. */
 	if (snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path) >= (int)sizeof tmp) {
 		snprintf(err, errlen, "%s: path too long", path);
@@ -415,7 +467,7 @@ mapdb_write(const char *path, enum mapdb_type type, const struct map_entries *m,
 	if ((ret = db_create(&db, NULL, 0)) != 0 ||
 	    (quiet(db), ret = db->open(db, NULL, tmp, NULL,
 	    type == MAPDB_BTREE ? DB_BTREE : DB_HASH, DB_CREATE, 0)) != 0) {
-		snprintf(err, errlen, "%s: %s", tmp, db_strerror(ret));
+		snprintf(err, errlen, "%s: %s", tmp, db_reason(ret));
 		goto fail;
 	}
 	if (!put_all(db, m, err, errlen, tmp))
@@ -423,7 +475,7 @@ mapdb_write(const char *path, enum mapdb_type type, const struct map_entries *m,
 	ret = db->close(db, 0);
 	db = NULL;
 	if (ret != 0) {
-		snprintf(err, errlen, "%s: closing: %s", tmp, db_strerror(ret));
+		snprintf(err, errlen, "%s: closing: %s", tmp, db_reason(ret));
 		goto fail;
 	}
 	if (fsync(fd) != 0) {

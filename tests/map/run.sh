@@ -407,6 +407,50 @@ cout=$(timeout -k 1 10 "$BIN" -n -f "$d/c.conf" 2>&1); crc=$?
 	pass "map/check-fifo-map" ||
 	fail "map/check-fifo-map" "exit $crc (want 78, 124/137 = hung), want '$d/g.db: cannot open map: not a regular file (a FIFO)': $(oneline "$cout")"
 
+# --- a full file system: the real reason, the old map intact ---------------------
+
+# A 64 KiB tmpfs, mounted in a private mount namespace (nothing outside
+# sees it), that a 20000-entry map cannot fit in.  Berkeley DB turns the
+# failed page writes into ENOMEM; the tool must say what happened.  Then
+# the disk filled to the last block and an add: the same.
+d=$work/enospc
+mkdir "$d" "$d/mnt"
+printf '%s\n' '192.0.2.1 OK' > "$d/small.txt"
+awk 'BEGIN { for (i = 0; i < 20000; i++) printf "10.%d.%d.1 OK\n", int(i / 256), i % 256 }' > "$d/big.txt"
+timeout -k 1 60 unshare -m --propagation private sh -c '
+	d=$1 rmap=$2
+	mount -t tmpfs -o size=64k tmpfs "$d/mnt" || exit 99
+	"$rmap" "$d/mnt/m" < "$d/small.txt" || exit 98
+	cp "$d/mnt/m.db" "$d/before.db"
+	"$rmap" "$d/mnt/m" < "$d/big.txt" 2> "$d/err.build"; echo $? > "$d/rc.build"
+	cmp -s "$d/mnt/m.db" "$d/before.db" && echo same > "$d/cmp.build"
+	ls -A "$d/mnt" > "$d/ls.build"
+	head -c 1048576 /dev/zero > "$d/mnt/filler" 2>/dev/null
+	"$rmap" add "$d/mnt/m" 192.0.2.2 2> "$d/err.add"; echo $? > "$d/rc.add"
+	cmp -s "$d/mnt/m.db" "$d/before.db" && echo same > "$d/cmp.add"
+	ls -A "$d/mnt" > "$d/ls.add"
+	"$rmap" -u "$d/mnt/m" > "$d/dump" 2>&1
+' sh "$d" "$RMAP" > "$d/ns.out" 2>&1
+nrc=$?
+if [ $nrc != 0 ]; then
+	fail "map/enospc-reported" "could not set up the tmpfs in a private namespace (unshare -m, mount -t tmpfs; exit $nrc): $(oneline "$(cat "$d/ns.out")")"
+else
+	why=
+	for step in build add; do
+		e=$(cat "$d/err.$step" 2>/dev/null)
+		[ "$(cat "$d/rc.$step" 2>/dev/null)" = 73 ] || why="$why $step: exit $(cat "$d/rc.$step" 2>/dev/null), want 73;"
+		printf '%s' "$e" | grep -q 'No space left on device' ||
+			why="$why $step: no 'No space left on device' in: $(oneline "$e");"
+		printf '%s' "$e" | grep -q 'Cannot allocate memory' &&
+			why="$why $step: says 'Cannot allocate memory';"
+		[ -s "$d/cmp.$step" ] || why="$why $step: the old map changed;"
+		[ "$(cat "$d/ls.$step")" = "$(printf 'm.db')" ] || [ "$(cat "$d/ls.$step")" = "$(printf 'filler\nm.db')" ] ||
+			why="$why $step: files left: $(oneline "$(cat "$d/ls.$step")");"
+	done
+	[ "$(cat "$d/dump")" = "$(printf '192.0.2.1\tOK')" ] || why="$why dump afterwards: $(oneline "$(cat "$d/dump")");"
+	[ -z "$why" ] && pass "map/enospc-reported" || fail "map/enospc-reported" "$why"
+fi
+
 # --- add, delete, test ------------------------------------------------------------
 
 d=$work/edit
