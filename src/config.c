@@ -322,11 +322,9 @@ strip_comments(const char *in, size_t n)
 static char *
 read_config_text(const char *path, size_t *len, char *err, size_t errlen)
 {
-	char *buf;
+	char *buf, why[256];
 	FILE *f;
 	int fd;
-
-	char why[256];
 
 	if ((fd = safefile_open(path, why, sizeof why)) < 0) {
 		snprintf(err, errlen, "%s: cannot read: %s", path, why);

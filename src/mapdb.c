@@ -381,6 +381,7 @@ mapdb_resolve(const char *path, char *err, size_t errlen)
 	char *real, target[4096];
 	struct stat st;
 	ssize_t n;
+	int e;
 
 	if (lstat(path, &st) != 0 || !S_ISLNK(st.st_mode)) {
 		if ((real = strdup(path)) == NULL)
@@ -389,10 +390,11 @@ mapdb_resolve(const char *path, char *err, size_t errlen)
 	}
 	if ((real = realpath(path, NULL)) != NULL)
 		return real;
+	e = errno;
 	n = readlink(path, target, sizeof target - 1);
 	target[n > 0 ? n : 0] = '\0';
 	snprintf(err, errlen, "%s: a symbolic link to %s, which cannot be reached: %s",
-	    path, n > 0 ? target : "?", strerror(errno));
+	    path, n > 0 ? target : "?", strerror(e));
 	return NULL;
 }
 
