@@ -80,8 +80,9 @@ check_config(const struct config *c)
 	CHECK(c->socket_mode <= 0777 && (c->socket_mode & 07) == 0,
 	    "socket_mode %o", c->socket_mode);
 
-	CHECK(c->reply_text && *c->reply_text && strlen(c->reply_text) <= CONFIG_REPLY_MAX,
-	    "reply_text length");
+	/* libmilter refuses a reply text longer than this as sent. */
+	CHECK(c->reply_text && *c->reply_text && c->reply_escaped &&
+	    strlen(c->reply_escaped) <= CONFIG_REPLY_MAX, "reply_text length");
 	for (p = c->reply_text; *p; p++)
 		CHECK(*p >= 0x20 && *p <= 0x7e, "reply_text byte 0x%02x", (unsigned char)*p);
 	for (p = c->reply_text, q = c->reply_escaped; *p; p++) {

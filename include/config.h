@@ -10,7 +10,11 @@
 #include <stdint.h>
 
 #define CONFIG_DEFAULT_PATH "/etc/milter-ratelimit.conf"
-#define CONFIG_REPLY_MAX 900
+/* The longest reply_text, counted after each '%' is doubled: libmilter's
+ * MAXREPLYLEN.  smfi_setreply() refuses a longer text (it counts the text
+ * alone, not the "421 4.3.2 " before it), and the client would get a bare
+ * TEMPFAIL instead of our reply. */
+#define CONFIG_REPLY_MAX 980
 
 enum reply_stage { STAGE_CONNECT, STAGE_HELO };
 enum run_mode { MODE_ENFORCE, MODE_LOG };

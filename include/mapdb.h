@@ -37,11 +37,22 @@ bool mapdb_read(const char *path, struct map_entries *out, enum mapdb_type *type
     mapdb_warn_fn *warn, char *err, size_t errlen);
 
 /*
+ * The file to write when asked to write path: path itself, or, when path
+ * is a symbolic link, the file it leads to (resolved once, with
+ * realpath), so that the link stays and its target gets the new map, as
+ * an admin who links maps into a shared tree expects.  NULL with a reason
+ * in err for a link that leads nowhere.  The result is malloc'ed.
+ */
+char *mapdb_resolve(const char *path, char *err, size_t errlen);
+
+/*
  * Replace the map at path with the entries in m, atomically: a temporary
  * file in the same directory, the old map's mode and owner (0644 for a new
  * one, less the umask), fsync, rename(), fsync of the directory.  A reader
  * sees the old map or the new one, never a mix; on failure the old map is
  * left untouched.  The caller holds the directory lock (mapdb_lock).
+ * path must have gone through mapdb_resolve: a symbolic link, or anything
+ * but a regular file, at path is refused rather than replaced.
  */
 bool mapdb_write(const char *path, enum mapdb_type type,
     const struct map_entries *m, char *err, size_t errlen);

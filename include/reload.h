@@ -29,6 +29,9 @@ struct map_id {
 	ino_t ino;
 	off_t size;
 	struct timespec mtime;
+	/* chmod and chown change only this: a map refused for its mode
+	 * must be tried again once the admin has fixed the mode. */
+	struct timespec ctime;
 };
 
 struct reloader {

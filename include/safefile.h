@@ -14,4 +14,15 @@
  * be examined is not judged here (its reader reports that). */
 bool safefile_check(const char *path, char *err, size_t errlen);
 
+/*
+ * Open path read-only, and only if it is a regular file: a FIFO (or a
+ * device) put where a config or map belongs must not block the caller in
+ * open() or read(), which for the control thread would stop reloads,
+ * sweeps and the shutdown.  The open itself does not wait (O_NONBLOCK,
+ * cleared again once fstat has vouched for the file).  Returns the
+ * descriptor (close-on-exec), or -1 with the reason in err (such as
+ * "not a regular file (a FIFO)"; the caller names the file).
+ */
+int safefile_open(const char *path, char *err, size_t errlen);
+
 #endif

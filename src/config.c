@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include <confuse.h>
 
@@ -188,20 +189,24 @@ validate_mode(cfg_t *cfg, cfg_opt_t *opt)
 	return 0;
 }
 
-/* The text goes into an SMTP reply line: printable ASCII, bounded. */
+/* The text goes into an SMTP reply line: printable ASCII, bounded by what
+ * smfi_setreply() takes once each '%' is doubled. */
 static int
 validate_reply(cfg_t *cfg, cfg_opt_t *opt)
 {
 	const char *v = cfg_opt_getnstr(opt, cfg_opt_size(opt) - 1);
-	size_t n = strlen(v);
+	size_t n = strlen(v), escaped = n;
 
 	if (n == 0) {
 		cfg_error(cfg, "reply_text is empty");
 		return -1;
 	}
-	if (n > CONFIG_REPLY_MAX) {
-		cfg_error(cfg, "reply_text is %zu characters long; at most %d",
-		    n, CONFIG_REPLY_MAX);
+	for (const char *p = v; *p; p++)
+		escaped += *p == '%';
+	if (escaped > CONFIG_REPLY_MAX) {
+		cfg_error(cfg, "reply_text is %zu characters long once each '%%' is "
+		    "doubled (%zu as written); libmilter takes at most %d",
+		    escaped, n, CONFIG_REPLY_MAX);
 		return -1;
 	}
 	for (const char *p = v; *p; p++) {
@@ -248,8 +253,12 @@ escape_percent(const char *s)
  * Debian's libconfuse 3.3 counts each comment line two lines too many, so
  * every error after a comment named the wrong line.  We hand it the file
  * with comments blanked out (newlines kept, quoted strings untouched), so
- * its line numbers are the file's.  The comment forms are libconfuse's own:
- * '#' and '//' to the end of the line, and '/' '*' ... '*' '/'.
+ * its line numbers are the file's.  The comment forms are libconfuse's own,
+ * where its lexer sees them: '#' to the end of the line anywhere outside
+ * quotes ('#' cannot be part of an unquoted string); '//' to the end of
+ * the line and '/' '*' ... '*' '/' only where a token starts.  Inside an
+ * unquoted string a '/' is just a character: "http://x" and "/a//b.db"
+ * are whole values (flex takes the longest match, and the string goes on).
  */
 static char *
 strip_comments(const char *in, size_t n)
@@ -288,11 +297,12 @@ strip_comments(const char *in, size_t n)
 			quote = c;
 			out[o++] = c;
 			word = false;
-		} else if (c == '#' || (c == '/' && i + 1 < n && in[i + 1] == '/')) {
+		} else if (c == '#' ||
+		    (!word && c == '/' && i + 1 < n && in[i + 1] == '/')) {
 			while (i + 1 < n && in[i + 1] != '\n')
 				i++;
 			word = false;
-		} else if (c == '/' && i + 1 < n && in[i + 1] == '*') {
+		} else if (!word && c == '/' && i + 1 < n && in[i + 1] == '*') {
 			for (i += 2; i < n && !(in[i] == '*' && i + 1 < n && in[i + 1] == '/'); i++)
 				if (in[i] == '\n')
 					out[o++] = '\n';
@@ -307,19 +317,31 @@ strip_comments(const char *in, size_t n)
 	return out;
 }
 
-/* The whole file; NULL with errno set on failure. */
+/* The whole file; NULL with "PATH: reason" in err on failure.  Only a
+ * regular file is read: a FIFO would block the reload thread. */
 static char *
-read_config_text(const char *path, size_t *len)
+read_config_text(const char *path, size_t *len, char *err, size_t errlen)
 {
-	char *buf;
-	FILE *f = fopen(path, "r");
+	char *buf, why[256];
+	FILE *f;
+	int fd;
 
-	if (f == NULL)
+	if ((fd = safefile_open(path, why, sizeof why)) < 0) {
+		snprintf(err, errlen, "%s: cannot read: %s", path, why);
 		return NULL;
-	if ((buf = malloc(CONFIG_FILE_MAX + 1)) != NULL) {
+	}
+	if ((f = fdopen(fd, "r")) == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	if ((buf = malloc(CONFIG_FILE_MAX + 1)) == NULL)
+		snprintf(err, errlen, "%s: out of memory", path);
+	else {
 		*len = fread(buf, 1, CONFIG_FILE_MAX + 1, f);
 		if (ferror(f) || *len > CONFIG_FILE_MAX) {
-			errno = ferror(f) ? EIO : EFBIG;
+			snprintf(err, errlen, "%s: cannot read: %s", path,
+			    ferror(f) ? strerror(EIO) : "larger than 1 MiB");
 			free(buf);
 			buf = NULL;
 		}
@@ -347,9 +369,8 @@ config_load(const char *path, config_report_fn *report)
 	char *raw, err[512];
 	size_t len = 0;
 
-	if ((raw = read_config_text(path, &len)) == NULL) {
-		report_line(report, "%s: cannot read: %s", path,
-		    errno == EFBIG ? "larger than 1 MiB" : strerror(errno));
+	if ((raw = read_config_text(path, &len, err, sizeof err)) == NULL) {
+		report(err);
 		return NULL;
 	}
 	c = config_parse_text(path, raw, len, report);

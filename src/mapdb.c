@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "mapdb.h"
+#include "safefile.h"
 
 bool
 mapdb_push(struct map_entries *m, const struct map_entry *e)
@@ -191,18 +192,36 @@ bool
 mapdb_read(const char *path, struct map_entries *out, enum mapdb_type *type,
     mapdb_warn_fn *warn, char *err, size_t errlen)
 {
+	char notreg[256], byfd[64];
+	const char *name = path;
 	DB *db = NULL;
 	DBC *cur = NULL;
 	DBTYPE t;
 	DBT k, v;
-	int ret;
+	int ret, fd;
 
+	/*
+	 * Berkeley DB opens by name and would block in open() on a FIFO.
+	 * Open the file ourselves (it must be a regular one), then have
+	 * Berkeley DB open that same file through /proc, so nothing swapped
+	 * in under the name meanwhile is read.  Without /proc, the name.
+	 */
+	if ((fd = safefile_open(path, notreg, sizeof notreg)) < 0) {
+		snprintf(err, errlen, "%s: cannot open map: %s", path, notreg);
+		return false;
+	}
+	snprintf(byfd, sizeof byfd, "/proc/self/fd/%d", fd);
+	if (access(byfd, R_OK) == 0)
+		name = byfd;
 	if ((ret = db_create(&db, NULL, 0)) != 0) {
 		snprintf(err, errlen, "%s: %s", path, db_strerror(ret));
+		close(fd);
 		return false;
 	}
 	quiet(db);
-	if ((ret = db->open(db, NULL, path, NULL, DB_UNKNOWN, DB_RDONLY, 0)) != 0) {
+	ret = db->open(db, NULL, name, NULL, DB_UNKNOWN, DB_RDONLY, 0);
+	close(fd);	/* Berkeley DB holds a descriptor of its own */
+	if (ret != 0) {
 		snprintf(err, errlen, "%s: cannot open map: %s", path,
 		    ret == EINVAL ? "not a Berkeley DB hash or btree file" :
 		    db_strerror(ret));
@@ -264,6 +283,54 @@ fail:
 	return false;
 }
 
+/*
+ * Berkeley DB loses the reason a write failed: a full disk comes back from
+ * DB->put as ENOMEM ("Cannot allocate memory"), because the cache could
+ * not write a page out to make room.  Its I/O goes through functions we
+ * may replace; these do the same I/O and remember the errno of the last
+ * failure, so the error we report is the real one.  Only ratelimit-map
+ * writes maps, from one thread; the variable is per thread regardless.
+ */
+static _Thread_local int io_errno;
+
+static ssize_t
+record_pwrite(int fd, const void *buf, size_t n, off_t off)
+{
+	ssize_t r = pwrite(fd, buf, n, off);
+
+	if (r < 0)
+		io_errno = errno;
+	return r;
+}
+
+static ssize_t
+record_write(int fd, const void *buf, size_t n)
+{
+	ssize_t r = write(fd, buf, n);
+
+	if (r < 0)
+		io_errno = errno;
+	return r;
+}
+
+static int
+record_fsync(int fd)
+{
+	int r = fsync(fd);
+
+	if (r < 0)
+		io_errno = errno;
+	return r;
+}
+
+/* The reason for a Berkeley DB failure: the system's, when a write or
+ * sync failed underneath it. */
+static const char *
+db_reason(int ret)
+{
+	return io_errno != 0 ? strerror(io_errno) : db_strerror(ret);
+}
+
 static bool
 put_all(DB *db, const struct map_entries *m, char *err, size_t errlen,
     const char *path)
@@ -283,7 +350,7 @@ put_all(DB *db, const struct map_entries *m, char *err, size_t errlen,
 		v.size = (u_int32_t)strlen(val);
 		if ((ret = db->put(db, NULL, &k, &v, 0)) != 0) {
 			snprintf(err, errlen, "%s: writing %s: %s", path, key,
-			    db_strerror(ret));
+			    db_reason(ret));
 			return false;
 		}
 	}
@@ -308,17 +375,73 @@ sync_dir(const char *path)
 	return ok;
 }
 
+char *
+mapdb_resolve(const char *path, char *err, size_t errlen)
+{
+	char *real, target[4096];
+	struct stat st;
+	ssize_t n;
+	int e;
+
+	if (lstat(path, &st) != 0 || !S_ISLNK(st.st_mode)) {
+		if ((real = strdup(path)) == NULL)
+			snprintf(err, errlen, "out of memory");
+		return real;
+	}
+	if ((real = realpath(path, NULL)) != NULL)
+		return real;
+	e = errno;
+	n = readlink(path, target, sizeof target - 1);
+	target[n > 0 ? n : 0] = '\0';
+	snprintf(err, errlen, "%s: a symbolic link to %s, which cannot be reached: %s",
+	    path, n > 0 ? target : "?", strerror(e));
+	return NULL;
+}
+
+/* A symbolic link or a non-regular file at path is not ours to replace. */
+static bool
+replaceable(const char *path, struct stat *old, bool *have_old, char *err,
+    size_t errlen)
+{
+	*have_old = false;
+	if (lstat(path, old) != 0) {
+		if (errno == ENOENT)
+			return true;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return false;
+	}
+	if (S_ISLNK(old->st_mode)) {
+		snprintf(err, errlen, "%s: a symbolic link; refusing to replace it "
+		    "(write to the file it leads to)", path);
+		return false;
+	}
+	if (!S_ISREG(old->st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file (%s); refusing to "
+		    "replace it", path, S_ISFIFO(old->st_mode) ? "a FIFO" :
+		    S_ISDIR(old->st_mode) ? "a directory" : "a device or socket");
+		return false;
+	}
+	*have_old = true;
+	return true;
+}
+
 bool
 mapdb_write(const char *path, enum mapdb_type type, const struct map_entries *m,
     char *err, size_t errlen)
 {
 	char tmp[4096];
 	struct stat old;
-	bool have_old = stat(path, &old) == 0;
+	bool have_old;
 	DB *db = NULL;
 	int fd = -1, ret;
 	mode_t um;
 
+	if (!replaceable(path, &old, &have_old, err, errlen))
+		return false;
+	db_env_set_func_pwrite(record_pwrite);
+	db_env_set_func_write(record_write);
+	db_env_set_func_fsync(record_fsync);
+	io_errno = 0;
 	/* The temporary file sits beside the map so rename() is atomic. */
 	if (snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path) >= (int)sizeof tmp) {
 		snprintf(err, errlen, "%s: path too long", path);
@@ -346,7 +469,7 @@ mapdb_write(const char *path, enum mapdb_type type, const struct map_entries *m,
 	if ((ret = db_create(&db, NULL, 0)) != 0 ||
 	    (quiet(db), ret = db->open(db, NULL, tmp, NULL,
 	    type == MAPDB_BTREE ? DB_BTREE : DB_HASH, DB_CREATE, 0)) != 0) {
-		snprintf(err, errlen, "%s: %s", tmp, db_strerror(ret));
+		snprintf(err, errlen, "%s: %s", tmp, db_reason(ret));
 		goto fail;
 	}
 	if (!put_all(db, m, err, errlen, tmp))
@@ -354,7 +477,7 @@ mapdb_write(const char *path, enum mapdb_type type, const struct map_entries *m,
 	ret = db->close(db, 0);
 	db = NULL;
 	if (ret != 0) {
-		snprintf(err, errlen, "%s: closing: %s", tmp, db_strerror(ret));
+		snprintf(err, errlen, "%s: closing: %s", tmp, db_reason(ret));
 		goto fail;
 	}
 	if (fsync(fd) != 0) {

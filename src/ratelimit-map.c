@@ -189,28 +189,57 @@ dedupe(struct lined *v, size_t n, const char *name, bool replace,
 	return errors;
 }
 
+/*
+ * One line of f into buf (at most LINE_MAX_LEN characters kept, the
+ * newline dropped, NUL-terminated).  The whole line is always consumed, so
+ * line numbers stay right whatever it holds.  False at the end of input.
+ * *too_long: it had more characters; *nul: it held a NUL byte (which no
+ * C string can carry: fgets would have cut the line there).
+ */
+static bool
+read_line(FILE *f, char *buf, bool *too_long, bool *nul)
+{
+	size_t n = 0;
+	int c;
+
+	*too_long = *nul = false;
+	while ((c = getc_unlocked(f)) != EOF && c != '\n') {
+		if (c == '\0')
+			*nul = true;
+		else if (n < LINE_MAX_LEN)
+			buf[n++] = (char)c;
+		else
+			*too_long = true;
+	}
+	buf[n] = '\0';
+	return c != EOF || n > 0 || *too_long || *nul;
+}
+
 /* Read map text from f.  Reports every error as NAME:LINE: message;
  * returns the number of errors. */
 static int
 read_text(FILE *f, const char *name, bool replace, struct map_entries *m)
 {
-	char line[LINE_MAX_LEN + 2], err[256];
+	char line[LINE_MAX_LEN + 1], err[256];
 	int lineno = 0, errors = 0;
 	struct lined *v = NULL;
 	size_t n = 0, cap = 0;
+	bool too_long, nul;
 
-	while (fgets(line, sizeof line, f) != NULL) {
+	while (read_line(f, line, &too_long, &nul)) {
 		struct map_entry e;
 		int r;
 
 		lineno++;
-		if (strchr(line, '\n') == NULL && !feof(f)) {
+		if (nul) {
+			note(lineno, "%s:%d: NUL byte", name, lineno);
+			errors++;
+			continue;
+		}
+		if (too_long) {
 			note(lineno, "%s:%d: line longer than %d characters",
 			    name, lineno, LINE_MAX_LEN);
 			errors++;
-			int c;
-			while ((c = getc(f)) != EOF && c != '\n')
-				;
 			continue;
 		}
 		if ((r = mapentry_parse_line(line, &e, err, sizeof err)) == 0)
@@ -258,7 +287,7 @@ cmd_build(const char *arg, bool replace, enum mapdb_type type)
 {
 	struct map_entries m = { 0 };
 	char name[PATH_MAX], err[512];
-	char *path = map_path(arg);
+	char *path = map_path(arg), *real = NULL;
 	int errors, lock, rc;
 
 	stdin_name(name, sizeof name);
@@ -271,14 +300,18 @@ cmd_build(const char *arg, bool replace, enum mapdb_type type)
 		return EX_DATAERR;
 	}
 	mapdb_sort(&m);
-	if ((lock = mapdb_lock(path, err, sizeof err)) < 0) {
+	if ((real = mapdb_resolve(path, err, sizeof err)) == NULL) {
+		fprintf(stderr, "%s: %s (the map is unchanged)\n", PROG, err);
+		rc = EX_CANTCREAT;
+	} else if ((lock = mapdb_lock(real, err, sizeof err)) < 0) {
 		fprintf(stderr, "%s: %s\n", PROG, err);
 		rc = EX_CANTCREAT;
 	} else {
-		rc = write_locked_map(path, type, &m);
+		rc = write_locked_map(real, type, &m);
 		mapdb_unlock(lock);
 	}
 	mapdb_clear(&m);
+	free(real);
 	free(path);
 	return rc;
 }
@@ -312,7 +345,7 @@ cmd_edit(const char *arg, const char *keytext, const char *valtext, bool add)
 {
 	struct map_entries m = { 0 };
 	enum mapdb_type type = MAPDB_HASH;
-	char *path = map_path(arg), err[512], key[ADDR_STRLEN];
+	char *path = map_path(arg), *real, err[512], key[ADDR_STRLEN];
 	struct map_entry e;
 	int lock, rc = 0;
 	long at;
@@ -324,6 +357,14 @@ cmd_edit(const char *arg, const char *keytext, const char *valtext, bool add)
 		return EX_DATAERR;
 	}
 	mapentry_format_key(key, sizeof key, &e);
+	/* Through a symbolic link: edit the file it leads to, keep the link. */
+	if ((real = mapdb_resolve(path, err, sizeof err)) == NULL) {
+		fprintf(stderr, "%s: %s (the map is unchanged)\n", PROG, err);
+		free(path);
+		return EX_CANTCREAT;
+	}
+	free(path);
+	path = real;
 	if ((lock = mapdb_lock(path, err, sizeof err)) < 0) {
 		fprintf(stderr, "%s: %s\n", PROG, err);
 		free(path);

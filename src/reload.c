@@ -48,6 +48,7 @@ map_identify(const char *path, struct map_id *id)
 	id->ino = st.st_ino;
 	id->size = st.st_size;
 	id->mtime = st.st_mtim;
+	id->ctime = st.st_ctim;
 }
 
 static bool
@@ -55,7 +56,8 @@ map_same(const struct map_id *a, const struct map_id *b)
 {
 	return a->present == b->present && a->dev == b->dev && a->ino == b->ino &&
 	    a->size == b->size && a->mtime.tv_sec == b->mtime.tv_sec &&
-	    a->mtime.tv_nsec == b->mtime.tv_nsec;
+	    a->mtime.tv_nsec == b->mtime.tv_nsec &&
+	    a->ctime.tv_sec == b->ctime.tv_sec && a->ctime.tv_nsec == b->ctime.tv_nsec;
 }
 
 /*

@@ -555,9 +555,8 @@ g_map() {
 	after text-file-keeps-last-good-set "$re_nl" "$nl"
 	restore
 
-	# Unreadable: a mode change alone leaves size and mtime as they were,
-	# so the periodic check has nothing to notice (the rules in force are
-	# the file's content anyway); a touch, or SIGUSR1, makes it try.
+	# Unreadable: a mode change alone changes the map's change time,
+	# which the periodic check notices (the touch makes sure of it).
 	L0=$(wc -l < "$d/log")
 	nl=$(log_n $D "$re_nl")
 	chmod 0000 "$map.db"
@@ -567,7 +566,12 @@ g_map() {
 	nl=$(log_n $D 'reload failed')
 	kill -USR1 "$pid0"
 	after unreadable-sigusr1-keeps-last-good-set 'reload failed' "$nl"
+	# The chmod alone is seen (change time) and reloads the map: wait for
+	# it, so that it cannot land in a later case's count.
+	nl=$(log_n $D 'reloaded map')
 	chmod 0644 "$map.db"
+	wait_log $D 'reloaded map' "$nl" 5 ||
+		fail "faults/map/mode-fixed-reloaded" "no reload within 5 s of chmod 0644: $(tail_of "$d/log" 3)"
 	restore
 
 	L0=$(wc -l < "$d/log")
@@ -575,7 +579,12 @@ g_map() {
 	chmod 0666 "$map.db"
 	touch "$map.db"
 	after world-writable-keeps-last-good-set "$re_nl" "$nl" "$map\\.db is writable by everyone"
+	# The chmod that fixes the mode is a change the check reloads (change
+	# time): let that reload happen before the control below counts.
+	nl=$(log_n $D 'reloaded map')
 	chmod 0644 "$map.db"
+	wait_log $D 'reloaded map' "$nl" 5 ||
+		fail "faults/map/mode-fixed-reloaded" "no reload within 5 s of chmod 0644: $(tail_of "$d/log" 3)"
 
 	# The control: a good map without 192.0.2.30 but with 192.0.2.39.
 	local n0

@@ -179,6 +179,29 @@ else
 	fail "map/error: several errors, each with its line" "exit $rc, error lines '$got' (want '3 5 6 8 9 10 '): $(oneline "$err")"
 fi
 
+# A NUL byte is reported as such on its own line; the line after it is
+# still read (its error reported) and the numbering stays right.
+{
+	echo '# a NUL on line 3'           # 1
+	echo '192.0.2.1 OK'                # 2
+	printf '192.0.2.2\000 OK\n'         # 3  NUL
+	echo '10.0.0.1/8 OK'               # 4  host bits
+	echo '192.0.2.4 OK'                # 5
+	printf '\000\n'                     # 6  NUL alone
+	echo '192.0.2.7 0/60'              # 7  limit 0
+} > "$d/nul.txt"
+rmap "$d/m" < "$d/nul.txt"
+got=$(printf '%s\n' "$err" | sed -n "s|^$d/nul\.txt:\([0-9]*\): .*|\1|p" | tr '\n' ' ')
+nuls=$(printf '%s\n' "$err" | grep -c ": NUL byte\$")
+long=$(printf '%s\n' "$err" | grep -c 'longer than')
+if [ $rc = 65 ] && [ "$got" = "3 4 6 7 " ] && [ "$nuls" = 2 ] && [ "$long" = 0 ] &&
+    printf '%s\n' "$err" | grep -Fqx "$d/nul.txt:3: NUL byte" &&
+    cmp -s "$d/m.db" "$d/m.db.orig"; then
+	pass "map/error: NUL byte, each line numbered"
+else
+	fail "map/error: NUL byte, each line numbered" "exit $rc, error lines '$got' (want '3 4 6 7 ', lines 3 and 6 'NUL byte'): $(oneline "$err")"
+fi
+
 # -r: a later duplicate replaces the earlier (in either spelling).
 printf '%s\n' '192.0.2.1 OK' '198.51.100.0/24 OK' '192.0.2.1/32 5/60' '198.51.100.0/24 7/1h' > "$d/r.txt"
 rmap -r "$d/r" < "$d/r.txt"
@@ -301,6 +324,131 @@ if [ $rc = 73 ] && cmp -s "$d/m.db" "$d/orig" && [ "$ls_after" = "$ls_before" ];
 	pass "map/atomic-failed-write-untouched"
 else
 	fail "map/atomic-failed-write-untouched" "exit $rc (want 73), cmp: $(cmp "$d/m.db" "$d/orig" 2>&1), dir before: $(oneline "$ls_before") after: $(oneline "$ls_after"); $(oneline "$err")"
+fi
+
+# --- a map that is a symbolic link: written through to its target -----------------
+
+# Admins link maps into a shared tree: the link stays, the file it leads
+# to gets the new map (beside it, atomically, with its mode and owner).
+d=$work/symlink
+mkdir -p "$d/shared" "$d/etc"
+printf '%s\n' '192.0.2.1 OK' > "$d/a.txt"
+printf '%s\n' '192.0.2.1 OK' '192.0.2.2 5/60' '198.51.100.0/24 OK' > "$d/b.txt"
+rmap "$d/shared/real" < "$d/a.txt"
+chmod 0640 "$d/shared/real.db"
+chown nobody:nogroup "$d/shared/real.db"
+ln -s ../shared/real.db "$d/etc/m.db"
+ln -s "$d/etc/m.db" "$d/etc/chain.db"	# a link to the link
+why=
+for step in add build delete add-chain; do
+	case $step in
+	add) rmap add "$d/etc/m" 198.51.100.0/24 ;;
+	build) rmap "$d/etc/m" < "$d/b.txt" ;;
+	delete) rmap delete "$d/etc/m" 192.0.2.2 ;;
+	add-chain) rmap add "$d/etc/chain" 203.0.113.0/24 7/1h ;;
+	esac
+	[ $rc = 0 ] || why="$why $step: exit $rc: $(oneline "$err");"
+	[ -L "$d/etc/m.db" ] && [ "$(readlink "$d/etc/m.db")" = ../shared/real.db ] ||
+		why="$why $step: etc/m.db is no longer the link ($(ls -l "$d/etc/m.db" | cut -c1-60));"
+	[ -L "$d/etc/chain.db" ] || why="$why $step: etc/chain.db is no longer a link;"
+	[ -f "$d/shared/real.db" ] && [ ! -L "$d/shared/real.db" ] ||
+		why="$why $step: the target is gone;"
+	m=$(stat -c '%a %U %G' "$d/shared/real.db")
+	[ "$m" = "640 nobody nogroup" ] || why="$why $step: target mode/owner '$m';"
+	left=$(listing "$d/shared" | grep -vx real.db; listing "$d/etc" | grep -vx -e m.db -e chain.db)
+	[ -z "$left" ] || why="$why $step: files left: $(oneline "$left");"
+done
+want=$(printf '192.0.2.1\tOK\n198.51.100.0/24\tOK\n203.0.113.0/24\t7/1h')
+got=$(dump "$d/shared/real")
+[ "$got" = "$want" ] || why="$why target holds '$(oneline "$got")', want '$(oneline "$want")';"
+[ -z "$why" ] && pass "map/symlink-written-through" || fail "map/symlink-written-through" "$why"
+
+# A link that leads nowhere: refused, naming it, and left as it is.
+ln -s ../shared/absent.db "$d/etc/dangling.db"
+rmap add "$d/etc/dangling" 192.0.2.9
+if [ $rc != 0 ] && printf '%s' "$err" | grep -Fq "$d/etc/dangling.db" &&
+    [ -L "$d/etc/dangling.db" ] && [ ! -e "$d/shared/absent.db" ] &&
+    [ -z "$(listing "$d/etc" | grep -vx -e m.db -e chain.db -e dangling.db)" ]; then
+	pass "map/symlink-dangling-refused"
+else
+	fail "map/symlink-dangling-refused" "exit $rc (want non-zero naming the link, link kept): $(oneline "$err"); $(ls -l "$d/etc" | tr '\n' ' ')"
+fi
+
+# --- a FIFO where the map should be: a clear error, never a hang -------------------
+
+d=$work/fifo
+mkdir "$d"
+mkfifo "$d/f.db"
+printf '%s\n' '192.0.2.1 OK' > "$d/a.txt"
+why=
+for step in dump test add delete build; do
+	case $step in
+	dump) rmap -u "$d/f" ;;
+	test) rmap test "$d/f" 192.0.2.1 ;;
+	add) rmap add "$d/f" 192.0.2.1 ;;
+	delete) rmap delete "$d/f" 192.0.2.1 ;;
+	build) rmap "$d/f" < "$d/a.txt" ;;
+	esac
+	case $rc in
+	0|124|137) why="$why $step: exit $rc (124/137: hung);" ;;
+	esac
+	printf '%s' "$err" | grep -Fq "$d/f.db" && printf '%s' "$err" | grep -q 'not a regular file (a FIFO)' ||
+		why="$why $step: message lacks '$d/f.db ... not a regular file (a FIFO)': $(oneline "$err");"
+	[ -p "$d/f.db" ] || why="$why $step: the FIFO was replaced;"
+done
+[ -z "$(listing "$d" | grep -vx -e f.db -e a.txt)" ] || why="$why files left: $(oneline "$(listing "$d")");"
+[ -z "$why" ] && pass "map/fifo-refused" || fail "map/fifo-refused" "$why"
+
+# milter-ratelimit -n with a FIFO as the map: exit 78 naming it, at once.
+mkfifo "$d/g.db"
+printf '%s\n' "socket = \"unix:$d/m.sock\"" "exempt_map = \"$d/g.db\"" 'user = "root"' > "$d/c.conf"
+cout=$(timeout -k 1 10 "$BIN" -n -f "$d/c.conf" 2>&1); crc=$?
+[ $crc = 78 ] && printf '%s' "$cout" | grep -Fq "$d/g.db: cannot open map: not a regular file (a FIFO)" &&
+	pass "map/check-fifo-map" ||
+	fail "map/check-fifo-map" "exit $crc (want 78, 124/137 = hung), want '$d/g.db: cannot open map: not a regular file (a FIFO)': $(oneline "$cout")"
+
+# --- a full file system: the real reason, the old map intact ---------------------
+
+# A 64 KiB tmpfs, mounted in a private mount namespace (nothing outside
+# sees it), that a 20000-entry map cannot fit in.  Berkeley DB turns the
+# failed page writes into ENOMEM; the tool must say what happened.  Then
+# the disk filled to the last block and an add: the same.
+d=$work/enospc
+mkdir "$d" "$d/mnt"
+printf '%s\n' '192.0.2.1 OK' > "$d/small.txt"
+awk 'BEGIN { for (i = 0; i < 20000; i++) printf "10.%d.%d.1 OK\n", int(i / 256), i % 256 }' > "$d/big.txt"
+timeout -k 1 60 unshare -m --propagation private sh -c '
+	d=$1 rmap=$2
+	mount -t tmpfs -o size=64k tmpfs "$d/mnt" || exit 99
+	"$rmap" "$d/mnt/m" < "$d/small.txt" || exit 98
+	cp "$d/mnt/m.db" "$d/before.db"
+	"$rmap" "$d/mnt/m" < "$d/big.txt" 2> "$d/err.build"; echo $? > "$d/rc.build"
+	cmp -s "$d/mnt/m.db" "$d/before.db" && echo same > "$d/cmp.build"
+	ls -A "$d/mnt" > "$d/ls.build"
+	head -c 1048576 /dev/zero > "$d/mnt/filler" 2>/dev/null
+	"$rmap" add "$d/mnt/m" 192.0.2.2 2> "$d/err.add"; echo $? > "$d/rc.add"
+	cmp -s "$d/mnt/m.db" "$d/before.db" && echo same > "$d/cmp.add"
+	ls -A "$d/mnt" > "$d/ls.add"
+	"$rmap" -u "$d/mnt/m" > "$d/dump" 2>&1
+' sh "$d" "$RMAP" > "$d/ns.out" 2>&1
+nrc=$?
+if [ $nrc != 0 ]; then
+	fail "map/enospc-reported" "could not set up the tmpfs in a private namespace (unshare -m, mount -t tmpfs; exit $nrc): $(oneline "$(cat "$d/ns.out")")"
+else
+	why=
+	for step in build add; do
+		e=$(cat "$d/err.$step" 2>/dev/null)
+		[ "$(cat "$d/rc.$step" 2>/dev/null)" = 73 ] || why="$why $step: exit $(cat "$d/rc.$step" 2>/dev/null), want 73;"
+		printf '%s' "$e" | grep -q 'No space left on device' ||
+			why="$why $step: no 'No space left on device' in: $(oneline "$e");"
+		printf '%s' "$e" | grep -q 'Cannot allocate memory' &&
+			why="$why $step: says 'Cannot allocate memory';"
+		[ -s "$d/cmp.$step" ] || why="$why $step: the old map changed;"
+		[ "$(cat "$d/ls.$step")" = "$(printf 'm.db')" ] || [ "$(cat "$d/ls.$step")" = "$(printf 'filler\nm.db')" ] ||
+			why="$why $step: files left: $(oneline "$(cat "$d/ls.$step")");"
+	done
+	[ "$(cat "$d/dump")" = "$(printf '192.0.2.1\tOK')" ] || why="$why dump afterwards: $(oneline "$(cat "$d/dump")");"
+	[ -z "$why" ] && pass "map/enospc-reported" || fail "map/enospc-reported" "$why"
 fi
 
 # --- add, delete, test ------------------------------------------------------------

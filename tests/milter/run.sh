@@ -144,6 +144,15 @@ scenario helo-stage t-helo.lua 'reply_stage = "helo"'
 scenario log-mode t-log-mode.lua 'mode = "log"'
 scenario hostile-host t-hostile-host.lua
 
+# The longest reply_text libmilter passes on: 980 characters as sent, each
+# '%' doubled (940 letters and 20 '%').  A refused client must get
+# SMFIR_REPLYCODE (421 with our text), not a bare SMFIR_TEMPFAIL.
+# rtext LETTERS PERCENTS: such a text.
+rtext() { printf "%${1}s" '' | tr ' ' x; printf "%${2}s" '' | tr ' ' '%'; }
+scenario reply-longest t-limit.lua "reply_text = \"$(rtext 940 20)\""
+scenario reply-longest-helo t-helo.lua 'reply_stage = "helo"' \
+    "reply_text = \"$(rtext 940 20)\""
+
 # --- what the daemons logged ---------------------------------------------------
 
 # log_has NAME ERE: a line of NAME's log matches ERE.
@@ -183,6 +192,17 @@ expect_lines refusal-log-helo helo-stage \
     "(^|[ :])refused client=2001:db8:60::1 key=2001:db8:60::/64 count=4${e}helo( |$)"
 expect_lines log-mode-would-refuse log-mode \
     "would-refuse client=192\.0\.2\.70 " "would-refuse client=2001:db8:70::1 "
+
+# libmilter took the longest text every time: no "smfi_setreply failed".
+for _l in reply-longest reply-longest-helo; do
+	if _o=$(grep -F 'smfi_setreply failed' "$work/$_l/log"); then
+		fail "milter/$_l-no-setreply-failure" "$(oneline "$_o")"
+	elif ! grep -Eq '(^|[^-])refused client=' "$work/$_l/log"; then
+		fail "milter/$_l-no-setreply-failure" "no refusal logged: $(tail_of "$work/$_l/log")"
+	else
+		pass "milter/$_l-no-setreply-failure"
+	fi
+done
 
 # In log mode nothing is refused; the exempt and unspec clients never are.
 for _l in log-mode exempt no-address; do
@@ -260,6 +280,23 @@ for bad in 'no_such_option = 1' 'limit = 0' 'limit = 100001' 'window = 0' 'windo
 	fi
 done
 
+# One character past libmilter's 980 (as sent, '%' doubled) is refused
+# when the file is read, naming the line.
+i=0
+for t in "941 20" "1 490" "0 491"; do
+	i=$((i + 1))
+	set -- $t
+	f=$cli/reply$i.conf
+	printf '%s\n' "$good" 'user = "root"' "reply_text = \"$(rtext $1 $2)\"" > "$f"
+	cli_run -n -f "$f"
+	if [ $rc = 78 ] && printf '%s\n' "$out" | grep -Fq "$f:3: " &&
+	    printf '%s\n' "$out" | grep -q 'at most 980'; then
+		pass "milter/cli-check-reply-too-long: $1 letters, $2 %"
+	else
+		fail "milter/cli-check-reply-too-long: $1 letters, $2 %" "exit $rc (want 78), want '$f:3: ... at most 980', output: $(oneline "$out")"
+	fi
+done
+
 # The sample config (socket moved) passes -n; with its limit line made
 # bad, the error names that line although comments come before it.
 sample=$here/../../conf/milter-ratelimit.conf
@@ -299,6 +336,19 @@ if [ $rc != 0 ] && printf '%s' "$out" | grep -Fq "$cli/missing.conf"; then
 else
 	fail "milter/cli-missing-config" "exit $rc (want non-zero, naming the file), output: $(oneline "$out")"
 fi
+
+# A FIFO (or a directory) where the config should be: a clear error and
+# exit 78 at once, not a start that waits for a writer.
+mkfifo "$cli/fifo.conf"
+mkdir "$cli/dir.conf"
+for f in fifo.conf:FIFO dir.conf:directory; do
+	cli_run -n -f "$cli/${f%%:*}"
+	if [ $rc = 78 ] && printf '%s' "$out" | grep -Fq "$cli/${f%%:*}: cannot read: not a regular file (a ${f#*:})"; then
+		pass "milter/cli-check-config-not-regular: ${f#*:}"
+	else
+		fail "milter/cli-check-config-not-regular: ${f#*:}" "exit $rc (want 78; 124/137: hung), want '$cli/${f%%:*}: cannot read: not a regular file (a ${f#*:})', output: $(oneline "$out")"
+	fi
+done
 
 for opt in -Z '-f' 'extra-argument'; do
 	cli_run $opt

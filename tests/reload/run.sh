@@ -298,6 +298,112 @@ else
 	fail "reload/broken-setup" "$(why_down "$work/$D")"
 fi
 
+# --- 3b: a map refused for its mode is taken once the admin fixes the mode ----------
+
+# The refusal tells the admin to chmod the map; chmod changes neither
+# inode, size nor mtime, only the change time, so that must count.
+D=perm
+mkdir -p "$work/$D"
+map=$work/$D/exempt
+build_map "$map" '192.0.2.60 OK'
+if start_daemon $D 'limit = 2' 'window = 60' 'map_check_interval = 1' \
+    "exempt_map = \"$map.db\""; then
+	seq_ok $D "$(rep 192.0.2.60 A 3)" || fail "reload/perm-setup" "$(mtfail $D)"
+	build_map "$work/$D/new" '192.0.2.61 OK'
+	chmod 0646 "$work/$D/new.db"
+	n0=$(log_n $D 'reloaded map')
+	mv -f "$work/$D/new.db" "$map.db"
+	re="$map\\.db is writable by everyone"
+	wait_for 3 log_ge $D "$re" 1
+	if ! log_ge $D "$re" 1; then
+		fail "reload/perm-refused" "no '$map.db is writable by everyone' line within 3 s: $(tail_of "$work/$D/log")"
+	elif log_ge $D 'reloaded map' $((n0 + 1)); then
+		fail "reload/perm-refused" "the world-writable map was loaded: $(tail_of "$work/$D/log")"
+	elif ! seq_ok $D "$(rep 192.0.2.60 A 3)"; then
+		fail "reload/perm-refused" "old exemption of 192.0.2.60 lost: $(mtfail $D)"
+	else
+		pass "reload/perm-refused"
+	fi
+	# The chmod alone: picked up by the periodic check, no SIGUSR1.
+	chmod 0644 "$map.db"
+	t0=$(now_ms)
+	wait_for 3 log_ge $D 'reloaded map' $((n0 + 1))
+	el=$(( $(now_ms) - t0 ))
+	if ! log_ge $D 'reloaded map' $((n0 + 1)); then
+		fail "reload/perm-fixed-picked-up" "no 'reloaded map' line within 3 s of chmod 0644 (map_check_interval = 1): $(tail_of "$work/$D/log")"
+	elif ! seq_ok $D "$(rep 192.0.2.61 A 4)"; then
+		fail "reload/perm-fixed-picked-up" "192.0.2.61 not exempt after the reload: $(mtfail $D)"
+	else
+		pass "reload/perm-fixed-picked-up"
+		echo "# perm: map picked up ${el} ms after chmod" >&2
+	fi
+else
+	fail "reload/perm-setup" "$(why_down "$work/$D")"
+fi
+
+# --- 3c: a FIFO at the map or config path never blocks the control thread ---------
+
+# open() of a FIFO waits for a writer: the reload, the sweeps and the
+# shutdown would all hang behind it.  Each must be refused with its name,
+# the rules in force kept, the daemon answering and stopping on SIGTERM.
+D=fifo
+mkdir -p "$work/$D"
+map=$work/$D/exempt
+build_map "$map" '192.0.2.70 OK'
+if start_daemon $D 'limit = 2' 'window = 60' 'map_check_interval = 1' \
+    "exempt_map = \"$map.db\""; then
+	d=$work/$D
+	pid0=$(cat "$d/pid")
+	seq_ok $D "$(rep 192.0.2.70 A 3)" || fail "reload/fifo-setup" "$(mtfail $D)"
+	for what in map config; do
+		if [ $what = map ]; then f=$map.db c=192.0.2.71; else f=$d/conf c=192.0.2.72; fi
+		cp -p "$f" "$d/keep"
+		rm -f "$d/new" && mkfifo "$d/new" && mv -f "$d/new" "$f"
+		n0=$(log_n $D 'reload failed')
+		kill -USR1 "$pid0"
+		re="$f: .*not a regular file \\(a FIFO\\)"
+		wait_for 3 log_ge $D 'reload failed' $((n0 + 1))
+		if ! log_ge $D "$re" 1 || ! log_ge $D 'reload failed' $((n0 + 1)); then
+			fail "reload/fifo-$what-refused" "no '$f: ... not a regular file (a FIFO)' and 'reload failed' lines within 3 s of SIGUSR1: $(tail_of "$d/log")"
+		elif ! seq_ok $D "$(rep 192.0.2.70 A 3) $c=A $c=A $c=R"; then
+			fail "reload/fifo-$what-refused" "the rules in force changed or the daemon does not answer: $(mtfail $D)"
+		else
+			pass "reload/fifo-$what-refused"
+		fi
+		mv -f "$d/keep" "$f"
+		# Put back, the next SIGUSR1 loads it (the thread is not stuck).
+		n0=$(log_n $D 'reloaded configuration')
+		kill -USR1 "$pid0"
+		wait_for 3 log_ge $D 'reloaded configuration' $((n0 + 1))
+		log_ge $D 'reloaded configuration' $((n0 + 1)) &&
+			pass "reload/fifo-$what-then-reload" ||
+			fail "reload/fifo-$what-then-reload" "no 'reloaded configuration' within 3 s once the $what was back: $(tail_of "$d/log")"
+		# Leave the FIFO in place for the shutdown check.
+		[ $what = config ] && rm -f "$d/new" && mkfifo "$d/new" && mv -f "$d/new" "$map.db"
+	done
+	# The periodic check meets the FIFO too (map_check_interval = 1);
+	# then SIGUSR1 and SIGTERM together: it must still stop in time.
+	n0=$(log_n $D 'reload failed')
+	kill -USR1 "$pid0"
+	wait_for 3 log_ge $D 'reload failed' $((n0 + 1))
+	t0=$(now_ms)
+	kill -TERM "$pid0"
+	fifo_gone() { [ -e "$d/status" ]; }
+	wait_for 8 fifo_gone
+	el=$(( $(now_ms) - t0 ))
+	if ! fifo_gone; then
+		kill -KILL "$pid0" 2>/dev/null
+		fail "reload/fifo-sigterm-stops" "still running ${el} ms after SIGTERM (killed): $(tail_of "$d/log")"
+	elif [ "$(cat "$d/status")" != 0 ]; then
+		fail "reload/fifo-sigterm-stops" "exit status $(cat "$d/status"), want 0: $(tail_of "$d/log")"
+	else
+		pass "reload/fifo-sigterm-stops"
+		echo "# fifo: stopped ${el} ms after SIGTERM" >&2
+	fi
+else
+	fail "reload/fifo-setup" "$(why_down "$work/$D")"
+fi
+
 # --- 4: SIGUSR1 re-reads the configuration; counts carry over ------------------------
 
 D=usr1

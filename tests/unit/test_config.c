@@ -7,6 +7,8 @@
  */
 #include "unit.h"
 
+#include <confuse.h>
+
 #include "config.h"
 
 #define MAXREP 16
@@ -277,6 +279,169 @@ static void test_bad_line_after_comments(void **state)
 	assert_int_equal(nbad, 0);
 }
 
+/*
+ * The comment stripper must read text as libconfuse 3.3's lexer does: "//"
+ * and "/" "*" open a comment only where a token starts, not inside an
+ * unquoted string (a URL, a path with "//"); '#' opens one anywhere
+ * outside quotes.  Each value is parsed twice, by libconfuse itself and by
+ * config_parse_text, and must come out the same.
+ */
+static void quiet_cfg(cfg_t *cfg, const char *fmt, va_list ap)
+{
+	(void)cfg;
+	(void)fmt;
+	(void)ap;
+}
+
+static void test_comments_as_libconfuse(void **state)
+{
+	static const char *const values[] = {
+		"http://status.example.net/x",
+		"/a//b.db",
+		"/var//lib///x.db   // a comment",
+		"/a/b.db // comment",
+		"/a/b.db# comment",
+		"/a/b.db # comment",
+		"/a/b.db /* comment */",
+		"/a/b.db/* not a comment: '*' is no part of a word",
+		"x*//y",
+		"a//",
+		"'/q//r'//c",
+		"\"p//q\"// c",
+		"\"p/*q*/\"",
+		"$x//y",
+		"a+//b",
+		"https://x.example/?a=b",
+	};
+	cfg_opt_t opts[] = {
+		CFG_STR("exempt_map", "", CFGF_NONE),
+		CFG_INT("limit", 10, CFGF_NONE),
+		CFG_END()
+	};
+	int nbad = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+		char text[512];
+		struct config *c;
+		cfg_t *cfg;
+		bool lc_ok;
+		char lc_map[256] = "";
+		long lc_limit = 0;
+
+		snprintf(text, sizeof(text), "exempt_map = %s\nlimit = 7\n", values[i]);
+		cfg = cfg_init(opts, CFGF_NONE);
+		assert_non_null(cfg);
+		cfg_set_error_function(cfg, quiet_cfg);
+		lc_ok = cfg_parse_buf(cfg, text) == CFG_SUCCESS;
+		if (lc_ok) {
+			snprintf(lc_map, sizeof(lc_map), "%s", cfg_getstr(cfg, "exempt_map"));
+			lc_limit = cfg_getint(cfg, "limit");
+		}
+		cfg_free(cfg);
+
+		memset(&rep, 0, sizeof(rep));
+		c = config_parse_text("t.conf", text, strlen(text), report_cb);
+		if (lc_ok != (c != NULL)) {
+			print_error("[%s]: libconfuse %s, config_parse_text %s (%s)\n",
+			    values[i], lc_ok ? "accepts" : "refuses",
+			    c ? "accepts" : "refuses", rep.n ? rep.line[0] : "");
+			nbad++;
+		} else if (c != NULL &&
+		    (strcmp(c->exempt_map ? c->exempt_map : "", lc_map) != 0 ||
+		    (long)c->limit != lc_limit)) {
+			print_error("[%s]: libconfuse reads \"%s\" and %ld, "
+			    "config_parse_text \"%s\" and %u\n", values[i], lc_map,
+			    lc_limit, c->exempt_map ? c->exempt_map : "", c->limit);
+			nbad++;
+		}
+		config_free(c);
+	}
+	assert_int_equal(nbad, 0);
+}
+
+/*
+ * The same over random text made of the characters that matter to the
+ * lexer: whenever libconfuse itself accepts a file, config_parse_text must
+ * accept it too and read the same values.  (The other way round is no
+ * oracle: libconfuse refuses a comment where a value should be, which the
+ * stripper has blanked.)
+ */
+static void test_comments_as_libconfuse_random(void **state)
+{
+	static const char alphabet[] = "ab/*#\"' \t\n=+,x/*";
+	cfg_opt_t opts[] = {
+		CFG_STR("exempt_map", "", CFGF_NONE),
+		CFG_INT("limit", 10, CFGF_NONE),
+		CFG_END()
+	};
+	uint64_t rng = 0x5eed;
+	int nbad = 0, accepted = 0;
+
+	(void)state;
+	for (int i = 0; i < 20000 && nbad < 5; i++) {
+		char value[16], text[128];
+		size_t len = 1 + unit_below(&rng, sizeof(value) - 1);
+		struct config *c;
+		cfg_t *cfg;
+		char lc_map[64];
+		long lc_limit;
+
+		for (size_t j = 0; j < len; j++)
+			value[j] = alphabet[unit_below(&rng, sizeof(alphabet) - 1)];
+		value[len] = '\0';
+		snprintf(text, sizeof(text), "exempt_map = /m%s\nlimit = 7\n", value);
+		cfg = cfg_init(opts, CFGF_NONE);
+		assert_non_null(cfg);
+		cfg_set_error_function(cfg, quiet_cfg);
+		if (cfg_parse_buf(cfg, text) != CFG_SUCCESS) {
+			cfg_free(cfg);
+			continue;
+		}
+		snprintf(lc_map, sizeof(lc_map), "%s", cfg_getstr(cfg, "exempt_map"));
+		lc_limit = cfg_getint(cfg, "limit");
+		cfg_free(cfg);
+		accepted++;
+		memset(&rep, 0, sizeof(rep));
+		c = config_parse_text("t.conf", text, strlen(text), report_cb);
+		if (c == NULL || strcmp(c->exempt_map ? c->exempt_map : "", lc_map) != 0 ||
+		    (long)c->limit != lc_limit) {
+			print_error("[%s]: libconfuse reads \"%s\" and %ld; "
+			    "config_parse_text: %s \"%s\"\n", text, lc_map, lc_limit,
+			    c ? "reads" : "refuses", c ? (c->exempt_map ? c->exempt_map : "")
+			    : (rep.n ? rep.line[0] : ""));
+			nbad++;
+		}
+		config_free(c);
+	}
+	/* The generator must reach accepted files often enough to mean much. */
+	assert_true(accepted > 1000);
+	assert_int_equal(nbad, 0);
+}
+
+/* The values of the issue, by name, and line numbers still right after
+ * each kind of comment. */
+static void test_slashes_in_unquoted_values(void **state)
+{
+	char path[PATH_MAX];
+	struct config *c;
+
+	(void)state;
+	c = load_text("url.conf",
+	    "reply_text = http://status.example.net/x\n"
+	    "exempt_map = /a//b.db\n", path, sizeof(path));
+	if (c == NULL)
+		fail_msg("did not load: %s", rep.line[0]);
+	assert_string_equal(c->reply_text, "http://status.example.net/x");
+	assert_string_equal(c->exempt_map, "/a//b.db");
+	config_free(c);
+
+	assert_int_equal(expect_bad_at("after //",
+	    "// one\nlimit = 5 // five\nexempt_map = /x//y.db // z\nbogus = 1\n", 4), 0);
+	assert_int_equal(expect_bad_at("after /* */",
+	    "/* one\ntwo */ limit = 5 /* five\n\n*/\nbogus = 1\n", 5), 0);
+}
+
 static void test_reply_text_too_long(void **state)
 {
 	char text[2048], long_text[CONFIG_REPLY_MAX + 2];
@@ -285,7 +450,64 @@ static void test_reply_text_too_long(void **state)
 	memset(long_text, 'y', CONFIG_REPLY_MAX + 1);
 	long_text[CONFIG_REPLY_MAX + 1] = '\0';
 	snprintf(text, sizeof(text), "limit = 5\nreply_text = \"%s\"\n", long_text);
-	assert_int_equal(expect_bad_at("reply_text of 901", text, 2), 0);
+	assert_int_equal(expect_bad_at("reply_text one too long", text, 2), 0);
+}
+
+/*
+ * libmilter's smfi_setreply() refuses a text longer than 980 characters
+ * (MAXREPLYLEN, the text alone), counted as it is sent: with each '%'
+ * doubled.  The numbers are libmilter's, written out, not CONFIG_REPLY_MAX.
+ */
+static void test_reply_text_libmilter_limit(void **state)
+{
+	static const struct {
+		const char *what;
+		size_t plain, percent;	/* 'x' then '%' characters */
+		bool ok;
+	} cases[] = {
+		{ "980 plain", 980, 0, true },
+		{ "490 percent (980 sent)", 0, 490, true },
+		{ "940 plain + 20 percent (980 sent)", 940, 20, true },
+		{ "981 plain", 981, 0, false },
+		{ "1 plain + 490 percent (981 sent)", 1, 490, false },
+		{ "491 percent (982 sent)", 0, 491, false },
+		{ "450 plain + 450 percent (1350 sent)", 450, 450, false },
+	};
+	char text[4096], value[2048], path[PATH_MAX];
+	int nbad = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct config *c;
+		size_t n = cases[i].plain + cases[i].percent;
+
+		memset(value, 'x', cases[i].plain);
+		memset(value + cases[i].plain, '%', cases[i].percent);
+		value[n] = '\0';
+		snprintf(text, sizeof(text), "limit = 5\nreply_text = \"%s\"\n", value);
+		if (!cases[i].ok) {
+			nbad += expect_bad_at(cases[i].what, text, 2);
+			if (rep.n == 1 && strstr(rep.line[0], "980") == NULL) {
+				print_error("%s: report \"%s\" does not name the limit\n",
+				    cases[i].what, rep.line[0]);
+				nbad++;
+			}
+			continue;
+		}
+		c = load_text("reply.conf", text, path, sizeof(path));
+		if (c == NULL) {
+			print_error("%s: refused: %s\n", cases[i].what, rep.line[0]);
+			nbad++;
+			continue;
+		}
+		if (strlen(c->reply_escaped) != cases[i].plain + 2 * cases[i].percent) {
+			print_error("%s: %zu characters sent\n", cases[i].what,
+			    strlen(c->reply_escaped));
+			nbad++;
+		}
+		config_free(c);
+	}
+	assert_int_equal(nbad, 0);
 }
 
 static void test_missing_file(void **state)
@@ -398,7 +620,11 @@ int main(void)
 		cmocka_unit_test(test_values_at_the_bounds),
 		cmocka_unit_test(test_bad_values),
 		cmocka_unit_test(test_bad_line_after_comments),
+		cmocka_unit_test(test_comments_as_libconfuse),
+		cmocka_unit_test(test_comments_as_libconfuse_random),
+		cmocka_unit_test(test_slashes_in_unquoted_values),
 		cmocka_unit_test(test_reply_text_too_long),
+		cmocka_unit_test(test_reply_text_libmilter_limit),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_reply_escaped),
 		cmocka_unit_test(test_stage_names),
