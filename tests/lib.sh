@@ -1,10 +1,17 @@
-# Shell helpers shared by the milter and mta suites.  Source it.
+# Shell helpers shared by the suites.  Source it.
 #
-# pass NAME / fail NAME WHY: report one test.
+# plan N: the suite will report exactly N checks; call it once, first,
+#   before anything can fail.  tests/run.sh fails a suite that prints no
+#   plan, or reports more or fewer checks than it planned.
+# pass NAME / fail NAME WHY: report one check.
+# skip NAME WHY: a check this build or machine cannot run (a sanitizer
+#   build skipping valgrind): it counts toward the plan and is reported.
 # wait_for SECONDS CMD...: poll CMD every 0.05 s until it succeeds or the
 #   bound passes; never a blind sleep.
 
+plan() { echo "PLAN: ${PLAN_NAME:-$(basename "$(cd "$(dirname "$0")" && pwd)")} $1"; }
 pass() { echo "PASS: $1"; }
+skip() { echo "SKIP: $1: $2"; }
 fail() { echo "FAIL: $1: $2"; FAILED=$((${FAILED:-0} + 1)); }
 
 wait_for() {

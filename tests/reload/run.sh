@@ -17,6 +17,7 @@ BIN=${1:?usage: tests/reload/run.sh PATH/TO/milter-ratelimit}
 RMAP=$(dirname "$BIN")/ratelimit-map
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib.sh"
+plan 25
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/milter-ratelimit-reload.XXXXXX") || exit 1
 chmod 0755 "$work"
@@ -497,6 +498,7 @@ case $BIN in
 	[ -z "$rep_" ] && pass "reload/no-sanitizer-reports" ||
 		fail "reload/no-sanitizer-reports" "$(oneline "$rep_")"
 	;;
+*) skip "reload/no-sanitizer-reports" "not a sanitizer build ($BIN)" ;;
 esac
 
 [ "${FAILED:-0}" = 0 ]

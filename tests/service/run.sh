@@ -26,6 +26,7 @@ RMAP=$(dirname "$BIN")/ratelimit-map
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 . "$here/../lib.sh"
+plan 48
 
 TUSER=mrltest
 TGROUP=mrltestg
