@@ -307,12 +307,15 @@ for opt in -Z '-f' 'extra-argument'; do
 		fail "milter/cli-usage: $opt" "exit $rc, want 64; output: $(oneline "$out")"
 done
 
+# -V prints exactly "milter-ratelimit VERSION", VERSION as the Makefile has it.
 version=$(sed -n 's/^VERSION *:*= *//p' "$here/../../Makefile" 2>/dev/null)
 cli_run -V
-if [ $rc = 0 ] && printf '%s' "$out" | grep -Fq "${version:-.}"; then
+if [ -z "$version" ]; then
+	fail "milter/cli-version" "cannot read VERSION from $here/../../Makefile"
+elif [ $rc = 0 ] && [ "$out" = "milter-ratelimit $version" ]; then
 	pass "milter/cli-version"
 else
-	fail "milter/cli-version" "exit $rc, want 0 and '$version', output: $(oneline "$out")"
+	fail "milter/cli-version" "exit $rc, want 0 and 'milter-ratelimit $version', output: $(oneline "$out")"
 fi
 
 # --- shutdown -----------------------------------------------------------------
