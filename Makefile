@@ -6,6 +6,7 @@
 #   make sanitize   ASan+UBSan build in build-asan/, then its unit and milter tests
 #   make tsan       TSan build in build-tsan/, then its unit tests
 #   make fuzz       libFuzzer targets (clang) in build-fuzz/, FUZZ_TIME s each
+#   make mutants    mutation check (tests/mutants.list), on demand
 #   make bench      benchmarks (bench/RESULTS.md); make bench-quick: < 2 min
 #   make install / uninstall   honour DESTDIR and PREFIX
 
@@ -45,10 +46,10 @@ BUILD_DEPS := build-essential pkg-config libmilter-dev libdb-dev libconfuse-dev
 TEST_DEPS  := $(BUILD_DEPS) libcmocka-dev miltertest swaks libio-socket-inet6-perl \
               sendmail-bin sendmail-cf m4 rsyslog iproute2 mandoc db5.3-util \
               procps util-linux libicu72 fail2ban systemd man-db valgrind \
-              clang libclang-rt-14-dev
+              clang libclang-rt-14-dev strace
 
 .PHONY: all run check unit binaries units deps-build deps-test \
-        sanitize tsan fuzz install uninstall clean lint
+        sanitize tsan fuzz install uninstall clean lint mutants
 
 all: milter-ratelimit ratelimit-map
 
@@ -105,6 +106,14 @@ unit: all $(UNIT_BIN)
 
 binaries: $(B)/milter-ratelimit $(B)/ratelimit-map
 units: $(UNIT_BIN)
+
+# On demand, not in CI: every mutant of tests/mutants.list, one at a time in
+# a scratch copy, against the suites that should kill it (tests/mutants.sh).
+# It runs the service suite (root) and loads the machine: take the lock
+# the heavy suites share.
+HEAVY_LOCK ?= /tmp/mrl-heavy.lock
+mutants:
+	flock $(HEAVY_LOCK) sh tests/mutants.sh
 
 # --- sanitizers ------------------------------------------------------------
 

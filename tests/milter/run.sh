@@ -14,7 +14,7 @@ set -u
 BIN=${1:?usage: tests/milter/run.sh PATH/TO/milter-ratelimit}
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib.sh"
-plan 45
+plan 47
 
 LIMIT=3
 MT_BOUND=30	# seconds for one miltertest script
@@ -247,7 +247,7 @@ fi
 # Each bad line goes on line 3 of a file that sets nothing else but the
 # socket (so no later line can override it) and has no comments.
 i=0
-for bad in 'no_such_option = 1' 'limit = 0' 'limit = 100001' 'window = 0' 'window = 86401' \
+for bad in 'no_such_option = 1' 'limit = 0' 'limit = 9001' 'limit = 100001' 'window = 0' 'window = 86401' \
     'ipv4_prefix = 7' 'ipv4_prefix = 33' 'ipv6_prefix = 15' 'ipv6_prefix = 129' \
     'reply_stage = "data"' 'mode = "dry"' 'max_clients = 99' 'limit = "ten"'; do
 	i=$((i + 1))
@@ -260,6 +260,19 @@ for bad in 'no_such_option = 1' 'limit = 0' 'limit = 100001' 'window = 0' 'windo
 		fail "milter/cli-check-bad: $bad" "exit $rc (want 78), want '$f:3: ...', output: $(oneline "$out")"
 	fi
 done
+
+# The other side of each edge is accepted: limit 1..9000 (9000 keeps a
+# slot's group within the table entry's counters), window 1..86400,
+# prefixes 8..32 and 16..128, max_clients from 100.
+why=
+for edge in 'limit = 1' 'limit = 9000' 'window = 1' 'window = 86400' 'ipv4_prefix = 8' \
+    'ipv4_prefix = 32' 'ipv6_prefix = 16' 'ipv6_prefix = 128' 'max_clients = 100'; do
+	printf '%s\n' "$good" "$edge" 'user = "root"' > "$cli/edge.conf"
+	cli_run -n -f "$cli/edge.conf"
+	[ $rc = 0 ] || why="$why [$edge: exit $rc: $(oneline "$out")]"
+done
+[ -z "$why" ] && pass "milter/cli-check-edges-accepted" ||
+	fail "milter/cli-check-edges-accepted" "refused:$why"
 
 # The sample config (socket moved) passes -n; with its limit line made
 # bad, the error names that line although comments come before it.

@@ -17,7 +17,7 @@ BIN=${1:?usage: tests/reload/run.sh PATH/TO/milter-ratelimit}
 RMAP=$(dirname "$BIN")/ratelimit-map
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib.sh"
-plan 25
+plan 27
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/milter-ratelimit-reload.XXXXXX") || exit 1
 chmod 0755 "$work"
@@ -182,24 +182,32 @@ fi
 D=perclient
 mkdir -p "$work/$D"
 map=$work/$D/exempt
-build_map "$map" '192.0.2.20 3/60' '198.51.100.0/24 5/60' '2001:db8:20::/48 2/1m'
+# The entries' windows differ from the global 60 s (and from each other),
+# so a per-entry window that were ignored shows in the refusal lines.
+build_map "$map" '192.0.2.20 3/10m' '198.51.100.0/24 5/2h' '2001:db8:20::/48 2/30'
 if start_daemon $D 'limit = 10' 'window = 60' "exempt_map = \"$map.db\""; then
 	why=
 	seq_ok $D "$(rep 192.0.2.20 A 3) $(rep 192.0.2.20 R 2)" ||
-		why="$why 192.0.2.20 (3/60): $(mtfail $D);"
+		why="$why 192.0.2.20 (3/10m): $(mtfail $D);"
 	seq_ok $D "$(rep 198.51.100.7 A 5) 198.51.100.7=R" ||
-		why="$why 198.51.100.7 (entry 5/60): $(mtfail $D);"
+		why="$why 198.51.100.7 (entry 5/2h): $(mtfail $D);"
 	# Counting stays per client address inside the entry.
 	seq_ok $D "$(rep 198.51.100.8 A 5) 198.51.100.8=R" ||
 		why="$why 198.51.100.8 (same entry, own count): $(mtfail $D);"
 	seq_ok $D "$(rep 2001:db8:20::1 A 2) 2001:db8:20::1=R" ||
-		why="$why 2001:db8:20::1 (2/1m): $(mtfail $D);"
+		why="$why 2001:db8:20::1 (2/30): $(mtfail $D);"
 	seq_ok $D "$(rep 192.0.2.21 A 10) 192.0.2.21=R" ||
 		why="$why 192.0.2.21 (no entry, global 10): $(mtfail $D);"
 	[ -z "$why" ] && pass "reload/per-client-limits" || fail "reload/per-client-limits" "$why"
-	grep -Eq 'refused client=192\.0\.2\.20 .*limit=3 window=60s' "$work/$D/log" &&
-		pass "reload/per-client-limit-logged" ||
-		fail "reload/per-client-limit-logged" "no refusal line with limit=3 window=60s: $(tail_of "$work/$D/log")"
+	why=
+	for re in 'refused client=192\.0\.2\.20 .*limit=3 window=600s' \
+	    'refused client=198\.51\.100\.7 .*limit=5 window=7200s' \
+	    'refused client=2001:db8:20::1 .*limit=2 window=30s' \
+	    'refused client=192\.0\.2\.21 .*limit=10 window=60s'; do
+		grep -Eq "$re" "$work/$D/log" || why="$why [$re]"
+	done
+	[ -z "$why" ] && pass "reload/per-client-limit-logged" ||
+		fail "reload/per-client-limit-logged" "no refusal line matching$why: $(tail_of "$work/$D/log")"
 else
 	fail "reload/per-client-limits" "$(why_down "$work/$D")"
 fi
@@ -346,6 +354,47 @@ if start_daemon $D 'limit = 10' 'window = 60'; then
 	mv "$d/conf.good" "$d/conf"
 else
 	fail "reload/sigusr1-setup" "$(why_down "$work/$D")"
+fi
+
+# --- 4b: SIGUSR1 moves a limit to another group size, up and down ---------------
+# Up to a limit of 10 a slot holds one connection; above, a group of
+# g = ceil((limit - 1) / 9).  A change of group size restarts the client's
+# count (milter-ratelimit(8): lenient for one window, never stricter):
+# 5 -> 100 gives 100 to 110 more, not the 50-odd that the old slots read
+# with g = 11 would give; 100 -> 5 gives exactly 5 more, not none.
+
+D=regroup
+if start_daemon $D 'limit = 5' 'window = 600'; then
+	d=$work/$D
+	c=192.0.2.45
+	# set_limit N: rewrite the limit, SIGUSR1, wait for the reload line.
+	set_limit() {
+		sed "s/^limit = .*/limit = $1/" "$d/conf" > "$d/conf.new" && mv "$d/conf.new" "$d/conf"
+		_re="reloaded configuration.*limit=$1 "
+		_n0=$(log_n $D "$_re")
+		kill -USR1 "$(cat "$d/pid")"
+		wait_for 3 log_ge $D "$_re" $((_n0 + 1))
+		log_ge $D "$_re" $((_n0 + 1))
+	}
+	if ! seq_ok $D "$(rep $c A 5) $c=R"; then
+		fail "reload/sigusr1-regroup-up" "limit 5 before the reload: $(mtfail $D)"
+	elif ! set_limit 100; then
+		fail "reload/sigusr1-regroup-up" "no 'reloaded configuration ... limit=100' within 3 s: $(tail_of "$d/log")"
+	elif seq_ok $D "$(rep $c A 100) $(rep $c AR 10) $c=R"; then
+		pass "reload/sigusr1-regroup-up"
+	else
+		fail "reload/sigusr1-regroup-up" "limit 5 -> 100 (g 1 -> 11): want 100 to 110 more, then refused: $(mtfail $D)"
+	fi
+	if ! set_limit 5; then
+		fail "reload/sigusr1-regroup-down" "no 'reloaded configuration ... limit=5' within 3 s: $(tail_of "$d/log")"
+	elif seq_ok $D "$(rep $c A 5) $c=R $c=R"; then
+		pass "reload/sigusr1-regroup-down"
+	else
+		fail "reload/sigusr1-regroup-down" "limit 100 -> 5 (g 11 -> 1) after 100-odd: want exactly 5 more: $(mtfail $D)"
+	fi
+else
+	fail "reload/sigusr1-regroup-up" "$(why_down "$work/$D")"
+	fail "reload/sigusr1-regroup-down" "not run"
 fi
 
 # --- 5: SIGUSR2 logs the statistics ------------------------------------------------
