@@ -46,7 +46,7 @@ BUILD_DEPS := build-essential pkg-config libmilter-dev libdb-dev libconfuse-dev
 TEST_DEPS  := $(BUILD_DEPS) libcmocka-dev miltertest swaks libio-socket-inet6-perl \
               sendmail-bin sendmail-cf m4 rsyslog iproute2 mandoc db5.3-util \
               procps util-linux libicu72 fail2ban systemd man-db valgrind \
-              clang libclang-rt-14-dev strace
+              clang libclang-rt-14-dev strace libfaketime
 
 .PHONY: all run check unit binaries units deps-build deps-test \
         sanitize tsan fuzz install uninstall clean lint mutants

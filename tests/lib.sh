@@ -29,3 +29,30 @@ check() {
 	_name=$1; shift
 	if _o=$("$@" 2>&1); then pass "$_name"; else fail "$_name" "$(printf '%s' "$_o" | tail -n 3 | tr '\n' ' ')"; fi
 }
+
+# --- a clock the test moves ---------------------------------------------------
+# The daemon reads CLOCK_MONOTONIC (src/clock.c).  Started under
+# `env $(fakeclock_env FILE)`, it runs with libfaketime preloaded, which
+# adds the offset written in FILE to every clock it reads, in every thread,
+# re-reading FILE at each call (FAKETIME_NO_CACHE): a window of ten minutes
+# is aged by writing "+600", with no waiting.  Debian: libfaketime.
+#
+# fakeclock_lib: the library's path, empty when it is not installed.
+# fakeclock_env FILE: the environment, for env(1), of a daemon on FILE's
+#   clock; FILE is set to "+0".
+# fakeclock_set FILE SECONDS: the daemon's clocks run SECONDS ahead from now on.
+fakeclock_lib() {
+	for _f in /usr/lib/*/faketime/libfaketimeMT.so.1 /usr/lib/faketime/libfaketimeMT.so.1; do
+		[ -f "$_f" ] && { echo "$_f"; return 0; }
+	done
+	return 1
+}
+fakeclock_env() {
+	fakeclock_set "$1" 0
+	# An ASan runtime must otherwise come first among the libraries.
+	echo "LD_PRELOAD=$(fakeclock_lib) FAKETIME_TIMESTAMP_FILE=$1 FAKETIME_NO_CACHE=1" \
+	    "ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
+}
+fakeclock_set() {
+	echo "+$2" > "$1.new" && chmod 0644 "$1.new" && mv -f "$1.new" "$1"
+}

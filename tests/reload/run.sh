@@ -9,15 +9,16 @@
 # line per test, "PASS: reload/NAME" or "FAIL: reload/NAME: why".  Each
 # group of tests has a daemon of its own (private directory, unix socket,
 # config, map, log), driven by tests/reload/mt.lua through miltertest.
-# Every wait is bounded; readiness is polled, never slept for.  The only
-# sleeps are deliberate: one watches that a missing map is logged only
-# once, the others pace the map rewrites of the load test.
+# Every wait is bounded; readiness is polled, never slept for.  Time that
+# must pass (a window, map checks) passes on the daemon's own clock, moved
+# by the test (libfaketime, tests/lib.sh); the only sleeps pace the map
+# rewrites of the load test.
 set -u
 BIN=${1:?usage: tests/reload/run.sh PATH/TO/milter-ratelimit}
 RMAP=$(dirname "$BIN")/ratelimit-map
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib.sh"
-plan 27
+plan 28
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/milter-ratelimit-reload.XXXXXX") || exit 1
 chmod 0755 "$work"
@@ -44,6 +45,10 @@ for tool in miltertest timeout; do
 		exit 1
 	}
 done
+fakeclock_lib >/dev/null || {
+	fail "reload/setup" "libfaketime not found (apt-get install libfaketime)"
+	exit 1
+}
 for b in "$BIN" "$RMAP"; do
 	[ -x "$b" ] || { fail "reload/setup" "no executable $b"; exit 1; }
 done
@@ -64,9 +69,13 @@ start_daemon() {
 		echo "max_clients = 1000"
 		for _l in "$@"; do echo "$_l"; done
 	} > "$_d/conf"
+	# FAKE=1: on a clock of its own, $work/NAME/clock (tests/lib.sh).
+	_env=
+	[ -z "${FAKE:-}" ] || _env=$(fakeclock_env "$_d/clock")
 	(
+		# shellcheck disable=SC2086
 		sh -c 'echo $$ > "$1"; shift; exec "$@"' sh "$_d/pid" \
-		    "$BIN" -d -f "$_d/conf" > "$_d/log" 2>&1
+		    env $_env "$BIN" -d -f "$_d/conf" > "$_d/log" 2>&1
 		echo $? > "$_d/status"
 	) &
 	daemons="$daemons $_d"
@@ -185,7 +194,9 @@ map=$work/$D/exempt
 # The entries' windows differ from the global 60 s (and from each other),
 # so a per-entry window that were ignored shows in the refusal lines.
 build_map "$map" '192.0.2.20 3/10m' '198.51.100.0/24 5/2h' '2001:db8:20::/48 2/30'
-if start_daemon $D 'limit = 10' 'window = 60' "exempt_map = \"$map.db\""; then
+# Refusals do not count here, so each window holds only the accepted ones.
+if FAKE=1 start_daemon $D 'limit = 10' 'window = 60' 'count_refused = false' \
+    "exempt_map = \"$map.db\""; then
 	why=
 	seq_ok $D "$(rep 192.0.2.20 A 3) $(rep 192.0.2.20 R 2)" ||
 		why="$why 192.0.2.20 (3/10m): $(mtfail $D);"
@@ -208,6 +219,22 @@ if start_daemon $D 'limit = 10' 'window = 60' "exempt_map = \"$map.db\""; then
 	done
 	[ -z "$why" ] && pass "reload/per-client-limit-logged" ||
 		fail "reload/per-client-limit-logged" "no refusal line matching$why: $(tail_of "$work/$D/log")"
+
+	# Each window ages on its own, on the daemon's clock: 61 s on, the
+	# global minute and the entry's 30 s have passed, not 10 minutes or
+	# 2 hours; 601 s on, the 10 minutes too; 7201 s on, the 2 hours.
+	why=
+	fakeclock_set "$work/$D/clock" 61
+	seq_ok $D "$(rep 192.0.2.21 A 10) 192.0.2.21=R $(rep 2001:db8:20::1 A 2) 2001:db8:20::1=R 192.0.2.20=R 198.51.100.7=R" ||
+		why="$why 61 s on: $(mtfail $D);"
+	fakeclock_set "$work/$D/clock" 601
+	seq_ok $D "$(rep 192.0.2.20 A 3) 192.0.2.20=R 198.51.100.7=R" ||
+		why="$why 601 s on: $(mtfail $D);"
+	fakeclock_set "$work/$D/clock" 7201
+	seq_ok $D "$(rep 198.51.100.7 A 5) 198.51.100.7=R" ||
+		why="$why 7201 s on: $(mtfail $D);"
+	[ -z "$why" ] && pass "reload/per-client-windows-age-apart" ||
+		fail "reload/per-client-windows-age-apart" "$why"
 else
 	fail "reload/per-client-limits" "$(why_down "$work/$D")"
 fi
@@ -221,7 +248,7 @@ build_map "$map" '192.0.2.30 OK'
 # A real map of several pages without 192.0.2.30, to truncate.
 awk 'BEGIN { for (i = 0; i < 2000; i++) printf "10.%d.%d.1 OK\n", int(i / 256), i % 256 }' |
 	timeout -k 1 10 "$RMAP" "$work/$D/big" 2>> "$work/rmap.err"
-if start_daemon $D 'limit = 2' 'window = 60' 'map_check_interval = 1' \
+if FAKE=1 start_daemon $D 'limit = 2' 'window = 60' 'map_check_interval = 1' \
     "exempt_map = \"$map.db\""; then
 	c=192.0.2.30
 	seq_ok $D "$(rep $c A 4)" || fail "reload/broken-setup" "$(mtfail $D)"
@@ -287,11 +314,21 @@ if start_daemon $D 'limit = 2' 'window = 60' 'map_check_interval = 1' \
 	else
 		fail "reload/missing-map-keeps-rules" "$(mtfail $D)"
 	fi
-	# Watch 2.5 checks (map_check_interval = 1) go by: still one line.
-	sleep 2.5
+	# Let map checks go by (map_check_interval = 1) on the daemon's clock:
+	# each round moves it 2 s on and wakes the control thread (SIGUSR2);
+	# a round's stats line shows its pass began, the next one's that the
+	# map check of that pass is done.  Still one line.
+	r_=0 st_=0
+	while [ $r_ -lt 4 ]; do
+		r_=$((r_ + 1))
+		fakeclock_set "$work/$D/clock" $((r_ * 2))
+		n_=$(log_n $D ' stats connections=')
+		kill -USR2 "$(cat "$work/$D/pid")"
+		wait_for 3 log_ge $D ' stats connections=' $((n_ + 1)) && st_=$((st_ + 1))
+	done
 	n=$(log_n $D "$re")
-	[ "$n" = 1 ] && pass "reload/missing-map-logged-once" ||
-		fail "reload/missing-map-logged-once" "$n lines matching '$re' after 2.5 s, want 1"
+	[ "$n" = 1 ] && [ $st_ = 4 ] && pass "reload/missing-map-logged-once" ||
+		fail "reload/missing-map-logged-once" "$n lines matching '$re' after 8 s of the daemon's clock ($st_ of 4 passes seen), want 1"
 
 	# And it comes back.
 	n0=$(log_n $D 'reloaded map')
