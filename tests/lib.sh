@@ -49,9 +49,11 @@ fakeclock_lib() {
 }
 fakeclock_env() {
 	fakeclock_set "$1" 0
+	# NO_FAKE_STAT: libfaketime also shifts the times stat(2) returns, so
+	# an unchanged map would look changed at every move of the clock.
 	# An ASan runtime must otherwise come first among the libraries.
 	echo "LD_PRELOAD=$(fakeclock_lib) FAKETIME_TIMESTAMP_FILE=$1 FAKETIME_NO_CACHE=1" \
-	    "ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
+	    "NO_FAKE_STAT=1 ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
 }
 fakeclock_set() {
 	echo "+$2" > "$1.new" && chmod 0644 "$1.new" && mv -f "$1.new" "$1"

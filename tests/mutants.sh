@@ -42,6 +42,16 @@ if [ -z "$dry" ]; then
 		echo "mutants: the unmutated tree does not build: $work/logs/build.log" >&2
 		exit 2
 	fi
+	# Every suite the list names must pass unmutated, or every mutant
+	# would look killed.
+	all=$(sed -n 's/^suites  *//p' "$list" | tr ' ' '\n' | sort -u | tr '\n' ' ')
+	echo "mutants: the unmutated tree against: $all"
+	# shellcheck disable=SC2086
+	if ! (cd "$tree" && sh tests/run.sh build $all) > "$work/logs/baseline.log" 2>&1; then
+		echo "mutants: the unmutated tree fails its suites: $work/logs/baseline.log" >&2
+		tail -n 5 "$work/logs/baseline.log" >&2
+		exit 2
+	fi
 fi
 
 # apply FILE FROM TO: replace the one occurrence of FROM (\n, \t escapes)
