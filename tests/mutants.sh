@@ -44,7 +44,9 @@ if [ -z "$dry" ]; then
 	fi
 	# Every suite the list names must pass unmutated, or every mutant
 	# would look killed.
-	all=$(sed -n 's/^suites  *//p' "$list" | tr ' ' '\n' | sort -u | tr '\n' ' ')
+	all=$(awk -v only="$only" '
+	    /^mutant / { sel = (only ~ /^ *$/) || index(only, " " $2 " ") }
+	    /^suites / && sel { for (i = 2; i <= NF; i++) print $i }' "$list" | sort -u | tr '\n' ' ')
 	echo "mutants: the unmutated tree against: $all"
 	# shellcheck disable=SC2086
 	if ! (cd "$tree" && sh tests/run.sh build $all) > "$work/logs/baseline.log" 2>&1; then
