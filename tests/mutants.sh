@@ -76,7 +76,7 @@ apply() {
 }
 
 killed=0 survived=0 stale=0 broken=0 total=0
-surv_names= stale_names=
+surv_names='' stale_names=''
 
 # run_mutant: the fields of one block are in name file suites from to.
 run_mutant() {
@@ -120,14 +120,14 @@ run_mutant() {
 	touch "$f"
 }
 
-name= file= suites= from= to=
+name='' file='' suites='' from='' to=''
 # A block ends at the next "mutant" line or at the end of the list.
 while IFS= read -r line || [ -n "$line" ]; do
 	case $line in
 	'#'*|'') continue ;;
 	mutant\ *)
 		[ -n "$name" ] && run_mutant
-		name=${line#mutant} file= suites= from= to=
+		name=${line#mutant} file='' suites='' from='' to=''
 		name=$(echo $name)
 		;;
 	file\ *) file=$(echo ${line#file}) ;;
