@@ -6,6 +6,7 @@
 #   make sanitize   ASan+UBSan build in build-asan/, then its unit and milter tests
 #   make tsan       TSan build in build-tsan/, then its unit tests
 #   make fuzz       libFuzzer targets (clang) in build-fuzz/, FUZZ_TIME s each
+#   make mutants    mutation check (tests/mutants.list), on demand
 #   make bench      benchmarks (bench/RESULTS.md); make bench-quick: < 2 min
 #   make install / uninstall   honour DESTDIR and PREFIX
 
@@ -47,10 +48,10 @@ BUILD_DEPS := build-essential pkg-config libmilter-dev libdb-dev libconfuse-dev
 TEST_DEPS  := $(BUILD_DEPS) libcmocka-dev miltertest swaks libio-socket-inet6-perl \
               sendmail-bin sendmail-cf m4 rsyslog iproute2 mandoc db5.3-util \
               procps util-linux libicu72 fail2ban systemd man-db valgrind \
-              clang libclang-rt-14-dev
+              clang libclang-rt-14-dev strace libfaketime
 
 .PHONY: all run check unit binaries units deps-build deps-test \
-        sanitize tsan fuzz install uninstall clean lint
+        sanitize tsan fuzz install uninstall clean lint mutants
 
 all: milter-ratelimit ratelimit-map
 
@@ -99,7 +100,7 @@ TSAN_FLAGS := -O1 -g -fsanitize=thread
 
 check: deps-test all $(UNIT_BIN) bench-build
 	$(MAKE) B=build-asan CFLAGS="$(ASAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" binaries units
-	sh tests/run.sh $(B) unit build milter map reload service faults mta bench \
+	sh tests/run.sh $(B) runner unit build milter map reload service faults mta bench \
 	    unit@build-asan milter@build-asan reload@build-asan fuzz
 
 unit: all $(UNIT_BIN)
@@ -107,6 +108,14 @@ unit: all $(UNIT_BIN)
 
 binaries: $(B)/milter-ratelimit $(B)/ratelimit-map
 units: $(UNIT_BIN)
+
+# On demand, not in CI: every mutant of tests/mutants.list, one at a time in
+# a scratch copy, against the suites that should kill it (tests/mutants.sh).
+# It runs the service suite (root) and loads the machine: take the lock
+# the heavy suites share.
+HEAVY_LOCK ?= /tmp/mrl-heavy.lock
+mutants:
+	flock $(HEAVY_LOCK) sh tests/mutants.sh
 
 # --- sanitizers ------------------------------------------------------------
 

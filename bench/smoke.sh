@@ -20,6 +20,8 @@ FAILED=0
 
 pass() { echo "PASS: bench/$1"; }
 fail() { echo "FAIL: bench/$1: $2"; FAILED=$((FAILED + 1)); }
+# The checks below, for tests/run.sh to hold the run to (tests/lib.sh plan).
+echo "PLAN: bench 12"
 
 cleanup() {
 	for p in $PIDS; do kill -TERM "$p" 2>/dev/null; done

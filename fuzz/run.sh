@@ -27,6 +27,9 @@ B=${FUZZ_BUILD:-build-fuzz}
 case $T in
 ''|*[!0-9]*) echo "usage: fuzz/run.sh [TIME_SECONDS [TARGET...]]" >&2; exit 2 ;;
 esac
+# One check per target, as tests/run.sh holds the run to (see tests/lib.sh).
+set -- $targets
+echo "PLAN: fuzz $#"
 mkdir -p "$B"
 if ! sh fuzz/build.sh "$B" > "$B/build.log" 2>&1; then
 	cat "$B/build.log" >&2

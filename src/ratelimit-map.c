@@ -335,6 +335,10 @@ cmd_dump(const char *arg)
 		printf("%s\t%s\n", key, val);
 	}
 	mapdb_clear(&m);
+	/* The text above is then not the whole map: say so, as -n does. */
+	if (warnings)
+		fprintf(stderr, "%s: %s: %u invalid entries skipped; the output "
+		    "is not the whole map\n", PROG, path, (unsigned)warnings);
 	free(path);
 	return warnings ? EX_DATAERR : 0;
 }

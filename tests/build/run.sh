@@ -5,6 +5,7 @@
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/lib.sh"
+plan 11
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 

@@ -14,6 +14,7 @@ set -u
 BIN=${1:?usage: tests/milter/run.sh PATH/TO/milter-ratelimit}
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib.sh"
+plan 47
 
 LIMIT=3
 MT_BOUND=30	# seconds for one miltertest script
@@ -266,7 +267,7 @@ fi
 # Each bad line goes on line 3 of a file that sets nothing else but the
 # socket (so no later line can override it) and has no comments.
 i=0
-for bad in 'no_such_option = 1' 'limit = 0' 'limit = 100001' 'window = 0' 'window = 86401' \
+for bad in 'no_such_option = 1' 'limit = 0' 'limit = 9001' 'limit = 100001' 'window = 0' 'window = 86401' \
     'ipv4_prefix = 7' 'ipv4_prefix = 33' 'ipv6_prefix = 15' 'ipv6_prefix = 129' \
     'reply_stage = "data"' 'mode = "dry"' 'max_clients = 99' 'limit = "ten"'; do
 	i=$((i + 1))
@@ -296,6 +297,19 @@ for t in "941 20" "1 490" "0 491"; do
 		fail "milter/cli-check-reply-too-long: $1 letters, $2 %" "exit $rc (want 78), want '$f:3: ... at most 980', output: $(oneline "$out")"
 	fi
 done
+
+# The other side of each edge is accepted: limit 1..9000 (9000 keeps a
+# slot's group within the table entry's counters), window 1..86400,
+# prefixes 8..32 and 16..128, max_clients from 100.
+why=
+for edge in 'limit = 1' 'limit = 9000' 'window = 1' 'window = 86400' 'ipv4_prefix = 8' \
+    'ipv4_prefix = 32' 'ipv6_prefix = 16' 'ipv6_prefix = 128' 'max_clients = 100'; do
+	printf '%s\n' "$good" "$edge" 'user = "root"' > "$cli/edge.conf"
+	cli_run -n -f "$cli/edge.conf"
+	[ $rc = 0 ] || why="$why [$edge: exit $rc: $(oneline "$out")]"
+done
+[ -z "$why" ] && pass "milter/cli-check-edges-accepted" ||
+	fail "milter/cli-check-edges-accepted" "refused:$why"
 
 # The sample config (socket moved) passes -n; with its limit line made
 # bad, the error names that line although comments come before it.
@@ -356,12 +370,15 @@ for opt in -Z '-f' 'extra-argument'; do
 		fail "milter/cli-usage: $opt" "exit $rc, want 64; output: $(oneline "$out")"
 done
 
+# -V prints exactly "milter-ratelimit VERSION", VERSION as the Makefile has it.
 version=$(sed -n 's/^VERSION *:*= *//p' "$here/../../Makefile" 2>/dev/null)
 cli_run -V
-if [ $rc = 0 ] && printf '%s' "$out" | grep -Fq "${version:-.}"; then
+if [ -z "$version" ]; then
+	fail "milter/cli-version" "cannot read VERSION from $here/../../Makefile"
+elif [ $rc = 0 ] && [ "$out" = "milter-ratelimit $version" ]; then
 	pass "milter/cli-version"
 else
-	fail "milter/cli-version" "exit $rc, want 0 and '$version', output: $(oneline "$out")"
+	fail "milter/cli-version" "exit $rc, want 0 and 'milter-ratelimit $version', output: $(oneline "$out")"
 fi
 
 # --- shutdown -----------------------------------------------------------------

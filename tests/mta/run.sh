@@ -37,6 +37,7 @@ BIN=${1:?usage: tests/mta/run.sh PATH/TO/milter-ratelimit}
 HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/lib.sh
 . "$HERE/../lib.sh"
+plan 60
 
 SM_PORT=2525
 PF_PORT=2526

@@ -26,6 +26,7 @@ RMAP=$(dirname "$BIN")/ratelimit-map
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 . "$here/../lib.sh"
+plan 48
 
 TUSER=mrltest
 TGROUP=mrltestg
@@ -34,7 +35,7 @@ MT_BOUND=30	# seconds for one miltertest run
 FLOOD_KEYS=50
 FLOOD_PER=40
 FLOOD_LIMIT=3
-FLOOD_WINDOW=5	# short, so the suppressed counts are summed up within the run
+FLOOD_WINDOW=600	# aged on the daemon's clock, moved by the test (tests/lib.sh)
 
 # Configs and maps are re-read after the drop to the test user.
 umask 022
@@ -83,6 +84,10 @@ for tool in miltertest timeout unshare rsyslogd fail2ban-regex systemd-analyze m
 		exit 1
 	}
 done
+fakeclock_lib >/dev/null || {
+	fail "service/setup" "libfaketime not found (apt-get install libfaketime)"
+	exit 1
+}
 for b in "$BIN" "$RMAP"; do
 	[ -x "$b" ] || { fail "service/setup" "no executable $b"; exit 1; }
 done
@@ -121,12 +126,16 @@ mkdaemon() {
 # start_daemon NAME: start the daemon of $work/NAME in the foreground (-d),
 # its output in log, its pid in pid and, once it exits, its status in
 # status.  Waits (bounded) until it has logged "started" with its socket
-# in place, or has exited.  Returns 1 unless it is up.
+# in place, or has exited.  Returns 1 unless it is up.  FAKE=1: on a clock
+# of its own, $work/NAME/clock (tests/lib.sh).
 start_daemon() {
 	_d=$work/$1
+	_env=
+	[ -z "${FAKE:-}" ] || _env=$(fakeclock_env "$_d/clock")
 	(
+		# shellcheck disable=SC2086
 		sh -c 'echo $$ > "$1"; shift; exec "$@"' sh "$_d/pid" \
-		    env -u NOTIFY_SOCKET "$BIN" -d -f "$_d/conf" > "$_d/log" 2>&1
+		    env -u NOTIFY_SOCKET $_env "$BIN" -d -f "$_d/conf" > "$_d/log" 2>&1
 		_rc=$?
 		now_ms > "$_d/exit_ms"
 		echo $_rc > "$_d/status"
@@ -217,7 +226,7 @@ mkdaemon stats $TUSER "user = \"$TUSER\"" 'limit = 3' 'window = 60' \
     "exempt_map = \"$work/stats/exempt.db\""
 start_daemon stats
 mkdaemon flood $TUSER "user = \"$TUSER\"" "limit = $FLOOD_LIMIT" "window = $FLOOD_WINDOW"
-start_daemon flood
+FAKE=1 start_daemon flood
 mkdaemon flooddebug $TUSER "user = \"$TUSER\"" "limit = $FLOOD_LIMIT" 'window = 60' \
     'log_level = "debug"'
 start_daemon flooddebug
@@ -647,9 +656,12 @@ refusals_logged() {
 }
 sum_complete() { [ "$(refusals_logged)" -ge "$1" ]; }
 if [ -n "$flood_t0" ]; then
-	# The last key's first refusal is at most the flood's length after
-	# flood_t0; its summary is due a window later, at the next sweep.
-	wait_for $((FLOOD_WINDOW + 8)) sum_complete $R
+	# Every key's summary is due a window after its first refusal, at the
+	# next sweep: move the daemon's clock a window on and wake its
+	# control thread (SIGUSR2), which sweeps.
+	fakeclock_set "$work/flood/clock" $((FLOOD_WINDOW + 1))
+	kill -USR2 "$(cat "$work/flood/pid")"
+	wait_for 5 sum_complete $R
 	got=$(refusals_logged)
 	ns=$(grep -Ec 'refused-summary ' "$work/flood/log")
 	n36=$(grep -Ec "refused-summary key=\\S+ suppressed=$((M - L - 1))( |$)" "$work/flood/log")
