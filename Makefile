@@ -153,8 +153,9 @@ install: all
 	    > $(DESTDIR)$(UNITDIR)/milter-ratelimit.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/milter-ratelimit.service
 	install -m 0644 conf/sendmail.mc conf/postfix-main.cf $(DESTDIR)$(DOCDIR)/
-	install -m 0644 conf/fail2ban/filter.d/milter-ratelimit.conf $(DESTDIR)$(DOCDIR)/fail2ban/filter.conf
-	install -m 0644 conf/fail2ban/jail.d/milter-ratelimit.conf $(DESTDIR)$(DOCDIR)/fail2ban/jail.conf
+	install -d $(DESTDIR)$(DOCDIR)/fail2ban/filter.d $(DESTDIR)$(DOCDIR)/fail2ban/jail.d
+	install -m 0644 conf/fail2ban/filter.d/milter-ratelimit.conf $(DESTDIR)$(DOCDIR)/fail2ban/filter.d/milter-ratelimit.conf
+	install -m 0644 conf/fail2ban/jail.d/milter-ratelimit.conf $(DESTDIR)$(DOCDIR)/fail2ban/jail.d/milter-ratelimit.conf
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/milter-ratelimit.conf ]; then \
 	    echo "keeping existing $(DESTDIR)$(SYSCONFDIR)/milter-ratelimit.conf"; \
 	else \

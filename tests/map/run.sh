@@ -13,7 +13,7 @@ BIN=${1:?usage: tests/map/run.sh PATH/TO/milter-ratelimit}
 RMAP=$(dirname "$BIN")/ratelimit-map
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib.sh"
-plan 68
+plan 134
 
 # A private 0755 directory (makemap refuses group/world-writable ones), by
 # its physical path: error messages name the file stdin was redirected
