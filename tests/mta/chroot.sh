@@ -352,7 +352,15 @@ postconf_wrapper() {
 	chmod 0755 "$W/bin" "$W/bin/postconf"
 }
 
+# On Debian postfix.service runs /bin/true; Postfix is postfix@-.service.
+pfc_unit_order() {
+	local name="postfix chroot: the unit starts before postfix@-.service (Debian's real Postfix unit)"
+	if unit_value Before | tr ' ' '\n' | grep -qx 'postfix@-.service'; then pass "$name"
+	else fail "$name" "Before=$(unit_value Before)"; fi
+}
+
 postfix_chroot_main() {
+	pfc_unit_order
 	[ -n "$PF" ] || postfix_fetch || return
 	postconf_wrapper
 	mkdir -m 0755 "$W/pfc" "$W/pfc/etc" "$W/pfc/spool"
