@@ -197,11 +197,13 @@ pfc_unit_pre() {
 
 # in_unit CMD...: CMD inside the unit's sandbox, as the service user, with
 # the private postconf first on PATH and MAIL_CONFIG naming our Postfix.
+# It replaces the calling (sub)shell: every step execs the next, so the
+# pid of `(in_unit ...) &` is CMD's own, and stopping it stops CMD.
 in_unit() {
 	local rw
 	rw=$(pfc_local "$(unit_value ReadWritePaths | sed 's/^-//')")
 	PATH=$W/bin:$PATH MAIL_CONFIG=$W/pfc/etc \
-	    unshare -m --propagation private sh "$HERE/unit-ns.sh" "$SVC_USER" "$rw" -- "$@"
+	    exec unshare -m --propagation private sh "$HERE/unit-ns.sh" "$SVC_USER" "$rw" -- "$@"
 }
 
 pfc_sock_or_dead() { [ -S "$PFC_SOCK" ] || dead "$PFC_MILTER_PID"; }
@@ -232,7 +234,7 @@ pfc_milter_start() {
 	fi
 	# ExecStartPre=milter-ratelimit -n, in the sandbox: OK and no warning.
 	name="postfix chroot: -n in the unit's sandbox is silent with the README's setup"
-	in_unit "$BIN" -n -f "$W/pfc/milter.conf" > "$W/pfc/n.log" 2>&1
+	(in_unit "$BIN" -n -f "$W/pfc/milter.conf") > "$W/pfc/n.log" 2>&1
 	st=$?
 	if [ $st = 0 ] && [ "$(cat "$W/pfc/n.log")" = "configuration OK" ]; then
 		pass "$name"
@@ -240,12 +242,16 @@ pfc_milter_start() {
 		fail_log "$name" "exit $st" "$W/pfc/n.log"
 	fi
 	PFC_MLOG=$W/pfc/milter.log
-	in_unit "$BIN" -d -f "$W/pfc/milter.conf" > "$PFC_MLOG" 2>&1 &
+	(in_unit "$BIN" -d -f "$W/pfc/milter.conf") > "$PFC_MLOG" 2>&1 &
 	PFC_MILTER_PID=$!
 	wait_for 10 pfc_sock_or_dead
 	name="postfix chroot: the milter starts in the unit's sandbox, socket in the spool"
 	if [ ! -S "$PFC_SOCK" ] || dead "$PFC_MILTER_PID"; then
 		fail_log "$name" "no socket $PFC_SOCK" "$PFC_MLOG"
+		return 1
+	fi
+	if [ "$(readlink "/proc/$PFC_MILTER_PID/exe")" != "$(readlink -f "$BIN")" ]; then
+		fail "$name" "pid $PFC_MILTER_PID is not the milter: $(readlink "/proc/$PFC_MILTER_PID/exe")"
 		return 1
 	fi
 	st=$(stat -c '%U:%G %a' "$PFC_SOCK")
