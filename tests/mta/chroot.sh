@@ -155,8 +155,10 @@ pfc_postfix_start() {
 		subst "$HERE/postfix-master.cf.in" /dev/stdout | grep -v "^$PORT "
 	} > "$d/etc/master.cf"
 	pfc_readme_install || return 1
-	# What a chrooted smtpd needs inside the spool: Debian's postfix init
-	# copies these; we found smtpd also fails without etc/services.
+	# Debian's postfix init copies these into the chroot, so we do too.
+	# This smtpd needs none of them (every test passed with none: it looks
+	# up no names, smtpd_peername_lookup = no, and logs through postlogd's
+	# socket inside the spool); PFC_CHROOT_FILES= reruns that experiment.
 	mkdir -p "$d/spool/etc"
 	for f in ${PFC_CHROOT_FILES-services hosts resolv.conf localtime nsswitch.conf host.conf}; do
 		[ -e "/etc/$f" ] && cp -L "/etc/$f" "$d/spool/etc/$f"
