@@ -438,6 +438,7 @@ run_postconf(char *const args[], char **out, char *why, size_t whylen)
 {
 	int opipe[2] = { -1, -1 }, epipe[2] = { -1, -1 }, status, rc;
 	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
 	char *obuf = NULL, *ebuf = NULL;
 	size_t olen = 0, elen = 0;
 	bool oopen = true, eopen = true, timed_out = false;
@@ -457,7 +458,12 @@ run_postconf(char *const args[], char **out, char *why, size_t whylen)
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, opipe[1], 1);
 	posix_spawn_file_actions_adddup2(&fa, epipe[1], 2);
-	rc = posix_spawnp(&pid, "postconf", &fa, NULL, args, environ);
+	/* Its own process group: a timeout kills whatever it started too. */
+	posix_spawnattr_init(&attr);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+	posix_spawnattr_setpgroup(&attr, 0);
+	rc = posix_spawnp(&pid, "postconf", &fa, &attr, args, environ);
+	posix_spawnattr_destroy(&attr);
 	posix_spawn_file_actions_destroy(&fa);
 	close(opipe[1]);
 	close(epipe[1]);
@@ -490,17 +496,19 @@ run_postconf(char *const args[], char **out, char *why, size_t whylen)
 	close(opipe[0]);
 	close(epipe[0]);
 	if (timed_out || oopen || eopen)
-		kill(pid, SIGKILL);
+		kill(-pid, SIGKILL);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	if (timed_out) {
-		snprintf(why, whylen, "postconf %s did not finish within %d ms",
-		    args[1], POSTFIXCHECK_TIMEOUT_MS);
+		snprintf(why, whylen, "postconf %s%s%s did not finish within %d ms",
+		    args[1], args[2] ? " " : "", args[2] ? args[2] : "",
+		    POSTFIXCHECK_TIMEOUT_MS);
 	} else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		/* postconf's first line of complaint, if any. */
 		size_t n = ebuf ? strcspn(ebuf, "\n") : 0;
 
-		snprintf(why, whylen, "postconf %s failed (%s %d)%s%.*s", args[1],
+		snprintf(why, whylen, "postconf %s%s%s failed (%s %d)%s%.*s", args[1],
+		    args[2] ? " " : "", args[2] ? args[2] : "",
 		    WIFEXITED(status) ? "exit" : "signal",
 		    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status),
 		    n ? ": " : "", (int)(n > 300 ? 300 : n), ebuf ? ebuf : "");

@@ -300,6 +300,33 @@ pfc_n_warns() {
 	fi
 }
 
+# A postconf that hangs or fails: a warning, never a hang or a refusal.
+pfc_postconf_faults() {
+	local fake=$W/fakebin out t0 el name
+	mkdir -p "$fake"
+	printf '#!/bin/sh\nexec sleep 60\n' > "$fake/postconf"
+	chmod 0755 "$fake/postconf"
+	name="postfix: -n with a postconf that hangs: warns after 5 s, still OK"
+	t0=$(date +%s%N)
+	out=$(PATH=$fake:$PATH timeout 20 "$BIN" -n -f "$W/pfc/milter.conf" 2>&1)
+	el=$(( ($(date +%s%N) - t0) / 1000000 ))
+	if [[ $out == *"cannot check whether Postfix reaches the milter: postconf -xh queue_directory did not finish within 5000 ms"* ]] &&
+	    [[ $out == *"configuration OK"* ]] && [ "$el" -lt 8000 ]; then
+		pass "$name ($el ms)"
+	else
+		fail "$name" "after $el ms: $(printf '%s' "$out" | tr '\n' '|')"
+	fi
+	printf '#!/bin/sh\necho "postconf: fatal: no main.cf" >&2\nexit 1\n' > "$fake/postconf"
+	name="postfix: -n with a postconf that fails: warns with its message, still OK"
+	out=$(PATH=$fake:$PATH timeout 20 "$BIN" -n -f "$W/pfc/milter.conf" 2>&1)
+	if [[ $out == *"postconf -xh queue_directory failed (exit 1): postconf: fatal: no main.cf"* ]] &&
+	    [[ $out == *"configuration OK"* ]]; then
+		pass "$name"
+	else
+		fail "$name" "$(printf '%s' "$out" | tr '\n' '|')"
+	fi
+}
+
 # --- clients ---------------------------------------------------------------------
 
 # readme_check FROM SERVER: the README's check loop, aimed at our port and
@@ -379,5 +406,6 @@ postfix_chroot_main() {
 	pfc_postfix_start || return
 	pfc_milter_start || return
 	pfc_n_warns
+	pfc_postconf_faults
 	pfc_clients
 }
