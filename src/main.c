@@ -26,6 +26,7 @@
 #include "milter.h"
 #include "notify.h"
 #include "pidfile.h"
+#include "postfixcheck.h"
 #include "policy.h"
 #include "privs.h"
 #include "reload.h"
@@ -191,6 +192,8 @@ main(int argc, char *argv[])
 		policy_ruleset_free(rules);
 		return EX_CONFIG;
 	}
+	/* Warnings only: a Postfix that cannot reach the socket. */
+	postfixcheck_run(rules->cfg->socket, postfixcheck_log);
 	if (check_only) {
 		printf("configuration OK\n");
 		privs_free(&pv);

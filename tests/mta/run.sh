@@ -38,6 +38,9 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/lib.sh
 . "$HERE/../lib.sh"
 plan 60
+# The chrooted Postfix, as Debian ships it (postfix_chroot_main).
+# shellcheck source=tests/mta/chroot.sh
+. "$HERE/chroot.sh"
 
 SM_PORT=2525
 PF_PORT=2526
@@ -94,6 +97,7 @@ cleanup() {
 	milter_stop
 	sendmail_stop
 	postfix_stop
+	pfc_cleanup
 	[ -n "$W" ] || return
 	if [ "${FAILED:-0}" = 0 ] && [ -z "${MRL_KEEP_LOGS:-}" ]; then rm -rf "$W"; else note "logs kept in $W"; fi
 }
@@ -569,6 +573,17 @@ mta_log_check() {
 	note "$mta $stage: MTA log: $(mta_refusals "$mta" | sed 's/^.*\(Milter: \|milter-reject: \)/\1/' | tr '\n' '|')"
 }
 
+# -n with this (non-chrooted) Postfix and the socket in /run-like $W:
+# nothing to warn about.  The milter finds postconf on PATH.
+postfix_n_silent() {
+	local out name="postfix: -n is silent when smtpd (no chroot) reaches the socket"
+	postconf_wrapper
+	milter_conf connect
+	out=$(PATH=$W/bin:$PATH MAIL_CONFIG=$W/pf/etc "$BIN" -n -f "$W/milter-connect.conf" 2>&1)
+	if [ "$out" = "configuration OK" ]; then pass "$name"
+	else fail "$name" "got: $(printf '%s' "$out" | tr '\n' '|')"; fi
+}
+
 main() {
 	local t0=$SECONDS
 	setup || return
@@ -578,10 +593,13 @@ main() {
 	fi
 	sendmail_stop
 	if postfix_start; then
+		postfix_n_silent
 		phase postfix "$PF_PORT" connect
 		phase postfix "$PF_PORT" helo
 	fi
 	postfix_stop
+	postfix_chroot_main
+	pfc_cleanup
 	# Debian's own sendmail.mc and access, before and after the README's
 	# migration (its own work directory and network namespace).
 	bash "$HERE/debian.sh" "$BIN"
