@@ -34,7 +34,7 @@ endif
 B         ?= build
 CORE_SRC  := src/addr.c src/window.c src/exempt.c src/config.c src/log.c \
              src/policy.c src/siphash.c src/clock.c src/mapentry.c src/mapdb.c src/reload.c \
-             src/throttle.c src/report.c src/privs.c src/pidfile.c src/notify.c src/safefile.c
+             src/throttle.c src/report.c src/privs.c src/pidfile.c src/sockfile.c src/notify.c src/safefile.c
 DAEMON_SRC := src/main.c src/milter.c src/daemon.c src/maint.c
 CORE_OBJ  := $(CORE_SRC:src/%.c=$(B)/%.o)
 DAEMON_OBJ := $(DAEMON_SRC:src/%.c=$(B)/%.o)
