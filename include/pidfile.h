@@ -20,6 +20,7 @@ struct pidfile {
 	char *path;
 	dev_t dev;		/* the file we locked, to know it at removal */
 	ino_t ino;
+	bool written;		/* it holds our pid (else: maybe another's) */
 };
 
 enum pidfile_result {
@@ -38,7 +39,8 @@ bool pidfile_write(struct pidfile *pf, char *err, size_t errlen);
 
 /* At stop: remove the file if it is still the one we locked; if its
  * directory does not let us (root given up), empty it instead.  Then
- * release the lock. */
+ * release the lock.  Before pidfile_write, only an empty file is removed:
+ * a pid in it is not ours (an instance that took no lock). */
 void pidfile_remove(struct pidfile *pf);
 
 #endif

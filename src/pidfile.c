@@ -75,6 +75,7 @@ pidfile_lock(struct pidfile *pf, const char *path, char *err, size_t errlen)
 			pf->fd = fd;
 			pf->dev = fst.st_dev;
 			pf->ino = fst.st_ino;
+			pf->written = false;
 			return PIDFILE_OK;
 		}
 		close(fd);
@@ -94,6 +95,7 @@ pidfile_write(struct pidfile *pf, char *err, size_t errlen)
 		snprintf(err, errlen, "pid file %s: %s", pf->path, strerror(errno));
 		return false;
 	}
+	pf->written = true;
 	return true;
 }
 
@@ -104,6 +106,8 @@ pidfile_remove(struct pidfile *pf)
 
 	if (pf->fd < 0)
 		return;
+	if (!pf->written && (fstat(pf->fd, &st) != 0 || st.st_size != 0))
+		goto out;
 	/* Emptied first: a directory that root owns may not let us remove
 	 * it (root given up), and a stale pid must not outlive us.  Then
 	 * removed while the lock is held, so that no newcomer locks this
@@ -113,6 +117,7 @@ pidfile_remove(struct pidfile *pf)
 	}
 	if (lstat(pf->path, &st) == 0 && st.st_dev == pf->dev && st.st_ino == pf->ino)
 		(void)unlink(pf->path);
+out:
 	close(pf->fd);
 	pf->fd = -1;
 	free(pf->path);

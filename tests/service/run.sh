@@ -564,6 +564,16 @@ if is_up "$work/$D"; then
 	else
 		fail "service/second-start-refused-no-pidfile" "exit $sec_rc (want 75) '$(oneline "$sec_out")' (want 'socket ... is in use'); socket inode $sec_ino0 -> $sec_ino; $(is_up "$work/$D" && echo "first up" || why_down "$work/$D")"
 	fi
+	# A pid file with a pid that no lock backs (an instance that took no
+	# lock): the refused start leaves it as it was.
+	printf '4242\n' > "$work/$D/other.pid"
+	{ cat "$work/$D/conf"; echo "pidfile = \"$work/$D/other.pid\""; } > "$work/$D/conf2"
+	out=$(timeout -k 1 10 env -u NOTIFY_SOCKET "$BIN" -d -f "$work/$D/conf2" 2>&1); rc=$?
+	if [ $rc = 75 ] && [ "$(cat "$work/$D/other.pid" 2>/dev/null)" = 4242 ]; then
+		pass "service/refused-start-keeps-unlocked-pidfile"
+	else
+		fail "service/refused-start-keeps-unlocked-pidfile" "exit $rc (want 75), pid file '$(cat "$work/$D/other.pid" 2>/dev/null)' (want 4242): $(oneline "$out")"
+	fi
 	stop $D TERM
 else
 	fail "service/second-start-refused-no-pidfile" "$(why_down "$work/$D")"
