@@ -29,6 +29,10 @@ bool privs_lookup(const char *user, const char *group, struct privs *out,
  * a file or directory of status st.  Always true for root. */
 bool privs_can_write(const struct privs *p, const struct stat *st);
 
+/* Whether this process has gid as its effective or a supplementary
+ * group: then it may give a file it owns that group, without root. */
+bool privs_member(gid_t gid);
+
 /* Drop to p's user, its own group and its supplementary groups (no-op
  * when already that user, or p->is_root).  `group` plays no part: it
  * only opens the socket to the MTA.  False, with a reason, if anything

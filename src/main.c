@@ -133,14 +133,32 @@ open_socket(const struct config *cfg, const struct privs *pv, struct policy *pol
 	bool root = geteuid() == 0;
 	char err[512], spec[32];
 	struct stat dirst;
+	uid_t uid = (uid_t)-1;
+	gid_t gid = (gid_t)-1;
 
 	if (path == NULL) {
 		if (!milter_setup(PROGNAME, socket_spec, pol))
 			abandon(EX_OSERR);
 		return;
 	}
-	switch (sockfile_create(&sock, path, root ? pv->uid : (uid_t)-1,
-	    root ? pv->socket_gid : (gid_t)-1, (mode_t)cfg->socket_mode, &dirst,
+	/* Root gives the socket user and group.  Started unprivileged
+	 * (systemd's User=), a process may still give its socket any group
+	 * it belongs to (SupplementaryGroups=): `group` must be one. */
+	if (root) {
+		uid = pv->uid;
+		gid = pv->socket_gid;
+	} else if (pv->socket_gid != getegid()) {
+		if (!privs_member(pv->socket_gid)) {
+			log_warnx("cannot give socket %s the group \"%s\" (gid %ld): this "
+			    "process (uid %ld) is not a member of it; add the group to "
+			    "the service's groups (systemd: SupplementaryGroups=%s) or "
+			    "start as root", path, cfg->group ? cfg->group : "",
+			    (long)pv->socket_gid, (long)geteuid(), cfg->group ? cfg->group : "");
+			abandon(EX_OSERR);
+		}
+		gid = pv->socket_gid;
+	}
+	switch (sockfile_create(&sock, path, uid, gid, (mode_t)cfg->socket_mode, &dirst,
 	    err, sizeof err)) {
 	case SOCKFILE_OK:
 		break;
@@ -151,9 +169,8 @@ open_socket(const struct config *cfg, const struct privs *pv, struct policy *pol
 		log_warnx("%s", err);
 		abandon(EX_OSERR);
 	}
-	/* Started as root for another user: that user must not own the
-	 * directory a root process works in (FACTS: the run user could
-	 * swap the socket or plant links there). */
+	/* Started as root for another user: a directory that user may
+	 * write is one where it could swap the socket or plant links. */
 	if (root && !pv->is_root && privs_can_write(pv, &dirst))
 		log_warnx("socket directory %s is writable by user %s: a process "
 		    "running as that user can replace the socket or plant links in "

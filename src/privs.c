@@ -80,6 +80,26 @@ privs_can_write(const struct privs *p, const struct stat *st)
 }
 
 bool
+privs_member(gid_t gid)
+{
+	gid_t *groups;
+	bool found = false;
+	int n;
+
+	if (getegid() == gid)
+		return true;
+	if ((n = getgroups(0, NULL)) <= 0 ||
+	    (groups = calloc((size_t)n, sizeof *groups)) == NULL)
+		return false;
+	n = getgroups(n, groups);
+	for (int i = 0; i < n; i++)
+		if (groups[i] == gid)
+			found = true;
+	free(groups);
+	return found;
+}
+
+bool
 privs_drop(const struct privs *p, char *err, size_t errlen)
 {
 	if (p->is_root || (geteuid() == p->uid && getegid() == p->gid))

@@ -255,7 +255,11 @@ sockfile_create(struct sockfile *sf, const char *path, uid_t uid, gid_t gid,
 	/* Nobody else can enter the private directory: these name our node. */
 	if ((uid != (uid_t)-1 || gid != (gid_t)-1) &&
 	    fchownat(tmpfd, SOCK_TMPNAME, uid, gid, AT_SYMLINK_NOFOLLOW) != 0) {
-		snprintf(err, errlen, "cannot give socket %s its owner: %s", path, strerror(errno));
+		/* Unprivileged, a member of the group: only a seccomp filter
+		 * says no (the unit's ~@privileged holds the chown calls). */
+		snprintf(err, errlen, "cannot give socket %s its owner: %s%s", path,
+		    strerror(errno), errno == EPERM && geteuid() != 0 ?
+		    " (under systemd, allow it with SystemCallFilter=@chown)" : "");
 		goto out;
 	}
 	if (fchmodat(tmpfd, SOCK_TMPNAME, mode, 0) != 0) {

@@ -43,6 +43,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/milter-ratelimit-service.XXXXXX") || exit 1
 chmod 0755 "$work"
 daemons=	# directories of daemons started with start_daemon
 start_env=	# VAR=VALUE words start_daemon puts in the daemon's environment
+start_wrap=	# a command start_daemon runs the daemon under (setpriv ...)
 made_user=
 made_group=
 rsyslog_pid=
@@ -79,7 +80,7 @@ if [ "$(id -u)" != 0 ]; then
 	exit 1
 fi
 for tool in miltertest timeout unshare rsyslogd fail2ban-regex systemd-analyze man \
-    useradd groupadd getent stat; do
+    useradd groupadd getent stat setpriv cc; do
 	command -v $tool >/dev/null 2>&1 || {
 		fail "service/setup" "$tool not found (apt-get install miltertest rsyslog fail2ban systemd man-db util-linux passwd coreutils)"
 		exit 1
@@ -128,7 +129,7 @@ start_daemon() {
 	_d=$work/$1
 	(
 		sh -c 'echo $$ > "$1"; shift; exec "$@"' sh "$_d/pid" \
-		    env -u NOTIFY_SOCKET $start_env "$BIN" -d -f "$_d/conf" > "$_d/log" 2>&1
+		    $start_wrap env -u NOTIFY_SOCKET $start_env "$BIN" -d -f "$_d/conf" > "$_d/log" 2>&1
 		_rc=$?
 		now_ms > "$_d/exit_ms"
 		echo $_rc > "$_d/status"
@@ -268,6 +269,15 @@ start_daemon solo
 # stale: killed with SIGKILL, it leaves a socket and a pid file behind.
 mkdaemon stale $TUSER "user = \"$TUSER\"" "pidfile = \"$work/stale/run/m.pid\""
 start_daemon stale
+
+# 13: started unprivileged, as systemd's User= and SupplementaryGroups= do:
+# the socket gets `group` when the process is in it (ugroup), and the
+# start fails clearly when it is not (ugroupno).
+mkdaemon ugroup $TUSER "user = \"$TUSER\"" "group = \"$TGROUP\"" 'socket_mode = "0660"'
+mkdaemon ugroupno $TUSER "user = \"$TUSER\"" "group = \"$TGROUP\"" 'socket_mode = "0660"'
+start_wrap="setpriv --reuid=$T_UID --regid=$T_GID --groups=$G_GID --inh-caps=-all"
+start_daemon ugroup
+start_wrap=
 
 # 5: the stop signals go out at once; the results are read at the end.
 for s in hup int; do
@@ -626,6 +636,27 @@ else
 	fail "service/root-owned-socket-dir" "$(is_up "$work/$D" && mtfail $D || why_down "$work/$D")"
 fi
 
+# --- 13: an unprivileged start gives the socket `group` if it may ------------------
+
+D=ugroup
+if is_up "$work/$D" && owned_socket $D && [ "$(status_line "$(cat "$work/$D/pid")" Uid)" = "$T_UID $T_UID $T_UID $T_UID" ] &&
+    seq_ok $D "192.0.2.26=A"; then
+	pass "service/unprivileged-socket-group"
+else
+	fail "service/unprivileged-socket-group" "socket '$(stat -c '%U %G %a %F' "$work/$D/run/m.sock" 2>&1)', want '$TUSER $TGROUP 660 socket'; $(is_up "$work/$D" && echo up || why_down "$work/$D")"
+fi
+is_up "$work/$D" && stop $D TERM
+D=ugroupno
+start_wrap="setpriv --reuid=$T_UID --regid=$T_GID --clear-groups --inh-caps=-all"
+start_fails $D
+start_wrap=
+if [ "$st" = 71 ] && grep -q "cannot give socket $work/$D/run/m.sock the group \"$TGROUP\" (gid $G_GID): this process (uid $T_UID) is not a member of it" "$work/$D/log" &&
+    [ -z "$(ls -A "$work/$D/run")" ]; then
+	pass "service/unprivileged-socket-group-not-member"
+else
+	fail "service/unprivileged-socket-group-not-member" "status $st (want 71, 'cannot give socket ... the group'), left '$(ls -A "$work/$D/run")': $(tail_of "$work/$D/log")"
+fi
+
 # --- 3: socket_mode checked by -n ---------------------------------------------------
 
 cli=$work/cli
@@ -908,7 +939,7 @@ bad=
 for _d in $daemons; do
 	_n=${_d##*/}
 	grep -Eq 'Sanitizer|runtime error:' "$_d/log" && bad="$bad $_n: $(grep -E -m1 'Sanitizer|runtime error:' "$_d/log");"
-	case $_n in nouser|nogroup|pidlink|pidlink2|defuser|priv|hup|int|wwdir|stale|rootdir|rootdir2) continue ;; esac
+	case $_n in nouser|nogroup|pidlink|pidlink2|defuser|priv|hup|int|wwdir|stale|rootdir|rootdir2|ugroupno) continue ;; esac
 	if [ ! -e "$_d/status" ]; then
 		kill -KILL "$(cat "$_d/pid")" 2>/dev/null
 		bad="$bad $_n: still running after SIGTERM (killed);"
