@@ -35,7 +35,7 @@ endif
 B         ?= build
 CORE_SRC  := src/addr.c src/window.c src/exempt.c src/config.c src/log.c \
              src/policy.c src/siphash.c src/clock.c src/mapentry.c src/mapdb.c src/reload.c \
-             src/report.c src/privs.c src/pidfile.c src/notify.c src/safefile.c
+             src/report.c src/privs.c src/pidfile.c src/sockfile.c src/notify.c src/safefile.c
 # sendmail migration: access import, map source editing, socket directory check.
 CORE_SRC  += src/access_import.c src/mapsource.c src/sockdir.c
 # Postfix configuration check (warnings at -n and start).
@@ -86,13 +86,16 @@ deps-test:
 	@sh tests/deps.sh $(TEST_DEPS)
 
 # The sample config, with the socket in ./run/ and, since the quick start
-# has no milter-ratelimit user yet, the daemon dropping to nobody.
+# has no milter-ratelimit user yet, the daemon dropping to nobody.  ./run
+# stays root's: a directory the run user may write would let it swap the
+# socket.  The daemon, once nobody, leaves its socket there at stop; the
+# next start replaces the stale one.
 run: deps-build all
 	install -d -m 0755 run
 	sed -e 's|^socket *=.*|socket = "unix:$(CURDIR)/run/milter-ratelimit.sock"|' \
 	    -e 's|^user *=.*|user = "$(if $(filter 0,$(shell id -u)),nobody,$(shell id -un))"|' \
 	    conf/milter-ratelimit.conf > run/milter-ratelimit.conf
-	@[ "$$(id -u)" != 0 ] || chown nobody run
+	@[ "$$(id -u)" != 0 ] || chown 0:0 run
 	./milter-ratelimit -d -f run/milter-ratelimit.conf
 
 # Everything, once: the normal build, then the ASan+UBSan build of the

@@ -1,14 +1,15 @@
 /*
- * privs.h: the socket's owner and mode, and giving up root.
+ * privs.h: who the daemon runs as, and giving up root.
  *
- * The order is milter-regex's: open the socket as root, give it its owner,
- * group and mode, then initgroups(), setgid(), setuid(), and check that
- * setuid(0) now fails.
+ * The order is milter-regex's: open the socket as root with its owner,
+ * group and mode (sockfile.h), then initgroups(), setgid(), setuid(), and
+ * check that setuid(0) now fails.
  */
 #ifndef MRL_PRIVS_H
 #define MRL_PRIVS_H
 
 #include <stdbool.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 struct privs {
@@ -24,11 +25,13 @@ struct privs {
 bool privs_lookup(const char *user, const char *group, struct privs *out,
     char *err, size_t errlen);
 
-/* Give a unix socket (spec "unix:PATH" or "local:PATH") the owner
- * (user, socket_gid) and mode; other specs are left alone.  Only root may
- * chown: when not root, only the mode is set. */
-bool privs_socket(const char *spec, const struct privs *p, unsigned mode,
-    char *err, size_t errlen);
+/* Whether p's user (with its own and supplementary groups) may write
+ * a file or directory of status st.  Always true for root. */
+bool privs_can_write(const struct privs *p, const struct stat *st);
+
+/* Whether this process has gid as its effective or a supplementary
+ * group: then it may give a file it owns that group, without root. */
+bool privs_member(gid_t gid);
 
 /* Drop to p's user, its own group and its supplementary groups (no-op
  * when already that user, or p->is_root).  `group` plays no part: it

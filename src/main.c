@@ -3,8 +3,9 @@
  *
  * main() in the order a careful daemon starts: options, logging, config
  * and map (fatal when missing or bad; -n stops here), the counter table,
- * signals blocked before any thread exists, the socket opened as root and
- * given its owner and mode, detach (not under systemd), pid file, root
+ * signals blocked before any thread exists, the pid file locked (another
+ * instance: refuse), the socket created as root with its owner and mode
+ * (a live one: refuse), detach (not under systemd), our pid written, root
  * given up for good, our control thread, then libmilter's loop until a
  * signal ends it.
  */
@@ -29,6 +30,7 @@
 #include "postfixcheck.h"
 #include "policy.h"
 #include "privs.h"
+#include "sockfile.h"
 #include "reload.h"
 #include "report.h"
 #include "sockdir.h"
@@ -70,30 +72,17 @@ make_table(const struct config *cfg)
 	return t;
 }
 
-static void
-remove_unix_socket(const char *spec)
-{
-	const char *path = NULL;
+static char *socket_spec;	/* fixed at start */
+static struct sockfile sock = { .fd = -1, .dirfd = -1 };	/* a unix socket we created */
+static struct pidfile pidf = { .fd = -1 };			/* held and locked by us */
 
-	if (strncmp(spec, "unix:", 5) == 0)
-		path = spec + 5;
-	else if (strncmp(spec, "local:", 6) == 0)
-		path = spec + 6;
-	/* libmilter leaves it behind when running as root (FACTS §1). */
-	if (path && unlink(path) != 0 && errno != ENOENT)
-		log_warn("cannot remove %s", path);
-}
-
-static char *socket_spec, *pidfile;	/* fixed at start */
-
-/* A start that fails after the socket or pid file exists leaves neither. */
+/* A start that fails after the socket or pid file exists leaves neither;
+ * what another instance holds was never ours and stays. */
 static void __attribute__((noreturn))
 abandon(int status)
 {
-	if (socket_spec)
-		remove_unix_socket(socket_spec);
-	if (pidfile)
-		pidfile_remove(pidfile);
+	sockfile_remove(&sock);
+	pidfile_remove(&pidf);
 	exit(status);
 }
 
@@ -128,14 +117,96 @@ check_socket_dir(const struct config *cfg, const struct privs *pv)
 	return v == SOCKDIR_WARN;
 }
 
-/* Socket owner and mode, then root is given up for good. */
+
+/*
+ * Refuse to start while another instance runs on this configuration: its
+ * pid file lock (when there is a pid file) is taken first, before the
+ * socket is touched; the socket check in sockfile_create catches one
+ * without a pid file.
+ */
 static void
-become_user(const struct config *cfg, struct privs *pv)
+lock_pidfile(const char *path)
 {
 	char err[512];
 
-	if (!privs_socket(socket_spec, pv, cfg->socket_mode, err, sizeof err) ||
-	    !privs_drop(pv, err, sizeof err)) {
+	switch (pidfile_lock(&pidf, path, err, sizeof err)) {
+	case PIDFILE_OK:
+		return;
+	case PIDFILE_BUSY:
+		log_warnx("%s", err);
+		exit(EX_TEMPFAIL);
+	case PIDFILE_ERROR:
+		log_warnx("%s", err);
+		exit(EX_CANTCREAT);
+	}
+}
+
+/*
+ * Open the milter socket.  A unix socket is created by sockfile.c with
+ * its owner (when root) and mode, and handed to libmilter as "fd:N";
+ * inet sockets are libmilter's own.
+ */
+static void
+open_socket(const struct config *cfg, const struct privs *pv, struct policy *pol)
+{
+	const char *path = sockfile_path(socket_spec);
+	bool root = geteuid() == 0;
+	char err[512], spec[32];
+	struct stat dirst;
+	uid_t uid = (uid_t)-1;
+	gid_t gid = (gid_t)-1;
+
+	if (path == NULL) {
+		if (!milter_setup(PROGNAME, socket_spec, pol))
+			abandon(EX_OSERR);
+		return;
+	}
+	/* Root gives the socket user and group.  Started unprivileged
+	 * (systemd's User=), a process may still give its socket any group
+	 * it belongs to (SupplementaryGroups=): `group` must be one. */
+	if (root) {
+		uid = pv->uid;
+		gid = pv->socket_gid;
+	} else if (pv->socket_gid != getegid()) {
+		if (!privs_member(pv->socket_gid)) {
+			log_warnx("cannot give socket %s the group \"%s\" (gid %ld): this "
+			    "process (uid %ld) is not a member of it; add the group to "
+			    "the service's groups (systemd: SupplementaryGroups=%s) or "
+			    "start as root", path, cfg->group ? cfg->group : "",
+			    (long)pv->socket_gid, (long)geteuid(), cfg->group ? cfg->group : "");
+			abandon(EX_OSERR);
+		}
+		gid = pv->socket_gid;
+	}
+	switch (sockfile_create(&sock, path, uid, gid, (mode_t)cfg->socket_mode, &dirst,
+	    err, sizeof err)) {
+	case SOCKFILE_OK:
+		break;
+	case SOCKFILE_LIVE:
+		log_warnx("%s", err);
+		abandon(EX_TEMPFAIL);
+	case SOCKFILE_ERROR:
+		log_warnx("%s", err);
+		abandon(EX_OSERR);
+	}
+	/* Started as root for another user: a directory that user may
+	 * write is one where it could swap the socket or plant links. */
+	if (root && !pv->is_root && privs_can_write(pv, &dirst))
+		log_warnx("socket directory %s is writable by user %s: a process "
+		    "running as that user can replace the socket or plant links in "
+		    "it; make it root-owned (e.g. 0755 root:root)", sock.dir, pv->name);
+	snprintf(spec, sizeof spec, "fd:%d", sock.fd);
+	if (!milter_setup(PROGNAME, spec, pol))
+		abandon(EX_OSERR);
+}
+
+/* Root is given up for good; the socket already has its owner. */
+static void
+become_user(struct privs *pv)
+{
+	char err[512];
+
+	if (!privs_drop(pv, err, sizeof err)) {
 		log_warnx("%s", err);
 		abandon(EX_OSERR);
 	}
@@ -211,25 +282,26 @@ main(int argc, char *argv[])
 	reloader.config_path = path;
 	reloader.policy = &pol;
 	/* Socket and pid file are fixed at start; reloads never change them. */
-	if ((socket_spec = strdup(rules->cfg->socket)) == NULL ||
-	    (rules->cfg->pidfile && (pidfile = strdup(rules->cfg->pidfile)) == NULL))
+	if ((socket_spec = strdup(rules->cfg->socket)) == NULL)
 		fatal("strdup");
 
 	daemon_block_signals();
+	/* Another instance on this config holds the lock: stop before the
+	 * socket is touched. */
+	if (rules->cfg->pidfile)
+		lock_pidfile(rules->cfg->pidfile);
 	/* Nobody may reach the socket before it has its owner and mode. */
 	mode_t um = umask(0077);
-	if (!milter_setup(PROGNAME, socket_spec, &pol))
-		abandon(EX_OSERR);
+	open_socket(rules->cfg, &pv, &pol);
 	umask(um);
 	if (!foreground && !daemon_detach())
 		abandon(EX_OSERR);
-	if (pidfile && !pidfile_write(pidfile, err, sizeof err)) {
+	/* The lock came along: the child shares the open file description. */
+	if (pidf.fd >= 0 && !pidfile_write(&pidf, err, sizeof err)) {
 		log_warnx("%s", err);
-		free(pidfile);	/* not ours: abandon() must not remove it */
-		pidfile = NULL;
 		abandon(EX_CANTCREAT);
 	}
-	become_user(rules->cfg, &pv);
+	become_user(&pv);
 	privs_free(&pv);
 	/* Before the control thread exists: a reload may free `rules`. */
 	log_notice("started %s: socket=%s limit=%u window=%us ipv4_prefix=%d "
@@ -250,9 +322,8 @@ main(int argc, char *argv[])
 	maint_stop();
 	/* Refusals not logged yet get their summary lines: none is lost. */
 	window_drain(pol.table, report_due, NULL);
-	remove_unix_socket(socket_spec);
-	if (pidfile)
-		pidfile_remove(pidfile);
+	sockfile_remove(&sock);
+	pidfile_remove(&pidf);
 	log_notice("stopped");
 	/*
 	 * The policy and table stay allocated: libmilter does

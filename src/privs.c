@@ -1,4 +1,4 @@
-/* privs.c: socket ownership and dropping root. */
+/* privs.c: who the daemon runs as, and dropping root. */
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
@@ -49,26 +49,54 @@ privs_free(struct privs *p)
 }
 
 bool
-privs_socket(const char *spec, const struct privs *p, unsigned mode,
-    char *err, size_t errlen)
+privs_can_write(const struct privs *p, const struct stat *st)
 {
-	const char *path = NULL;
+	gid_t *groups;
+	int n = 64;
+	bool member = false;
 
-	if (strncmp(spec, "unix:", 5) == 0)
-		path = spec + 5;
-	else if (strncmp(spec, "local:", 6) == 0)
-		path = spec + 6;
-	if (path == NULL)
+	if (p->is_root)
 		return true;
-	if (geteuid() == 0 && chown(path, p->uid, p->socket_gid) != 0) {
-		snprintf(err, errlen, "chown %s: %s", path, strerror(errno));
-		return false;
+	/* The kernel's order: owner bits, else group bits, else other bits. */
+	if (st->st_uid == p->uid)
+		return (st->st_mode & S_IWUSR) != 0;
+	if (st->st_gid == p->gid)
+		member = true;
+	else if ((groups = calloc((size_t)n, sizeof *groups)) != NULL) {
+		if (getgrouplist(p->name, p->gid, groups, &n) < 0) {
+			free(groups);
+			groups = calloc((size_t)n, sizeof *groups);
+			if (groups && getgrouplist(p->name, p->gid, groups, &n) < 0)
+				n = 0;
+		}
+		for (int i = 0; groups && i < n; i++)
+			if (groups[i] == st->st_gid)
+				member = true;
+		free(groups);
 	}
-	if (chmod(path, (mode_t)mode) != 0) {
-		snprintf(err, errlen, "chmod %s: %s", path, strerror(errno));
+	if (member)
+		return (st->st_mode & S_IWGRP) != 0;
+	return (st->st_mode & S_IWOTH) != 0;
+}
+
+bool
+privs_member(gid_t gid)
+{
+	gid_t *groups;
+	bool found = false;
+	int n;
+
+	if (getegid() == gid)
+		return true;
+	if ((n = getgroups(0, NULL)) <= 0 ||
+	    (groups = calloc((size_t)n, sizeof *groups)) == NULL)
 		return false;
-	}
-	return true;
+	n = getgroups(n, groups);
+	for (int i = 0; i < n; i++)
+		if (groups[i] == gid)
+			found = true;
+	free(groups);
+	return found;
 }
 
 bool

@@ -1281,6 +1281,10 @@ g_mta() {
 		kill_phase sendmail "$SM_PORT" "421 4.7.0 $SM_NAME closing connection" 31
 	fi
 	sendmail_stop
+	# The sendmail phase's last milter holds the socket until it has
+	# exited (libmilter takes up to 5 s after SIGTERM); a start while it
+	# still answers there is refused, as it must be.
+	[ -s "$W/sendmail-milter2/pid" ] && wait_for 10 gone sendmail-milter2
 	if postfix_start; then
 		kill_phase postfix "$PF_PORT" "421 $PF_NAME Service unavailable - try again later" 41
 	fi

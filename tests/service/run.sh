@@ -15,7 +15,8 @@
 # removed again at the end if this run created them.  Every daemon has a
 # private directory with its config, its log (-d: stderr) and a socket
 # directory owned by the test user, so that it can remove its socket and
-# pid file once it has given up root.  libmilter takes up to ~6 s to leave
+# pid file once it has given up root (the daemon warns about that
+# directory; one daemon, rootdir, has a root-owned one instead).  libmilter takes up to ~6 s to leave
 # its accept loop after SIGTERM or SIGHUP (and SIGINT), so daemons are
 # stopped as soon as their tests are done and reaped together at the end:
 # the stops overlap and the suite pays the delay about once.  Every wait is
@@ -42,6 +43,8 @@ umask 022
 work=$(mktemp -d "${TMPDIR:-/tmp}/milter-ratelimit-service.XXXXXX") || exit 1
 chmod 0755 "$work"
 daemons=	# directories of daemons started with start_daemon
+start_env=	# VAR=VALUE words start_daemon puts in the daemon's environment
+start_wrap=	# a command start_daemon runs the daemon under (setpriv ...)
 made_user=
 made_group=
 rsyslog_pid=
@@ -78,7 +81,7 @@ if [ "$(id -u)" != 0 ]; then
 	exit 1
 fi
 for tool in miltertest timeout unshare rsyslogd fail2ban-regex systemd-analyze man \
-    useradd groupadd getent stat; do
+    useradd groupadd getent stat setpriv cc; do
 	command -v $tool >/dev/null 2>&1 || {
 		fail "service/setup" "$tool not found (apt-get install miltertest rsyslog fail2ban systemd man-db util-linux passwd coreutils)"
 		exit 1
@@ -135,7 +138,7 @@ start_daemon() {
 	(
 		# shellcheck disable=SC2086
 		sh -c 'echo $$ > "$1"; shift; exec "$@"' sh "$_d/pid" \
-		    env -u NOTIFY_SOCKET $_env "$BIN" -d -f "$_d/conf" > "$_d/log" 2>&1
+		    $start_wrap env -u NOTIFY_SOCKET $_env $start_env "$BIN" -d -f "$_d/conf" > "$_d/log" 2>&1
 		_rc=$?
 		now_ms > "$_d/exit_ms"
 		echo $_rc > "$_d/status"
@@ -147,6 +150,16 @@ start_daemon() {
 up() { is_up "$1" || [ -e "$1/status" ]; }
 is_up() { [ -S "$1/run/m.sock" ] && [ ! -e "$1/status" ] && grep -q ' started ' "$1/log"; }
 exited() { [ -e "$1/status" ]; }
+
+# second_start NAME: start a second daemon on NAME's config (bounded: a
+# second daemon that runs is killed after 10 s).  Sets sec_rc, sec_out,
+# and the socket's inode before (sec_ino0) and after (sec_ino).
+second_start() {
+	sec_ino0=$(stat -c %i "$work/$1/run/m.sock" 2>/dev/null)
+	sec_out=$(timeout -k 1 10 env -u NOTIFY_SOCKET "$BIN" -d -f "$work/$1/conf" 2>&1)
+	sec_rc=$?
+	sec_ino=$(stat -c %i "$work/$1/run/m.sock" 2>/dev/null)
+}
 
 why_down() {
 	if [ -e "$1/status" ]; then
@@ -234,6 +247,46 @@ mkdaemon helo $TUSER "user = \"$TUSER\"" 'limit = 1' 'reply_stage = "helo"'
 start_daemon helo
 mkdaemon logmode $TUSER "user = \"$TUSER\"" 'limit = 1' 'mode = "log"'
 start_daemon logmode
+
+# 12: the socket's owner and mode without following links, one instance
+# per configuration.  gap: an LD_PRELOAD shim (plant.c) puts a symlink to
+# a root-owned file at the socket path right before every chown, chmod
+# and rename the daemon makes, as a user who can write the directory
+# could.  prelink: such a link is there before the start.
+secret=$work/secret
+printf 'root only\n' > "$secret"
+chmod 0600 "$secret"
+secret_before=$(stat -c '%U:%G %a %s %i' "$secret")
+plant_ok=
+if cc -shared -fPIC -o "$work/plant.so" "$here/plant.c" -ldl > "$work/plant.out" 2>&1; then
+	plant_ok=1
+	mkdaemon gap $TUSER "user = \"$TUSER\"" "group = \"$TGROUP\"" 'socket_mode = "0660"'
+	start_env="LD_PRELOAD=$work/plant.so MRL_PLANT_PATH=$work/gap/run/m.sock MRL_PLANT_TARGET=$secret"
+	start_daemon gap
+	start_env=
+fi
+mkdaemon prelink $TUSER "user = \"$TUSER\"" "group = \"$TGROUP\"" 'socket_mode = "0660"'
+ln -s "$secret" "$work/prelink/run/m.sock"
+start_daemon prelink
+# rootdir: the socket directory stays root's; the daemon, once mrltest,
+# cannot remove its socket or pid file there at stop.
+mkdaemon rootdir root "user = \"$TUSER\"" "pidfile = \"$work/rootdir/run/m.pid\""
+start_daemon rootdir
+# solo: no pid file; only its live socket tells a second start to stop.
+mkdaemon solo $TUSER "user = \"$TUSER\""
+start_daemon solo
+# stale: killed with SIGKILL, it leaves a socket and a pid file behind.
+mkdaemon stale $TUSER "user = \"$TUSER\"" "pidfile = \"$work/stale/run/m.pid\""
+start_daemon stale
+
+# 13: started unprivileged, as systemd's User= and SupplementaryGroups= do:
+# the socket gets `group` when the process is in it (ugroup), and the
+# start fails clearly when it is not (ugroupno).
+mkdaemon ugroup $TUSER "user = \"$TUSER\"" "group = \"$TGROUP\"" 'socket_mode = "0660"'
+mkdaemon ugroupno $TUSER "user = \"$TUSER\"" "group = \"$TGROUP\"" 'socket_mode = "0660"'
+start_wrap="setpriv --reuid=$T_UID --regid=$T_GID --groups=$G_GID --inh-caps=-all"
+start_daemon ugroup
+start_wrap=
 
 # 5: the stop signals go out at once; the results are read at the end.
 for s in hup int; do
@@ -345,6 +398,19 @@ if is_up "$d"; then
 		fail "service/privs-pidfile" "pid file holds '$pf', want '$pid' on one line"
 	seq_ok $D "$(rep 192.0.2.5 A 3) 192.0.2.5=R" && pass "service/privs-serves" ||
 		fail "service/privs-serves" "$(mtfail $D)"
+	# 12: a second start on the same config: refused, the first untouched.
+	second_start $D
+	if [ "$sec_rc" = 75 ] && printf '%s' "$sec_out" | grep -q "pid file $d/run/m.pid is locked by running process $pid" &&
+	    [ "$sec_ino" = "$sec_ino0" ] && [ "$(cat "$d/run/m.pid" 2>/dev/null)" = "$pid" ] &&
+	    seq_ok $D "192.0.2.6=A"; then
+		pass "service/second-start-refused"
+	else
+		fail "service/second-start-refused" "exit $sec_rc (want 75) '$(oneline "$sec_out")' (want 'pid file ... is locked by running process $pid'); socket inode $sec_ino0 -> $sec_ino; pid file '$(cat "$d/run/m.pid" 2>/dev/null)' (want $pid); first serves: $(seq_ok $D "192.0.2.7=A" && echo yes || mtfail $D)"
+	fi
+	# -n is not a start: it checks and says so while the daemon runs.
+	out=$(timeout -k 1 10 "$BIN" -n -f "$d/conf" 2>&1); rc=$?
+	[ $rc = 0 ] && [ "$out" = "configuration OK" ] && pass "service/check-while-running" ||
+		fail "service/check-while-running" "-n exited $rc: $(oneline "$out")"
 	stop $D TERM
 else
 	fail "service/privs-uid" "$(why_down "$d")"
@@ -462,6 +528,143 @@ for D in nouser nogroup pidlink pidlink2; do
 done
 [ -z "$left" ] && pass "service/failed-start-leaves-nothing" ||
 	fail "service/failed-start-leaves-nothing" "left behind:$left"
+
+# --- 12: the socket is never given away through a link; one instance -------------
+
+same_secret() { [ "$(stat -c '%U:%G %a %s %i' "$secret")" = "$secret_before" ] && [ "$(cat "$secret")" = "root only" ]; }
+# owned_socket NAME: NAME's socket is a socket of $TUSER:$TGROUP, 0660.
+owned_socket() { [ "$(stat -c '%U %G %a %F' "$work/$1/run/m.sock" 2>/dev/null)" = "$TUSER $TGROUP 660 socket" ]; }
+
+if [ -z "$plant_ok" ]; then
+	fail "service/socket-symlink-planted-in-gap" "cannot build the shim: $(tail_of "$work/plant.out")"
+elif same_secret && is_up "$work/gap" && owned_socket gap && [ ! -L "$work/gap/run/m.sock" ] &&
+    seq_ok gap "192.0.2.20=A"; then
+	pass "service/socket-symlink-planted-in-gap"
+else
+	fail "service/socket-symlink-planted-in-gap" "target $secret_before -> $(stat -c '%U:%G %a %s %i' "$secret") '$(cat "$secret")'; socket '$(stat -c '%U %G %a %F' "$work/gap/run/m.sock" 2>&1)'; $(is_up "$work/gap" && echo up || why_down "$work/gap")"
+fi
+is_up "$work/gap" && stop gap TERM
+if same_secret && is_up "$work/prelink" && owned_socket prelink &&
+    grep -q "socket path $work/prelink/run/m.sock is a symbolic link; replacing the link" "$work/prelink/log" &&
+    seq_ok prelink "192.0.2.21=A"; then
+	pass "service/socket-symlink-planted-before-start"
+else
+	fail "service/socket-symlink-planted-before-start" "target $secret_before -> $(stat -c '%U:%G %a %s %i' "$secret"); socket '$(stat -c '%U %G %a %F' "$work/prelink/run/m.sock" 2>&1)'; $(is_up "$work/prelink" && echo up || why_down "$work/prelink")"
+fi
+is_up "$work/prelink" && stop prelink TERM
+
+# A directory anyone may write (no sticky bit) is refused; nothing is left.
+D=wwdir
+mkdaemon $D $TUSER "user = \"$TUSER\""
+chmod 0777 "$work/$D/run"
+start_fails $D
+left=$(ls -A "$work/$D/run")
+if [ "$st" = 71 ] && grep -q "socket directory $work/$D/run is writable by everyone (mode 0777) without the sticky bit" "$work/$D/log" &&
+    [ -z "$left" ]; then
+	pass "service/socket-dir-world-writable-refused"
+else
+	fail "service/socket-dir-world-writable-refused" "status $st (want 71 and 'socket directory ... writable by everyone'), left '$left': $(tail_of "$work/$D/log")"
+fi
+# A directory the run user may write: started, with a warning naming it.
+if grep -q "socket directory $work/priv/run is writable by user $TUSER: " "$work/priv/log" &&
+    ! grep -q 'socket directory .* is writable' "$work/rootdir/log"; then
+	pass "service/socket-dir-writable-by-user-warned"
+else
+	fail "service/socket-dir-writable-by-user-warned" "want the warning for $work/priv/run (owned by $TUSER) and none for the root-owned $work/rootdir/run: $(grep -h 'socket directory' "$work/priv/log" "$work/rootdir/log" | head -n 2 | tr '\n' ' ')"
+fi
+
+# Without a pid file the live socket alone refuses a second start.
+D=solo
+if is_up "$work/$D"; then
+	second_start $D
+	if [ "$sec_rc" = 75 ] && printf '%s' "$sec_out" | grep -q "socket $work/$D/run/m.sock is in use" &&
+	    [ "$sec_ino" = "$sec_ino0" ] && seq_ok $D "192.0.2.22=A"; then
+		pass "service/second-start-refused-no-pidfile"
+	else
+		fail "service/second-start-refused-no-pidfile" "exit $sec_rc (want 75) '$(oneline "$sec_out")' (want 'socket ... is in use'); socket inode $sec_ino0 -> $sec_ino; $(is_up "$work/$D" && echo "first up" || why_down "$work/$D")"
+	fi
+	# A pid file with a pid that no lock backs (an instance that took no
+	# lock): the refused start leaves it as it was.
+	printf '4242\n' > "$work/$D/other.pid"
+	{ cat "$work/$D/conf"; echo "pidfile = \"$work/$D/other.pid\""; } > "$work/$D/conf2"
+	out=$(timeout -k 1 10 env -u NOTIFY_SOCKET "$BIN" -d -f "$work/$D/conf2" 2>&1); rc=$?
+	if [ $rc = 75 ] && [ "$(cat "$work/$D/other.pid" 2>/dev/null)" = 4242 ]; then
+		pass "service/refused-start-keeps-unlocked-pidfile"
+	else
+		fail "service/refused-start-keeps-unlocked-pidfile" "exit $rc (want 75), pid file '$(cat "$work/$D/other.pid" 2>/dev/null)' (want 4242): $(oneline "$out")"
+	fi
+	stop $D TERM
+else
+	fail "service/second-start-refused-no-pidfile" "$(why_down "$work/$D")"
+fi
+
+# A daemon killed with SIGKILL leaves its socket and pid file; the next
+# start on the same config (stale2: same socket and pid file) replaces both.
+D=stale
+if is_up "$work/$D"; then
+	kill -KILL "$(cat "$work/$D/pid")"
+	wait_for 10 exited "$work/$D"
+	mkdir -p "$work/stale2"
+	cp "$work/$D/conf" "$work/stale2/conf"
+	ln -s "$work/$D/run" "$work/stale2/run"
+	if [ -S "$work/$D/run/m.sock" ] && [ -s "$work/$D/run/m.pid" ]; then
+		start_daemon stale2
+		if is_up "$work/stale2" && [ "$(cat "$work/$D/run/m.pid")" = "$(cat "$work/stale2/pid")" ] &&
+		    grep -q "replacing stale socket $work/$D/run/m.sock" "$work/stale2/log" &&
+		    seq_ok stale2 "192.0.2.23=A"; then
+			pass "service/stale-socket-and-pidfile-replaced"
+		else
+			fail "service/stale-socket-and-pidfile-replaced" "pid file '$(cat "$work/$D/run/m.pid")' (want $(cat "$work/stale2/pid")): $(is_up "$work/stale2" && tail_of "$work/stale2/log" || why_down "$work/stale2")"
+		fi
+		stop stale2 TERM
+	else
+		fail "service/stale-socket-and-pidfile-replaced" "SIGKILL left no socket or pid file to test with: $(ls -l "$work/$D/run" | oneline "$(cat)")"
+	fi
+else
+	fail "service/stale-socket-and-pidfile-replaced" "$(why_down "$work/$D")"
+fi
+
+# The root-owned directory: served; at stop nothing alarming, the socket
+# stays (mrltest cannot remove it), the pid file is left empty; the next
+# start replaces the socket.
+D=rootdir
+if is_up "$work/$D" && seq_ok $D "192.0.2.24=A"; then
+	stop $D TERM
+	wait_for $STOP_BOUND exited "$work/$D"
+	mkdir -p "$work/rootdir2"
+	cp "$work/$D/conf" "$work/rootdir2/conf"
+	ln -s "$work/$D/run" "$work/rootdir2/run"
+	if [ "$(cat "$work/$D/status" 2>/dev/null)" = 0 ] && ! grep -Eqi 'cannot|warn|error|denied' "$work/$D/log" &&
+	    [ ! -s "$work/$D/run/m.pid" ] && start_daemon rootdir2 && seq_ok rootdir2 "192.0.2.25=A"; then
+		pass "service/root-owned-socket-dir"
+	else
+		fail "service/root-owned-socket-dir" "status $(cat "$work/$D/status" 2>/dev/null) (want 0), pid file '$(cat "$work/$D/run/m.pid" 2>/dev/null)' (want empty or gone), log: $(tail_of "$work/$D/log" 3); restart: $(is_up "$work/rootdir2" && echo up || why_down "$work/rootdir2")"
+	fi
+	stop rootdir2 TERM
+else
+	fail "service/root-owned-socket-dir" "$(is_up "$work/$D" && mtfail $D || why_down "$work/$D")"
+fi
+
+# --- 13: an unprivileged start gives the socket `group` if it may ------------------
+
+D=ugroup
+if is_up "$work/$D" && owned_socket $D && [ "$(status_line "$(cat "$work/$D/pid")" Uid)" = "$T_UID $T_UID $T_UID $T_UID" ] &&
+    seq_ok $D "192.0.2.26=A"; then
+	pass "service/unprivileged-socket-group"
+else
+	fail "service/unprivileged-socket-group" "socket '$(stat -c '%U %G %a %F' "$work/$D/run/m.sock" 2>&1)', want '$TUSER $TGROUP 660 socket'; $(is_up "$work/$D" && echo up || why_down "$work/$D")"
+fi
+is_up "$work/$D" && stop $D TERM
+D=ugroupno
+start_wrap="setpriv --reuid=$T_UID --regid=$T_GID --clear-groups --inh-caps=-all"
+start_fails $D
+start_wrap=
+if [ "$st" = 71 ] && grep -q "cannot give socket $work/$D/run/m.sock the group \"$TGROUP\" (gid $G_GID): this process (uid $T_UID) is not a member of it" "$work/$D/log" &&
+    [ -z "$(ls -A "$work/$D/run")" ]; then
+	pass "service/unprivileged-socket-group-not-member"
+else
+	fail "service/unprivileged-socket-group-not-member" "status $st (want 71, 'cannot give socket ... the group'), left '$(ls -A "$work/$D/run")': $(tail_of "$work/$D/log")"
+fi
 
 # --- 3: socket_mode checked by -n ---------------------------------------------------
 
@@ -600,6 +803,14 @@ else
 			pass "service/detach-without-d"
 		else
 			fail "service/detach-without-d" "pid $syslog_pid: session $sid (want its own), uid '$(status_line "$syslog_pid" Uid)', output '$(oneline "$(cat "$S/out")")'"
+		fi
+		# 12: the pid file's lock came along to the detached child.
+		second_start syslog
+		if [ "$sec_rc" = 75 ] && printf '%s' "$sec_out" | grep -q "pid file $S/run/m.pid is locked by running process $syslog_pid" &&
+		    [ "$sec_ino" = "$sec_ino0" ]; then
+			pass "service/second-start-refused-detached"
+		else
+			fail "service/second-start-refused-detached" "exit $sec_rc (want 75) '$(oneline "$sec_out")', want 'pid file ... is locked by running process $syslog_pid'; socket inode $sec_ino0 -> $sec_ino"
 		fi
 		seq_ok syslog "$(rep 192.0.2.90 A 3) 192.0.2.90=R $(rep 2001:db8:90::1 A 3) 2001:db8:90::1=R" ||
 			fail "service/syslog-facility" "$(mtfail syslog)"
@@ -740,7 +951,7 @@ bad=
 for _d in $daemons; do
 	_n=${_d##*/}
 	grep -Eq 'Sanitizer|runtime error:' "$_d/log" && bad="$bad $_n: $(grep -E -m1 'Sanitizer|runtime error:' "$_d/log");"
-	case $_n in nouser|nogroup|pidlink|pidlink2|defuser|priv|hup|int) continue ;; esac
+	case $_n in nouser|nogroup|pidlink|pidlink2|defuser|priv|hup|int|wwdir|stale|rootdir|rootdir2|ugroupno) continue ;; esac
 	if [ ! -e "$_d/status" ]; then
 		kill -KILL "$(cat "$_d/pid")" 2>/dev/null
 		bad="$bad $_n: still running after SIGTERM (killed);"
