@@ -45,6 +45,9 @@ void mapentry_format_key(char *dst, size_t dstlen, const struct map_entry *e);
 int mapentry_cmp(const struct map_entry *a, const struct map_entry *b);
 
 /* "60", "90s", "10m", "1h", "1d" -> seconds in 1..86400.  False when not. */
+/* The n characters at s as a number: digits only, no sign, no leading
+ * zeros, at most max.  (Also sendmail's access keys and values.) */
+bool mapentry_parse_number(const char *s, size_t n, uint32_t max, uint32_t *out);
 bool mapentry_parse_duration(const char *s, uint32_t *seconds);
 
 /* Canonical text of a value: "OK" or "N/DURATION" in the largest whole

@@ -9,30 +9,11 @@
 #include <strings.h>
 
 #include "access_import.h"
+#include "mapentry.h"
 #include "window.h"
 
 #define ACCESS_LINE_MAX 4096
 #define DAY 86400u
-
-/* Digits only, no sign, no leading zero; value <= max. */
-static bool
-whole_number(const char *s, uint32_t max, uint32_t *out)
-{
-	uint64_t v = 0;
-	size_t n = strlen(s);
-
-	if (n == 0 || (s[0] == '0' && n > 1))
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		if (!isdigit((unsigned char)s[i]))
-			return false;
-		v = v * 10 + (uint64_t)(s[i] - '0');
-		if (v > max)
-			return false;
-	}
-	*out = (uint32_t)v;
-	return true;
-}
 
 bool
 access_parse_time(const char *s, uint32_t *seconds)
@@ -90,7 +71,7 @@ parse_v4(const char *s, struct map_entry *out, char *err, size_t errlen)
 		}
 		memcpy(part, p, len);
 		part[len] = '\0';
-		if (!whole_number(part, 255, &octet)) {
+		if (!mapentry_parse_number(part, strlen(part), 255, &octet)) {
 			snprintf(err, errlen, "\"%.60s\": octet \"%s\" is not 0..255 "
 			    "without leading zeros (sendmail writes client addresses "
 			    "without them, so this key never matches)", s, part);
@@ -257,7 +238,7 @@ access_parse_line(const char *line, struct access_entry *out, char *err,
 		    out->tag, out->key);
 		return -1;
 	}
-	if (!whole_number(out->value, UINT32_MAX, &out->n)) {
+	if (!mapentry_parse_number(out->value, strlen(out->value), UINT32_MAX, &out->n)) {
 		snprintf(err, errlen, "%s:%s: value \"%s\" is not a whole number of "
 		    "connections", out->tag, out->key, out->value);
 		return -1;

@@ -39,9 +39,8 @@ mapentry_cmp(const struct map_entry *a, const struct map_entry *b)
 	return (a->plen > b->plen) - (a->plen < b->plen);
 }
 
-/* Digits only, no sign, no leading zeros; value <= max. */
-static bool
-parse_number(const char *s, size_t n, uint32_t max, uint32_t *out)
+bool
+mapentry_parse_number(const char *s, size_t n, uint32_t max, uint32_t *out)
 {
 	uint64_t v = 0;
 
@@ -74,7 +73,7 @@ mapentry_parse_duration(const char *s, uint32_t *seconds)
 		}
 		n--;
 	}
-	if (!parse_number(s, n, DURATION_MAX, &v) || v == 0 ||
+	if (!mapentry_parse_number(s, n, DURATION_MAX, &v) || v == 0 ||
 	    (uint64_t)v * unit > DURATION_MAX)
 		return false;
 	*seconds = v * unit;
@@ -98,7 +97,7 @@ mapentry_parse_value(const char *s, struct exempt_value *out, char *err,
 		    "(e.g. 100/60, 500/1h)", s);
 		return false;
 	}
-	if (!parse_number(s, (size_t)(slash - s), UINT32_MAX, &n)) {
+	if (!mapentry_parse_number(s, (size_t)(slash - s), UINT32_MAX, &n)) {
 		snprintf(err, errlen, "bad value \"%.40s\": the limit before '/' must "
 		    "be a whole number", s);
 		return false;

@@ -27,7 +27,7 @@ RMAP=$(dirname "$BIN")/ratelimit-map
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 . "$here/../lib.sh"
-plan 48
+plan 62
 
 TUSER=mrltest
 TGROUP=mrltestg
@@ -978,12 +978,15 @@ done | sed "s/^/$ts mx /" > "$f2b/stderr.log"
 [ -s "$S/traditional" ] && cp "$S/traditional" "$f2b/syslog.log" || : > "$f2b/syslog.log"
 
 # f2b_check NAME LOG: run the filter over LOG; every "refused client=" line
-# (and nothing else) must match, with the client's address as the IP.
+# (and nothing else) must match, with the line's client key as the IP.
 f2b_check() {
 	_name=$1 _log=$2
 	_lines=$(wc -l < "$_log")
 	_want=$(grep -Ec '(^|: )refused client=' "$_log")
-	grep -E '(^|: )refused client=' "$_log" | sed 's/.* refused client=\([^ ]*\) .*/\1/' > "$_log.want"
+	# The failure id is the client key; fail2ban writes a /32 (IPv4) or
+	# /128 (IPv6) key as the plain address.
+	grep -E '(^|: )refused client=' "$_log" | sed -e 's/.* refused client=[^ ]* key=\([^ ]*\) .*/\1/' \
+	    -e 's|^\([0-9.]*\)/32$|\1|' -e 's|^\([0-9a-f:]*\)/128$|\1|' > "$_log.want"
 	_out=$(timeout -k 2 60 fail2ban-regex "$_log" "$f2b/filter.d/milter-ratelimit.conf" 2>&1)
 	_rc=$?
 	_sum=$(printf '%s\n' "$_out" | sed -n 's/^Lines: \([0-9]*\) lines, \([0-9]*\) ignored, \([0-9]*\) matched.*/\1 \2 \3/p')
@@ -1012,6 +1015,35 @@ if [ -s "$f2b/syslog.log" ] && grep -q 'refused client=' "$f2b/syslog.log"; then
 	f2b_check fail2ban-syslog-lines "$f2b/syslog.log"
 else
 	fail "service/fail2ban-syslog-lines" "no refusal line in the syslog file $S/traditional"
+fi
+
+# fail2ban counts the client KEY once per window in which it was refused:
+# an IPv6 client rotating through its /64 and an IPv4 client, each refused
+# in three windows (the daemon's clock moved on between them), give three
+# failures each under their key, and no other line matches.
+mkdaemon f2bkey $TUSER "user = \"$TUSER\"" 'limit = 2' 'window = 60'
+if FAKE=1 start_daemon f2bkey; then
+	why=
+	for w in 1 2 3; do
+		steps="192.0.2.77=A 192.0.2.77=A 192.0.2.77=R 192.0.2.77=R"
+		steps="$steps 2001:db8:77::${w}1=A 2001:db8:77::${w}2=A 2001:db8:77::${w}3=R 2001:db8:77::${w}4=R"
+		seq_ok f2bkey "$steps" || why="$why window $w: $(mtfail f2bkey);"
+		fakeclock_set "$work/f2bkey/clock" $((61 * w))
+	done
+	stop f2bkey TERM
+	f2bkey_down() { [ -e "$work/f2bkey/status" ]; }
+	wait_for $STOP_BOUND f2bkey_down
+	grep -E '^milter-ratelimit\[[0-9]+\]: ' "$work/f2bkey/log" | sed "s/^/$ts mx /" > "$f2b/keys.log"
+	timeout -k 2 60 fail2ban-regex -o ip "$f2b/keys.log" "$f2b/filter.d/milter-ratelimit.conf" \
+	    2>&1 | sort | uniq -c | awk '{ print $2 "=" $1 }' | tr '\n' ' ' > "$f2b/keys.ids"
+	ids=$(cat "$f2b/keys.ids")
+	[ "$ids" = "192.0.2.77=3 2001:db8:77::/64=3 " ] ||
+		why="$why fail2ban's failures by id: '$ids' (want 192.0.2.77=3 2001:db8:77::/64=3); $(grep -c 'refused client=' "$f2b/keys.log") refused lines, $(grep -c 'refused-summary' "$f2b/keys.log") summaries;"
+	[ -z "$why" ] && pass "service/fail2ban-counts-key-per-window" ||
+		fail "service/fail2ban-counts-key-per-window" "$why"
+	info "fail2ban-counts-key-per-window: $ids"
+else
+	fail "service/fail2ban-counts-key-per-window" "$(tail_of "$work/f2bkey/log")"
 fi
 
 [ "${FAILED:-0}" = 0 ]
