@@ -298,9 +298,15 @@ adversarial(uint32_t limit, bool cr, uint32_t trials, uint64_t *rng,
 		cap = 50;
 	if (trials > cap)
 		trials = (uint32_t)cap;
+	/* Traces follow each other in 32-bit milliseconds: 4,000 of 12
+	 * windows fit. */
+	if (trials > 4000)
+		trials = 4000;
 	for (uint32_t i = 1; i <= trials; i++) {
 		size_t nb = 2 + rand_below(rng, 10);
-		uint32_t now = T_BASE;
+		/* Each trace after the last one (at most 11 windows long): the
+		 * table's shards keep time moving forward (window.h). */
+		uint32_t start = T_BASE + i * 12u * WINDOW_MS, now = start;
 
 		for (size_t j = 0; j < nb; j++) {
 			/* next edge: a random whole number of half windows on,
@@ -309,7 +315,7 @@ adversarial(uint32_t limit, bool cr, uint32_t trials, uint64_t *rng,
 			int32_t jitter = (int32_t)rand_below(rng, 7) - 3;
 			uint32_t next = now + step + (uint32_t)jitter;
 			if (j == 0)
-				next = T_BASE;
+				next = start;
 			else if ((int32_t)(next - now) < 0)
 				next = now;
 			now = next;

@@ -37,7 +37,8 @@ BIN=${1:?usage: tests/mta/run.sh PATH/TO/milter-ratelimit}
 HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/lib.sh
 . "$HERE/../lib.sh"
-plan 60
+# debian.sh sources this file for its functions: its own plan, not ours.
+[ -n "${MTA_LIB:-}" ] || plan 93
 # The chrooted Postfix, as Debian ships it (postfix_chroot_main).
 # shellcheck source=tests/mta/chroot.sh
 . "$HERE/chroot.sh"
@@ -580,7 +581,10 @@ postfix_n_silent() {
 	postconf_wrapper
 	milter_conf connect
 	out=$(PATH=$W/bin:$PATH MAIL_CONFIG=$W/pf/etc "$BIN" -n -f "$W/milter-connect.conf" 2>&1)
-	if [ "$out" = "configuration OK" ]; then pass "$name"
+	# Other warnings (the run user cannot write the root-owned socket
+	# directory: the socket stays at exit) are not Postfix's business.
+	if [ "$(printf '%s\n' "$out" | tail -n 1)" = "configuration OK" ] &&
+	    ! printf '%s\n' "$out" | grep -Eiq 'postfix|smtpd|postconf'; then pass "$name"
 	else fail "$name" "got: $(printf '%s' "$out" | tr '\n' '|')"; fi
 }
 
