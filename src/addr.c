@@ -152,7 +152,7 @@ addr_parse_prefix(struct addr *out, int *plen, const char *s, char *err,
 	addr_mask(&masked, len);
 	if (memcmp(&masked, out, sizeof masked) != 0) {
 		if (err) {
-			char net[ADDR_STRLEN], bits[ADDR_STRLEN];
+			char net[ADDR_STRLEN], bits[ADDR_STRLEN] = "";
 			struct addr host = *out;
 			for (int i = addr_is_v4(out) ? 12 : 0; i < 16; i++)
 				host.b[i] ^= masked.b[i];

@@ -104,7 +104,7 @@ mapentry_parse_value(const char *s, struct exempt_value *out, char *err,
 	}
 	if (n < 1 || n > WINDOW_LIMIT_MAX) {
 		snprintf(err, errlen, "bad value \"%.40s\": limit %u is out of range "
-		    "(1..%u)", s, n, WINDOW_LIMIT_MAX);
+		    "(1..%u)", s, n, (unsigned)WINDOW_LIMIT_MAX);
 		return false;
 	}
 	if (!mapentry_parse_duration(slash + 1, &out->window_s)) {

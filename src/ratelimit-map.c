@@ -107,10 +107,12 @@ note(int line, const char *fmt, ...)
 	va_end(ap);
 	if (nnotes == notes_cap) {
 		notes_cap = notes_cap ? notes_cap * 2 : 64;
-		if ((notes = realloc(notes, notes_cap * sizeof *notes)) == NULL) {
+		void *p = realloc(notes, notes_cap * sizeof *notes);
+		if (p == NULL) {
 			fprintf(stderr, "%s: out of memory\n", PROG);
 			exit(EX_OSERR);
 		}
+		notes = p;
 	}
 	notes[nnotes].line = line;
 	if ((notes[nnotes++].text = strdup(buf)) == NULL) {
@@ -251,10 +253,12 @@ read_text(FILE *f, const char *name, bool replace, struct map_entries *m)
 		}
 		if (n == cap) {
 			cap = cap ? cap * 2 : 1024;
-			if ((v = realloc(v, cap * sizeof *v)) == NULL) {
+			void *p = realloc(v, cap * sizeof *v);
+			if (p == NULL) {
 				fprintf(stderr, "%s: out of memory\n", PROG);
 				exit(EX_OSERR);
 			}
+			v = p;
 		}
 		v[n].e = e;
 		v[n++].line = lineno;
