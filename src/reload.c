@@ -144,6 +144,24 @@ current_config(struct reloader *r)
 	return r->policy->rules->cfg;
 }
 
+/* A string setting fixed at start (NULL: unset): when the new config
+ * changes it, say that it takes a restart and keep the one in force. */
+static void
+keep_fixed(struct reloader *r, const char *name, char **newv, const char *cur)
+{
+	char *keep = NULL;
+
+	if ((*newv == NULL && cur == NULL) ||
+	    (*newv != NULL && cur != NULL && strcmp(*newv, cur) == 0))
+		return;
+	log_warnx("%s: %s changed; it takes a restart, keeping %s",
+	    r->config_path, name, cur ? cur : "none");
+	if (cur != NULL && (keep = strdup(cur)) == NULL)
+		return;		/* out of memory: the new value stays in the rules */
+	free(*newv);
+	*newv = keep;
+}
+
 void
 reload_all(struct reloader *r)
 {
@@ -157,15 +175,18 @@ reload_all(struct reloader *r)
 		log_warnx("reload failed; the configuration and map in force stay");
 		return;
 	}
-	/* Settings fixed at start: say so, and keep the rules truthful. */
-	if (strcmp(rs->cfg->socket, cur->socket) != 0) {
-		char *keep = strdup(cur->socket);
-		log_warnx("%s: socket changed; it takes a restart, keeping %s",
-		    r->config_path, cur->socket);
-		if (keep) {
-			free(rs->cfg->socket);
-			rs->cfg->socket = keep;
-		}
+	/* Settings fixed at start: say so, and keep the rules truthful.  A
+	 * changed user, group or pid file would otherwise be accepted now and
+	 * only judged at the next start (a boot), by -n in the unit's
+	 * ExecStartPre: say at once that it takes a restart. */
+	keep_fixed(r, "socket", &rs->cfg->socket, cur->socket);
+	keep_fixed(r, "user", &rs->cfg->user, cur->user);
+	keep_fixed(r, "group", &rs->cfg->group, cur->group);
+	keep_fixed(r, "pidfile", &rs->cfg->pidfile, cur->pidfile);
+	if (rs->cfg->socket_mode != cur->socket_mode) {
+		log_warnx("%s: socket_mode changed; it takes a restart, keeping %04o",
+		    r->config_path, cur->socket_mode);
+		rs->cfg->socket_mode = cur->socket_mode;
 	}
 	if (rs->cfg->syslog_facility != cur->syslog_facility) {
 		log_warnx("%s: syslog_facility changed; it takes a restart",

@@ -18,7 +18,7 @@ BIN=${1:?usage: tests/reload/run.sh PATH/TO/milter-ratelimit}
 RMAP=$(dirname "$BIN")/ratelimit-map
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib.sh"
-plan 36
+plan 37
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/milter-ratelimit-reload.XXXXXX") || exit 1
 chmod 0755 "$work"
@@ -713,5 +713,31 @@ case $BIN in
 	;;
 *) skip "reload/no-sanitizer-reports" "not a sanitizer build ($BIN)" ;;
 esac
+
+# Settings fixed at start: a reload that changes the user, the group or the
+# pid file says it takes a restart and keeps them, so a change the next
+# start would refuse (exit 78 from -n in the unit) is seen now, not at boot;
+# the rest of the reload applies.
+D=fixedstart
+if start_daemon $D 'limit = 5'; then
+	d=$work/$D
+	_n0=$(log_n $D 'reloaded configuration.*limit=6 ')
+	sed -e 's/^limit = .*/limit = 6/' -e 's/^user = .*/user = "no-such-user-mrl"/' "$d/conf" > "$d/conf.new"
+	printf '%s\n' 'group = "no-such-group-mrl"' "pidfile = \"$d/nodir/m.pid\"" >> "$d/conf.new"
+	mv "$d/conf.new" "$d/conf"
+	kill -USR1 "$(cat "$d/pid")"
+	wait_for 5 log_ge $D 'reloaded configuration.*limit=6 ' $((_n0 + 1))
+	why=
+	for o in user group pidfile; do
+		log_ge $D "$o changed; it takes a restart, keeping" 1 || why="$why no '$o changed; it takes a restart' line;"
+	done
+	log_ge $D 'reloaded configuration.*limit=6 ' $((_n0 + 1)) || why="$why the rest (limit=6) not applied;"
+	alive "$d" || why="$why $(why_down "$d");"
+	[ -z "$why" ] && pass "reload/fixed-at-start-settings-kept" ||
+		fail "reload/fixed-at-start-settings-kept" "$why $(tail_of "$d/log" 4)"
+	kill -TERM "$(cat "$d/pid")" 2>/dev/null
+else
+	fail "reload/fixed-at-start-settings-kept" "$(why_down "$work/$D")"
+fi
 
 [ "${FAILED:-0}" = 0 ]
