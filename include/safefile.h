@@ -25,4 +25,16 @@ bool safefile_check(const char *path, char *err, size_t errlen);
  */
 int safefile_open(const char *path, char *err, size_t errlen);
 
+/*
+ * Before root writes through a path (a symlinked map, a map's source): the
+ * path with its links followed, checked hop by hop.  Every directory on the
+ * way (each prefix of each hop, looked at with lstat) must be a real
+ * directory of root's or ours that nobody else may change (unless
+ * sticky); a link is followed only from such a directory.  Otherwise
+ * another user could swap an entry between our look-ups and have us write,
+ * chown or read a file of their choosing.  Returns the final path
+ * (malloc'd; it need not exist), or NULL with the reason in err.
+ */
+char *safefile_resolve_trusted(const char *path, char *err, size_t errlen);
+
 #endif

@@ -388,9 +388,13 @@ mapdb_resolve(const char *path, char *err, size_t errlen)
 			snprintf(err, errlen, "out of memory");
 		return real;
 	}
-	if ((real = realpath(path, NULL)) != NULL)
+	/* The link's target may lie in someone else's tree. */
+	if ((real = safefile_resolve_trusted(path, err, errlen)) == NULL)
+		return NULL;
+	if (access(real, F_OK) == 0)
 		return real;
 	e = errno;
+	free(real);
 	n = readlink(path, target, sizeof target - 1);
 	target[n > 0 ? n : 0] = '\0';
 	snprintf(err, errlen, "%s: a symbolic link to %s, which cannot be reached: %s",

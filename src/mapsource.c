@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "mapsource.h"
+#include "safefile.h"
 
 bool
 mapsource_path(const char *map_path, char *out, size_t outlen)
@@ -101,8 +102,16 @@ mapsource_edit(const char *path, const struct map_entry *e, bool add,
 	int fd = -1, hits;
 	bool made = false;
 
-	/* A symlinked source is edited where it lives. */
-	if (realpath(path, real) == NULL || stat(real, &st) != 0) {
+	/* A symlinked source is edited where it lives, and only where nobody
+	 * else can swap it while it is looked up by name below. */
+	{
+		char *r = safefile_resolve_trusted(path, err, errlen);
+		if (r == NULL)
+			return -1;
+		snprintf(real, sizeof real, "%s", r);
+		free(r);
+	}
+	if (stat(real, &st) != 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}

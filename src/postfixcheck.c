@@ -497,8 +497,23 @@ run_postconf(char *const args[], char **out, char *why, size_t whylen)
 	close(epipe[0]);
 	if (timed_out || oopen || eopen)
 		kill(-pid, SIGKILL);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
+	/* A postconf that closed its pipes may still not exit: the bound
+	 * holds for the wait too (a review found a 30 s wait per call). */
+	for (;;) {
+		pid_t w = waitpid(pid, &status, timed_out ? 0 : WNOHANG);
+
+		if (w == pid || (w < 0 && errno != EINTR))
+			break;
+		if (w == 0 && now_ms() >= deadline) {
+			timed_out = true;
+			kill(-pid, SIGKILL);
+			continue;
+		}
+		if (w == 0) {
+			struct timespec ts = { 0, 10 * 1000 * 1000 };
+			nanosleep(&ts, NULL);
+		}
+	}
 	if (timed_out) {
 		snprintf(why, whylen, "postconf %s%s%s did not finish within %d ms",
 		    args[1], args[2] ? " " : "", args[2] ? args[2] : "",

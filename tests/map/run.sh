@@ -13,7 +13,7 @@ BIN=${1:?usage: tests/map/run.sh PATH/TO/milter-ratelimit}
 RMAP=$(dirname "$BIN")/ratelimit-map
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib.sh"
-plan 134
+plan 135
 
 # A private 0755 directory (makemap refuses group/world-writable ones), by
 # its physical path: error messages name the file stdin was redirected
@@ -420,6 +420,35 @@ if [ $rc != 0 ] && printf '%s' "$err" | grep -Fq "$d/etc/dangling.db" &&
 	pass "map/symlink-dangling-refused"
 else
 	fail "map/symlink-dangling-refused" "exit $rc (want non-zero naming the link, link kept): $(oneline "$err"); $(ls -l "$d/etc" | tr '\n' ' ')"
+fi
+
+# Root writes through a link only where nobody else can swap what it
+# leads to (a review: a link into a directory another user owns let that
+# user plant a second link and have root overwrite any file).  Refused,
+# naming the directory; the file the planted link leads to is untouched.
+mkdir -p "$d/foreign" "$d/guarded"
+chown nobody "$d/foreign"
+printf 'not a map\n' > "$d/guarded/secret"
+chmod 0600 "$d/guarded/secret"
+ln -s "$d/guarded/secret" "$d/foreign/m.db"
+ln -s "$d/foreign/m.db" "$d/etc/foreign.db"
+printf '127.0.0.1\tOK\n' > "$d/foreign.txt"
+rmap_pipe "$d/foreign.txt" "$d/etc/foreign"
+f1_rc=$rc f1_err=$err
+# The same for a map's source file that lives in such a directory (add
+# and delete rewrite it by name).
+printf '192.0.2.1\tOK\n' > "$d/foreign/src"
+chown nobody "$d/foreign/src"
+ln -s "$d/foreign/src" "$d/etc/fsrc"
+printf '192.0.2.1\tOK\n' | timeout -k 1 10 "$RMAP" "$d/etc/fsrc" 2>/dev/null
+rmap add "$d/etc/fsrc" 192.0.2.2
+if [ "$f1_rc" != 0 ] && printf '%s' "$f1_err" | grep -Fq "directory $d/foreign" &&
+    [ "$(cat "$d/guarded/secret")" = "not a map" ] &&
+    [ $rc != 0 ] && printf '%s' "$err" | grep -Fq "directory $d/foreign" &&
+    [ "$(cat "$d/foreign/src")" = "$(printf '192.0.2.1\tOK')" ]; then
+	pass "map/symlink-into-foreign-directory-refused"
+else
+	fail "map/symlink-into-foreign-directory-refused" "map: exit $f1_rc: $(oneline "$f1_err"); secret: $(oneline "$(cat "$d/guarded/secret")"); source add: exit $rc: $(oneline "$err"); source: $(oneline "$(cat "$d/foreign/src")")"
 fi
 
 # --- a FIFO where the map should be: a clear error, never a hang -------------------

@@ -343,6 +343,19 @@ pfc_postconf_faults() {
 	else
 		fail "$name" "after $el ms: $(printf '%s' "$out" | tr '\n' '|')"
 	fi
+	# One that closes its output and then hangs: the bound holds for the
+	# wait for its exit too (a review found 30 s per call).
+	printf '#!/bin/sh\nexec >&- 2>&-\nexec sleep 60\n' > "$fake/postconf"
+	name="postfix: -n with a postconf that closes its output and hangs: 5 s, still OK"
+	t0=$(date +%s%N)
+	out=$(PATH=$fake:$PATH timeout 20 "$BIN" -n -f "$W/pfc/milter.conf" 2>&1)
+	el=$(( ($(date +%s%N) - t0) / 1000000 ))
+	if [[ $out == *"did not finish within 5000 ms"* ]] && [[ $out == *"configuration OK"* ]] &&
+	    [ "$el" -lt 8000 ]; then
+		pass "$name ($el ms)"
+	else
+		fail "$name" "after $el ms: $(printf '%s' "$out" | tr '\n' '|')"
+	fi
 	printf '#!/bin/sh\necho "postconf: fatal: no main.cf" >&2\nexit 1\n' > "$fake/postconf"
 	name="postfix: -n with a postconf that fails: warns with its message, still OK"
 	out=$(PATH=$fake:$PATH timeout 20 "$BIN" -n -f "$W/pfc/milter.conf" 2>&1)
