@@ -25,6 +25,9 @@ dry=
 only=" $* "
 
 work=${MUTANTS_KEEP:-$(mktemp -d /tmp/mrl-mutants.XXXXXX)} || exit 1
+# The service suite starts daemons as unprivileged users: they must reach
+# the scratch tree's binaries (mktemp makes it 0700).
+chmod 0755 "$work"
 mkdir -p "$work/tree" "$work/logs" "$work/orig"
 tree=$work/tree
 
