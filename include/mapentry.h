@@ -45,6 +45,12 @@ void mapentry_format_key(char *dst, size_t dstlen, const struct map_entry *e);
 int mapentry_cmp(const struct map_entry *a, const struct map_entry *b);
 
 /* "60", "90s", "10m", "1h", "1d" -> seconds in 1..86400.  False when not. */
+/* A map or access source line as key and value (leading blanks skipped,
+ * the value's trailing blanks and CR dropped).  False for a blank line or
+ * a comment. */
+bool mapentry_split_line(const char *line, const char **k, size_t *kn,
+    const char **v, size_t *vn);
+
 /* The n characters at s as a number: digits only, no sign, no leading
  * zeros, at most max.  (Also sendmail's access keys and values.) */
 bool mapentry_parse_number(const char *s, size_t n, uint32_t max, uint32_t *out);

@@ -176,24 +176,13 @@ int
 access_parse_line(const char *line, struct access_entry *out, char *err,
     size_t errlen)
 {
-	const char *p = line, *k, *v, *colon;
+	const char *k, *v, *colon;
 	size_t kn, vn, taglen;
 	int r;
 
 	memset(out, 0, sizeof *out);
-	while (*p == ' ' || *p == '\t')
-		p++;
-	if (p[strspn(p, " \t\r\n")] == '\0' || *p == '#')
+	if (!mapentry_split_line(line, &k, &kn, &v, &vn))
 		return 0;
-	for (k = p; *p && !isspace((unsigned char)*p); p++)
-		;
-	kn = (size_t)(p - k);
-	while (*p == ' ' || *p == '\t')
-		p++;
-	v = p;
-	vn = strcspn(v, "\r\n");
-	while (vn > 0 && isspace((unsigned char)v[vn - 1]))
-		vn--;
 	if ((colon = memchr(k, ':', kn)) == NULL)
 		return 0;	/* untagged: not rate control */
 	taglen = (size_t)(colon - k);

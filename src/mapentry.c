@@ -134,28 +134,39 @@ mapentry_format_value(char *dst, size_t dstlen, const struct exempt_value *v)
 		snprintf(dst, dstlen, "%u/%u", v->limit, w);
 }
 
-int
-mapentry_parse_line(const char *line, struct map_entry *out, char *err,
-    size_t errlen)
+bool
+mapentry_split_line(const char *line, const char **k, size_t *kn,
+    const char **v, size_t *vn)
 {
-	char key[128], value[128];
-	const char *p = line, *k, *v;
-	size_t kn, vn;
+	const char *p = line;
 
 	while (*p == ' ' || *p == '\t')
 		p++;
 	/* Blank (a CRLF file's blank line too) or a comment. */
 	if (p[strspn(p, " \t\r\n")] == '\0' || *p == '#')
-		return 0;
-	for (k = p; *p && !isspace((unsigned char)*p); p++)
+		return false;
+	for (*k = p; *p && !isspace((unsigned char)*p); p++)
 		;
-	kn = (size_t)(p - k);
+	*kn = (size_t)(p - *k);
 	while (*p == ' ' || *p == '\t')
 		p++;
-	v = p;
-	vn = strcspn(v, "\r\n");
-	while (vn > 0 && isspace((unsigned char)v[vn - 1]))
-		vn--;
+	*v = p;
+	*vn = strcspn(*v, "\r\n");
+	while (*vn > 0 && isspace((unsigned char)(*v)[*vn - 1]))
+		(*vn)--;
+	return true;
+}
+
+int
+mapentry_parse_line(const char *line, struct map_entry *out, char *err,
+    size_t errlen)
+{
+	char key[128], value[128];
+	const char *k, *v;
+	size_t kn, vn;
+
+	if (!mapentry_split_line(line, &k, &kn, &v, &vn))
+		return 0;
 	if (kn >= sizeof key) {
 		snprintf(err, errlen, "key too long");
 		return -1;

@@ -217,6 +217,28 @@ read_line(FILE *f, char *buf, bool *too_long, bool *nul)
 	return c != EOF || n > 0 || *too_long || *nul;
 }
 
+/*
+ * Read the map at path for an edit.  0, or the exit status: unreadable
+ * (EX_NOINPUT), or holding entries the tool cannot read, which a rewrite
+ * would silently drop (EX_DATAERR); the message is printed.
+ */
+static int
+read_whole_map(const char *path, struct map_entries *m, enum mapdb_type *type)
+{
+	char err[512];
+
+	if (!mapdb_read(path, m, type, warn_entry, err, sizeof err)) {
+		fprintf(stderr, "%s: %s\n", PROG, err);
+		return EX_NOINPUT;
+	}
+	if (warnings) {
+		fprintf(stderr, "%s: %s has entries it cannot read; fix them "
+		    "first (the map is unchanged)\n", PROG, path);
+		return EX_DATAERR;
+	}
+	return 0;
+}
+
 /* Read map text from f.  Reports every error as NAME:LINE: message;
  * returns the number of errors. */
 static int
@@ -379,18 +401,8 @@ cmd_edit(const char *arg, const char *keytext, const char *valtext, bool add)
 		return EX_CANTCREAT;
 	}
 	if (access(path, F_OK) == 0 || !add) {
-		if (!mapdb_read(path, &m, &type, warn_entry, err, sizeof err)) {
-			fprintf(stderr, "%s: %s\n", PROG, err);
-			rc = EX_NOINPUT;
+		if ((rc = read_whole_map(path, &m, &type)) != 0)
 			goto out;
-		}
-		if (warnings) {
-			/* Rewriting would silently drop those entries. */
-			fprintf(stderr, "%s: %s has entries it cannot read; fix them "
-			    "first (the map is unchanged)\n", PROG, path);
-			rc = EX_DATAERR;
-			goto out;
-		}
 	}
 	at = mapdb_find(&m, &e);
 	if (add) {
@@ -560,17 +572,8 @@ cmd_edit_synced(const char *arg, const char *keytext, const char *valtext, bool 
 		goto out;
 	}
 	if (access(path, F_OK) == 0) {
-		if (!mapdb_read(path, &m, &type, warn_entry, err, sizeof err)) {
-			fprintf(stderr, "%s: %s\n", PROG, err);
-			rc = EX_NOINPUT;
+		if ((rc = read_whole_map(path, &m, &type)) != 0)
 			goto out;
-		}
-		if (warnings) {
-			fprintf(stderr, "%s: %s has entries it cannot read; fix them "
-			    "first (the map is unchanged)\n", PROG, path);
-			rc = EX_DATAERR;
-			goto out;
-		}
 	}
 	mapdb_sort(&m);
 	mapdb_sort(&s);
