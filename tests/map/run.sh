@@ -27,9 +27,18 @@ trap 'exit 130' INT TERM
 
 oneline() { printf '%s' "$1" | tr '\n\t' '  ' | cut -c1-600; }
 
+# sendmail's makemap from an unpacked sendmail-bin (tests/pkgbin.sh), never
+# an installed one; access.sh and agree.sh inherit PATH.
+top=$(cd "$here/../.." && pwd)
+export PKG_CACHE=${PKG_CACHE:-$top/tests/.cache}
+. "$top/tests/pkgroot.sh"
+. "$top/tests/pkgbin.sh"
+pkgbin_makemap "$work/pkg" "$work/pkg.log" ||
+	{ fail "map/setup" "unpacking sendmail-bin: $(oneline "$(tail -n 5 "$work/pkg.log")")"; exit 1; }
+export PATH="$work/pkg/bin:$PATH"
 for tool in makemap db5.3_dump timeout cmp stat strace; do
 	command -v $tool >/dev/null 2>&1 || {
-		fail "map/setup" "$tool not found (apt-get install sendmail-bin db5.3-util coreutils diffutils strace)"
+		fail "map/setup" "$tool not found (make deps-test)"
 		exit 1
 	}
 done

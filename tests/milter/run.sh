@@ -36,9 +36,17 @@ oneline() { printf '%s' "$1" | tr '\n' ' ' | cut -c1-600; }
 # tail_of FILE [N]: the last N lines of FILE on one line.
 tail_of() { [ -f "$1" ] && oneline "$(tail -n "${2:-5}" "$1")"; }
 
+# sendmail's makemap from an unpacked sendmail-bin (tests/pkgbin.sh).
+top=$(cd "$here/../.." && pwd)
+PKG_CACHE=${PKG_CACHE:-$top/tests/.cache}
+. "$top/tests/pkgroot.sh"
+. "$top/tests/pkgbin.sh"
+pkgbin_makemap "$work/pkg" "$work/pkg.log" ||
+	{ fail "milter/setup" "unpacking sendmail-bin: $(tail_of "$work/pkg.log")"; exit 1; }
+PATH=$work/pkg/bin:$PATH
 for tool in miltertest makemap timeout; do
 	command -v $tool >/dev/null 2>&1 || {
-		fail "milter/setup" "$tool not found (apt-get install miltertest sendmail-bin coreutils)"
+		fail "milter/setup" "$tool not found (make deps-test)"
 		exit 1
 	}
 done
