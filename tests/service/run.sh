@@ -27,6 +27,24 @@ RMAP=$(dirname "$BIN")/ratelimit-map
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 . "$here/../lib.sh"
+
+# The suite adds (and removes) its test user, and useradd and userdel
+# rewrite /etc/passwd, /etc/group, their shadows and the backups
+# (/etc/passwd- ...).  So that nothing under the machine's /etc changes,
+# the suite runs in a private mount namespace over a copy of /etc.
+if [ "$(id -u)" = 0 ] && [ -z "${MRL_PRIVATE_ETC:-}" ]; then
+	_etc=$(mktemp -d "${TMPDIR:-/tmp}/milter-ratelimit-etc.XXXXXX") || exit 1
+	if cp -a /etc "$_etc/etc"; then
+		MRL_PRIVATE_ETC=$_etc/etc unshare -m --propagation private sh -c \
+		    'mount --bind "$MRL_PRIVATE_ETC" /etc && exec sh "$@"' sh "$0" "$@"
+		_rc=$?
+	else
+		echo "FAIL: service/setup: cannot copy /etc to $_etc"
+		_rc=1
+	fi
+	rm -rf "$_etc"
+	exit $_rc
+fi
 plan 62
 
 TUSER=mrltest
@@ -80,10 +98,24 @@ if [ "$(id -u)" != 0 ]; then
 	fail "service/setup" "must run as root (it starts daemons that drop to $TUSER)"
 	exit 1
 fi
-for tool in miltertest timeout unshare rsyslogd fail2ban-regex systemd-analyze man \
+# rsyslogd and fail2ban-regex run from packages unpacked under $work/pkg
+# (tests/pkgbin.sh), never installed ones.
+PKG_CACHE=${PKG_CACHE:-$top/tests/.cache}
+. "$top/tests/pkgroot.sh"
+. "$top/tests/pkgbin.sh"
+if ! { pkgbin_rsyslogd "$work/pkg" "$work/pkg.log" && pkgbin_fail2ban "$work/pkg" "$work/pkg.log"; }; then
+	fail "service/setup" "unpacking rsyslog and fail2ban: $(tail_of "$work/pkg.log")"
+	exit 1
+fi
+# systemd-analyze verify runs `man SECTION NAME` for the unit's
+# Documentation= pages: mandoc's man (mman) serves, so man-db (and its
+# timer) need not be installed.
+pkgbin_wrap "$work/pkg" man 'exec mman "$@"'
+PATH=$work/pkg/bin:$PATH
+for tool in miltertest timeout unshare rsyslogd fail2ban-regex python3 systemd-analyze mman \
     useradd groupadd getent stat setpriv cc; do
 	command -v $tool >/dev/null 2>&1 || {
-		fail "service/setup" "$tool not found (apt-get install miltertest rsyslog fail2ban systemd man-db util-linux passwd coreutils)"
+		fail "service/setup" "$tool not found (make deps-test)"
 		exit 1
 	}
 done
@@ -970,7 +1002,7 @@ done
 f2b=$work/f2b
 mkdir -p "$f2b/filter.d"
 cp "$top/conf/fail2ban/filter.d/milter-ratelimit.conf" "$f2b/filter.d/"
-cp /etc/fail2ban/filter.d/common.conf "$f2b/filter.d/" 2>/dev/null
+cp "$work/pkg/root/etc/fail2ban/filter.d/common.conf" "$f2b/filter.d/"
 ts=$(LC_ALL=C date '+%b %e %H:%M:%S')
 for D in flood flooddebug helo logmode stats priv; do
 	grep -E '^milter-ratelimit\[[0-9]+\]: ' "$work/$D/log"
