@@ -47,12 +47,20 @@ UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
 BUILD_DEPS := build-essential pkg-config libmilter-dev libdb-dev libconfuse-dev
+# No MTA, rsyslog or fail2ban here: the suites run them from packages
+# unpacked under the work tree (tests/pkgroot.sh); installing sendmail-bin
+# would remove an admin's Postfix.  Listed instead: the plain libraries
+# those unpacked binaries load (sendmail-bin, rsyslog, postfix), m4 for
+# sendmail's .mc files and python3 for fail2ban-regex.  tests/deps.sh
+# removes nothing and leaves nothing enabled.
+MTA_LIBS   := libldap-2.5-0 liblockfile1 libnsl2 libsasl2-2 libssl3 libwrap0 \
+              libestr0 libfastjson4 liblognorm5 libsystemd0 libuuid1 libzstd1 \
+              zlib1g libicu72
 TEST_DEPS  := $(BUILD_DEPS) libcmocka-dev miltertest swaks libio-socket-inet6-perl \
-              sendmail-bin sendmail-cf m4 rsyslog iproute2 mandoc db5.3-util \
-              procps util-linux libicu72 fail2ban systemd man-db valgrind \
-              clang libclang-rt-14-dev strace libfaketime
+              m4 python3 iproute2 mandoc db5.3-util procps util-linux systemd \
+              valgrind clang libclang-rt-14-dev strace libfaketime $(MTA_LIBS)
 
-.PHONY: all run check unit binaries units deps-build deps-test \
+.PHONY: all run check unit binaries units deps-build deps-test print-deps \
         sanitize tsan fuzz install uninstall clean lint mutants
 
 all: milter-ratelimit ratelimit-map
@@ -84,6 +92,11 @@ deps-build:
 
 deps-test:
 	@sh tests/deps.sh $(TEST_DEPS)
+
+# The lists, for tests/deps/run.sh and anyone who wants to know.
+print-deps:
+	@echo BUILD_DEPS $(BUILD_DEPS)
+	@echo TEST_DEPS $(TEST_DEPS)
 
 # The sample config, with the socket in ./run/ and, since the quick start
 # has no milter-ratelimit user yet, the daemon dropping to nobody.  ./run
