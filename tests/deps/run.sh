@@ -131,12 +131,13 @@ refuses() {
 refuses postfix-host-refuses-sendmail-bin postfix postfix sendmail-bin
 refuses sendmail-host-refuses-postfix sendmail sendmail-bin postfix
 
-# What the real list brings in on the Postfix machine: no MTA, no syslog
+# What the real list brings in on the fresh machine: no MTA, no syslog
 # daemon, no fail2ban, not even as a dependency.
-bad=$(sed -n 's/^deps.sh: would install (simulated on [^)]*)://p' "$work/postfix-host-removes-nothing.out" |
-    tr ' ' '\n' | grep -E '^(sendmail.*|postfix.*|exim4.*|nullmailer|msmtp-mta|opensmtpd|courier-mta|dma|rsyslog|syslog-ng.*|inetutils-syslogd|busybox-syslogd|fail2ban)$' | tr '\n' ' ')
-if [ ! -s "$work/postfix-host-removes-nothing.out" ]; then
-	fail "deps/plan-installs-no-mta-syslog-fail2ban" "no plan to read"
+deps fresh-plan fresh $TEST_DEPS
+plan_line=$(sed -n 's/^deps.sh: would install (simulated on [^)]*)://p' "$work/fresh-plan.out")
+bad=$(printf '%s\n' $plan_line | grep -E '^(sendmail.*|postfix.*|exim4.*|nullmailer|msmtp-mta|opensmtpd|courier-mta|dma|rsyslog|syslog-ng.*|inetutils-syslogd|busybox-syslogd|fail2ban)$' | tr '\n' ' ')
+if [ $rc != 0 ] || [ -z "$plan_line" ]; then
+	fail "deps/plan-installs-no-mta-syslog-fail2ban" "exit $rc, no plan: $(oneline "$out")"
 elif [ -n "$bad" ]; then
 	fail "deps/plan-installs-no-mta-syslog-fail2ban" "TEST_DEPS brings in: $bad"
 else
