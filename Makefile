@@ -60,7 +60,7 @@ TEST_DEPS  := $(BUILD_DEPS) libcmocka-dev miltertest swaks libio-socket-inet6-pe
               m4 python3 iproute2 mandoc db5.3-util procps util-linux systemd \
               valgrind clang libclang-rt-14-dev strace libfaketime $(MTA_LIBS)
 
-.PHONY: all run check unit binaries units deps-build deps-test print-deps \
+.PHONY: all run check check-deps unit binaries units deps-build deps-test print-deps \
         sanitize tsan fuzz install uninstall clean lint mutants
 
 all: milter-ratelimit ratelimit-map
@@ -116,10 +116,18 @@ run: deps-build all
 ASAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 TSAN_FLAGS := -O1 -g -fsanitize=thread
 
-check: deps-test all $(UNIT_BIN) bench-build
+# The machine suite, last, holds the deps step and every suite to leaving
+# the machine as it was: it compares snapshots taken around the deps step
+# (check-deps) with one of its own (tests/machine/).
+check: check-deps all $(UNIT_BIN) bench-build
 	$(MAKE) B=build-asan CFLAGS="$(ASAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" binaries units
-	sh tests/run.sh $(B) runner unit build milter map reload service faults mta bench \
-	    unit@build-asan milter@build-asan reload@build-asan fuzz
+	sh tests/run.sh $(B) runner deps unit build milter map reload service faults mta bench \
+	    unit@build-asan milter@build-asan reload@build-asan fuzz machine
+
+check-deps:
+	@sh tests/machine/snap.sh $(B)/machine/before
+	@sh tests/deps.sh $(TEST_DEPS)
+	@sh tests/machine/snap.sh $(B)/machine/deps
 
 unit: all $(UNIT_BIN)
 	sh tests/run.sh $(B) unit

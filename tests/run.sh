@@ -3,7 +3,8 @@
 # "N passed, N failed" (", N skipped" added when something was skipped).
 #
 #   tests/run.sh BUILD_DIR [SUITE[@BUILD_DIR]]...
-#   suites: runner unit build milter map reload service faults mta bench fuzz
+#   suites: runner deps unit build milter map reload service faults mta bench
+#   fuzz machine
 #   (default: all but fuzz, in BUILD_DIR); any NAME with a tests/NAME/run.sh
 #
 # Every suite prints "PLAN: SUITE N" first (tests/lib.sh `plan`), then one

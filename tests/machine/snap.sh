@@ -1,0 +1,39 @@
+#!/bin/sh
+# A snapshot of what `make check` must leave alone, for tests/machine/run.sh.
+#
+#   sh tests/machine/snap.sh DIR
+#
+# DIR/packages   the installed packages, one name a line
+# DIR/enabled    the enable links: systemd's (/etc/systemd/system and
+#                /etc/systemd/user, with their targets) and the rc start
+#                links (/etc/rc?.d/S*)
+# DIR/hosts.allow  the sha256 of /etc/hosts.allow, or "absent"
+# DIR/etc        every path under /etc: type, mode, owner, and for all but
+#                directories the size (a directory's size grows with the
+#                entries it once held) and a symlink's target; a regular
+#                file's sha256 too.  "PATH<TAB>what", sorted.
+# DIR/when       when it was taken
+# The Makefile's check target takes one before and one after the deps
+# step.  Run it as root: it reads every file under /etc.
+set -eu
+D=${1:?usage: tests/machine/snap.sh DIR}
+rm -rf "$D"
+mkdir -p "$D"
+export LC_ALL=C
+dpkg-query -W -f='${db:Status-Status} ${binary:Package}\n' | awk '$1 == "installed" { print $2 }' |
+    sort > "$D/packages"
+{
+	find /etc/systemd/system /etc/systemd/user -type l -printf '%p -> %l\n' 2>/dev/null || :
+	ls -d /etc/rc?.d/S* 2>/dev/null || :
+} | sort > "$D/enabled"
+if [ -e /etc/hosts.allow ]; then
+	sha256sum < /etc/hosts.allow | cut -d' ' -f1 > "$D/hosts.allow"
+else
+	echo absent > "$D/hosts.allow"
+fi
+{
+	find /etc -type d -printf '%p\t%y %m %u:%g\n'
+	find /etc ! -type d -printf '%p\t%y %m %u:%g %s %l\n'
+	find /etc -type f -exec sha256sum {} + | sed 's/^\([0-9a-f]*\)  \(.*\)$/\2\tsha256 \1/'
+} | sort > "$D/etc"
+date -u '+%Y-%m-%d %H:%M:%S UTC' > "$D/when"
