@@ -31,7 +31,10 @@ chmod 0755 "$work"
 mkdir -p "$work/tree" "$work/logs" "$work/orig"
 tree=$work/tree
 
-# The tree as it is now, committed or not, without build output.
+# The tree as it is now, committed or not, without build output.  The
+# unpacked packages' cache (git-ignored) stays the real tree's: the suites
+# find it through PKG_CACHE rather than download again per mutant.
+export PKG_CACHE="${PKG_CACHE:-$top/tests/.cache}"
 (cd "$top" && git ls-files -z --cached --others --exclude-standard) |
     (cd "$top" && xargs -0 cp --parents -t "$tree" 2>/dev/null)
 if [ ! -f "$tree/Makefile" ]; then
