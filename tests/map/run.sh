@@ -27,9 +27,19 @@ trap 'exit 130' INT TERM
 
 oneline() { printf '%s' "$1" | tr '\n\t' '  ' | cut -c1-600; }
 
+# makemap is sendmail-bin's, unpacked into the work directory, never
+# installed (tests/smroot.sh); .debs are kept in tests/.cache.
+PKG_CACHE=$here/../.cache
+. "$here/../pkgroot.sh"
+. "$here/../smroot.sh"
+smroot_path "$work/smroot" "$work/smroot.log" || {
+	fail "map/setup" "cannot unpack sendmail-bin: $(tail -n 3 "$work/smroot.log" | tr '\n' ' ')"
+	exit 1
+}
+
 for tool in makemap db5.3_dump timeout cmp stat strace; do
 	command -v $tool >/dev/null 2>&1 || {
-		fail "map/setup" "$tool not found (apt-get install sendmail-bin db5.3-util coreutils diffutils strace)"
+		fail "map/setup" "$tool not found (apt-get install db5.3-util coreutils diffutils strace)"
 		exit 1
 	}
 done

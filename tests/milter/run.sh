@@ -36,9 +36,19 @@ oneline() { printf '%s' "$1" | tr '\n' ' ' | cut -c1-600; }
 # tail_of FILE [N]: the last N lines of FILE on one line.
 tail_of() { [ -f "$1" ] && oneline "$(tail -n "${2:-5}" "$1")"; }
 
+# makemap is sendmail-bin's, unpacked into the work directory, never
+# installed (tests/smroot.sh); .debs are kept in tests/.cache.
+PKG_CACHE=$here/../.cache
+. "$here/../pkgroot.sh"
+. "$here/../smroot.sh"
+smroot_path "$work/smroot" "$work/smroot.log" || {
+	fail "milter/setup" "cannot unpack sendmail-bin: $(tail -n 3 "$work/smroot.log" | tr '\n' ' ')"
+	exit 1
+}
+
 for tool in miltertest makemap timeout; do
 	command -v $tool >/dev/null 2>&1 || {
-		fail "milter/setup" "$tool not found (apt-get install miltertest sendmail-bin coreutils)"
+		fail "milter/setup" "$tool not found (apt-get install miltertest coreutils)"
 		exit 1
 	}
 done
