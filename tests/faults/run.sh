@@ -51,7 +51,7 @@ group_checks() {
 	case $1 in
 	security) echo 14 ;; config) echo 14 ;; map) echo 10 ;; hostile) echo 39 ;;
 	table) echo 4 ;; sessions) echo 8 ;; logflood) echo 4 ;; valgrind) echo 2 ;; tsan) echo 4 ;;
-	mta) echo 8 ;; *) echo 0 ;;
+	mta) echo 9 ;; *) echo 0 ;;
 	esac
 }
 n_=1
@@ -1270,7 +1270,8 @@ g_logflood() {
 # --- the milter killed behind real MTAs -------------------------------------------------
 
 g_mta() {
-	local t
+	local t etc
+	etc=$(mta_etc_state)
 	for t in m4 swaks dpkg apt-get ldd; do
 		command -v $t >/dev/null 2>&1 || { fail "faults/mta/setup" "$t not found (apt-get install m4 swaks)"; return; }
 	done
@@ -1292,6 +1293,7 @@ g_mta() {
 		kill_phase postfix "$PF_PORT" "421 $PF_NAME Service unavailable - try again later" 41
 	fi
 	postfix_stop
+	mta_etc_check "faults/mta/etc-unchanged" "$etc"
 }
 
 # full FROM PORT: one whole SMTP session up to RCPT; true when every reply

@@ -14,7 +14,8 @@
 #   MTA_TAG  prefix of the check names ("" or "faults/mta/")
 #   MTA_START_CHECKS  1: a start that works is a PASS line too (the mta
 #            suite counts it; the faults suite does not)
-# and calls mta_private_ns first thing, mta_accounts once W exists.
+# and calls mta_private_ns first thing, mta_accounts once W exists, and
+# mta_etc_check at the end (one check).
 # It gets sendmail_start/_launch/_stop, postfix_start/_stop (each prints a
 # FAIL line itself when it cannot start and returns 1), probe, flat.
 #
@@ -66,6 +67,45 @@ mta_accounts() {
 	mount --bind "$W/accounts/passwd" /etc/passwd || return 1
 	mount --bind "$W/accounts/group" /etc/group || return 1
 	acct_group postfix && acct_user postfix postfix /var/spool/postfix && acct_group postdrop
+}
+
+# mta_accounts_release: the machine's own /etc/passwd and /etc/group
+# visible again in this namespace (after the last daemon is stopped).
+mta_accounts_release() {
+	[ -f "$W/accounts/passwd" ] || return 0
+	umount /etc/group && umount /etc/passwd
+}
+
+# What the suites must leave exactly as they found it: the account files
+# and their backups, the host and service switch files, tcpd's
+# hosts.allow, every MTA's and rsyslog's configuration, and what is
+# enabled at boot.  (Not all of /etc: a package installed meanwhile by
+# someone else would change ld.so.cache.)
+MTA_ETC="/etc/passwd /etc/passwd- /etc/group /etc/group- /etc/shadow /etc/shadow-
+ /etc/gshadow /etc/gshadow- /etc/hosts /etc/hosts.allow /etc/hosts.deny /etc/nsswitch.conf
+ /etc/mail /etc/postfix /etc/rsyslog.conf /etc/rsyslog.d /etc/systemd/system /etc/init.d
+ /etc/rc0.d /etc/rc1.d /etc/rc2.d /etc/rc3.d /etc/rc4.d /etc/rc5.d /etc/rc6.d /etc/rcS.d"
+
+# mta_etc_state: names, modes, owners, sizes, mtimes and contents of
+# $MTA_ETC (a path that does not exist is simply absent from it).
+mta_etc_state() {
+	# shellcheck disable=SC2086
+	{ find $MTA_ETC -xdev -printf '%p %m %u %g %s %T@\n' 2>/dev/null
+	  find $MTA_ETC -xdev -type f -exec sha256sum {} + 2>/dev/null; } | sort
+}
+
+# mta_etc_check NAME BEFORE: the check that $MTA_ETC is as BEFORE (an
+# mta_etc_state taken before the suite's first change) once the private
+# account files are out of the way.
+mta_etc_check() {
+	local after why=
+	mta_accounts_release || why="cannot unmount the private account files; "
+	after=$(mta_etc_state)
+	if [ -z "$why" ] && [ "$after" = "$2" ]; then
+		pass "$1"
+	else
+		fail "$1" "$why$(diff <(printf '%s\n' "$2") <(printf '%s\n' "$after") | grep '^[<>]' | head -n 6 | tr '\n' '|')"
+	fi
 }
 
 # acct_free_id: a system id (below 1000) no user and no group has.

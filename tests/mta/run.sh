@@ -52,7 +52,7 @@ MTA_START_CHECKS=1
 MTA_TAG=
 # debian.sh sources this file for its functions: its own plan, not ours.
 if [ -z "${MTA_LIB:-}" ]; then
-	plan 95
+	plan 96
 fi
 # The chrooted Postfix, as Debian ships it (postfix_chroot_main).
 # shellcheck source=tests/mta/chroot.sh
@@ -411,7 +411,8 @@ postfix_n_silent() {
 }
 
 main() {
-	local t0=$SECONDS
+	local t0=$SECONDS etc
+	etc=$(mta_etc_state)
 	setup || return
 	if sendmail_start; then
 		phase sendmail "$SM_PORT" connect
@@ -429,6 +430,7 @@ main() {
 	# Debian's own sendmail.mc and access, before and after the README's
 	# migration (its own work directory and network namespace).
 	bash "$HERE/debian.sh" "$BIN"
+	mta_etc_check "the suite leaves /etc as it found it (accounts, hosts, hosts.allow, mail, rsyslog, boot)" "$etc"
 	note "mta suite took $((SECONDS - t0)) s"
 }
 
