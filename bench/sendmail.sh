@@ -23,6 +23,9 @@
 # when something could not run (sendmail or the milter did not start, a
 # client saw an error).  Needs root (mount namespace).  Readiness is
 # waited for on the listening socket (ss), never by connecting to it.
+# sendmail, makemap and rsyslogd come from Debian's packages unpacked into
+# the work directory (tests/smroot.sh), never installed; each sendmail runs
+# in a mount namespace of its own (tests/mta/sendmail-ns.sh).
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 set -u +m
 
@@ -32,6 +35,12 @@ LOADS=${3:-10000}
 THREADS=${4:-24}
 WHICH=${5:-ratecontrol milter}
 HERE=$(cd "$(dirname "$0")" && pwd)
+TOP=$(cd "$HERE/.." && pwd)
+PKG_CACHE=$TOP/tests/.cache
+# shellcheck source=tests/pkgroot.sh
+. "$TOP/tests/pkgroot.sh"
+# shellcheck source=tests/smroot.sh
+. "$TOP/tests/smroot.sh"
 B=$(cd "$B" && pwd)
 BIN=$B/milter-ratelimit
 LOAD=$B/bench/smtpload
@@ -41,6 +50,7 @@ NAME=sendmail.bench.test
 HEAVY=15
 
 W=
+ROOT=
 SM_PID=
 MILTER_PID=
 status=0
@@ -114,7 +124,7 @@ sendmail_conf() {
 	*.* action(type="omfile" file="$d/maillog")
 	EOF
 	{
-		echo "include(\`/usr/share/sendmail/cf/m4/cf.m4')dnl"
+		echo "include(\`$(smroot_cf "$ROOT")/m4/cf.m4')dnl"
 		echo "VERSIONID(\`milter-ratelimit bench $kind')dnl"
 		echo "OSTYPE(\`linux')dnl"
 		echo "define(\`confDOMAIN_NAME', \`$NAME')dnl"
@@ -147,7 +157,7 @@ sendmail_conf() {
 	} > "$d/sendmail.mc"
 	if [ "$kind" = ratecontrol ]; then
 		printf 'ClientRate:\t5\n' > "$d/access"
-		makemap hash "$d/access" < "$d/access" 2> "$d/makemap.err" || return 1
+		"$ROOT/usr/sbin/makemap" hash "$d/access" < "$d/access" 2> "$d/makemap.err" || return 1
 	fi
 	# m4 exits 0 on a misplaced FEATURE (nodelay without delay_checks):
 	# any output on stderr is an error.
@@ -159,7 +169,7 @@ sendmail_start() {
 	mkdir -p "$d"
 	port_free "$port" || { note "port $port in use"; return 1; }
 	sendmail_conf "$kind" "$port" "$d" || { note "$kind: sendmail config failed: $(cat "$d/m4.err" "$d/makemap.err" 2>/dev/null)"; return 1; }
-	setsid unshare -m --propagation private sh "$HERE/sendmail-ns.sh" "$d" > "$d/stderr" 2>&1 &
+	setsid unshare -m --propagation private sh "$TOP/tests/mta/sendmail-ns.sh" "$d" "$ROOT" > "$d/stderr" 2>&1 &
 	SM_PID=$!
 	wait_for 30 listening "$port"
 	listening "$port" && alive "$SM_PID" && return 0
@@ -206,7 +216,13 @@ main() {
 	W=$(mktemp -d /run/mrl-bench-sm.XXXXXX)
 	chmod 0755 "$W"
 	mkdir -m 0755 "$W/milter"
-	note "sendmail $(dpkg-query -W -f='${Version}' sendmail-bin 2>/dev/null); $RUNS run(s), loads: $LOADS, $THREADS client threads"
+	ROOT=$W/root
+	if ! smroot_unpack "$ROOT" "$W/root.log" rsyslog; then
+		echo "bench/sendmail.sh: cannot unpack sendmail and rsyslog: $(tail -n 3 "$W/root.log" | tr '\n' ' ')"
+		status=1
+		return
+	fi
+	note "$(sed -n 's/^pkgroot: sendmail-bin_\(.*\)_[^_]*\.deb$/sendmail \1/p' "$W/root.log"); $RUNS run(s), loads: $LOADS, $THREADS client threads"
 	local run n kind
 	for run in $(seq 1 "$RUNS"); do
 		for n in $LOADS; do

@@ -3,7 +3,7 @@
 # makemap, rsyslogd and fail2ban-regex.  Installing sendmail-bin would
 # remove an admin's Postfix; rsyslog and fail2ban would be enabled at boot.
 #
-#   PKG_CACHE=$top/tests/.cache; . tests/pkgroot.sh; . tests/pkgbin.sh
+#   PKG_CACHE=$top/tests/.cache; . tests/pkgroot.sh; . tests/smroot.sh; . tests/pkgbin.sh
 #   pkgbin_makemap DIR LOG && pkgbin_rsyslogd DIR LOG && pkgbin_fail2ban DIR LOG
 #   PATH=DIR/bin:$PATH
 #
@@ -23,23 +23,19 @@ pkgbin_wrap() {
 	{ echo '#!/bin/sh'; printf '%s\n' "$@"; } > "$_pb_f" && chmod 0755 "$_pb_f"
 }
 
-# pkgbin_makemap DIR LOG: makemap.  Without -C it reads
-# /etc/mail/sendmail.cf for TrustedUser and fails (exit 66) when there is
-# none: the wrapper hands it an empty configuration, so the maps it makes
-# belong to whoever runs it.
+# pkgbin_makemap DIR LOG: makemap, as tests/smroot.sh unpacks it (a wrapper
+# that hands it an empty sendmail.cf: without one it exits 66).
 pkgbin_makemap() {
-	pkgroot_unpack "$1/root" "$2" sendmail-bin || return 1
-	: > "$1/root/empty.cf" || return 1
-	pkgbin_wrap "$1" makemap \
-	    "exec '$1/root/usr/libexec/sendmail/makemap' -C '$1/root/empty.cf' \"\$@\""
+	smroot_unpack "$1/root" "$2" || return 1
+	mkdir -p "$1/bin" && ln -sf "$1/root/usr/sbin/makemap" "$1/bin/makemap"
 }
 
 # pkgbin_rsyslogd DIR LOG: rsyslogd, loading its modules (imuxsock...)
 # from the unpacked tree (-M).
 pkgbin_rsyslogd() {
 	pkgroot_unpack "$1/root" "$2" rsyslog || return 1
-	for _pb_m in "$1"/root/usr/lib/*/rsyslog; do :; done
-	[ -f "$_pb_m/imuxsock.so" ] || { echo "pkgbin: no rsyslog modules in $1/root" >> "$2"; return 1; }
+	_pb_m=$(smroot_rsyslog_modules "$1/root") ||
+	    { echo "pkgbin: no rsyslog modules in $1/root" >> "$2"; return 1; }
 	pkgbin_wrap "$1" rsyslogd "exec '$1/root/usr/sbin/rsyslogd' -M '$_pb_m' \"\$@\""
 }
 

@@ -32,6 +32,7 @@ oneline() { printf '%s' "$1" | tr '\n\t' '  ' | cut -c1-600; }
 top=$(cd "$here/../.." && pwd)
 export PKG_CACHE=${PKG_CACHE:-$top/tests/.cache}
 . "$top/tests/pkgroot.sh"
+. "$top/tests/smroot.sh"
 . "$top/tests/pkgbin.sh"
 pkgbin_makemap "$work/pkg" "$work/pkg.log" ||
 	{ fail "map/setup" "unpacking sendmail-bin: $(oneline "$(tail -n 5 "$work/pkg.log")")"; exit 1; }

@@ -40,6 +40,7 @@ tail_of() { [ -f "$1" ] && oneline "$(tail -n "${2:-5}" "$1")"; }
 top=$(cd "$here/../.." && pwd)
 PKG_CACHE=${PKG_CACHE:-$top/tests/.cache}
 . "$top/tests/pkgroot.sh"
+. "$top/tests/smroot.sh"
 . "$top/tests/pkgbin.sh"
 pkgbin_makemap "$work/pkg" "$work/pkg.log" ||
 	{ fail "milter/setup" "unpacking sendmail-bin: $(tail_of "$work/pkg.log")"; exit 1; }

@@ -25,8 +25,6 @@ SAMPLE_CONF=$HERE/../../conf/milter-ratelimit.conf
 PF_SNIPPET=$HERE/../../conf/postfix-main.cf
 PFC_UP=
 PFC_MILTER_PID=
-MADE_SVC_USER=
-MADE_MEMBER=
 
 # readme_block NAME: the ```sh block right after "<!-- test:NAME -->".
 readme_block() {
@@ -46,28 +44,17 @@ pfc_local() {
 	    -e "s|/etc/milter-ratelimit.conf|$W/pfc/milter.conf|g"
 }
 
+# svc_user: the unit's user stand-in and its group, postfix a member, in
+# the suite's private account files (tests/mta/lib.sh mta_accounts):
+# nothing of the machine's changes, nothing is left to remove.
 svc_user() {
-	if ! getent passwd "$SVC_USER" >/dev/null; then
-		useradd --system --user-group --no-create-home --home-dir /nonexistent \
-			--shell /usr/sbin/nologin "$SVC_USER" || return 1
-		MADE_SVC_USER=1
-	fi
-	if ! id -nG postfix | tr ' ' '\n' | grep -qx "$SVC_USER"; then
-		usermod -a -G "$SVC_USER" postfix || return 1
-		MADE_MEMBER=1
-	fi
+	acct_group "$SVC_USER" && acct_user "$SVC_USER" "$SVC_USER" /nonexistent &&
+	    acct_member "$SVC_USER" postfix
 }
 
 pfc_cleanup() {
 	pfc_milter_stop
 	pfc_postfix_stop
-	[ -n "$MADE_MEMBER" ] && gpasswd -d postfix "$SVC_USER" >/dev/null 2>&1
-	MADE_MEMBER=
-	if [ -n "$MADE_SVC_USER" ]; then
-		userdel "$SVC_USER" 2>/dev/null
-		getent group "$SVC_USER" >/dev/null && groupdel "$SVC_USER" 2>/dev/null
-	fi
-	MADE_SVC_USER=
 }
 
 pfc_postconf() { MAIL_CONFIG=$W/pfc/etc "$W/bin/postconf" "$@"; }

@@ -18,13 +18,15 @@
 #           sendmail's default became the milter's limit (203.0.113.60: 10
 #           per 600 s), and sendmail logs no check_relay rate refusal.
 #
-# The files come from the installed packages:
-#   /usr/share/sendmail/cf/debian/sendmail.mc  (sendmail-cf)
-#   /usr/share/sendmail/examples/db/access     (sendmail-base; /etc/mail/access)
+# The files come from the packages, unpacked (never installed) into the
+# work directory's root by tests/mta/lib.sh:
+#   ROOT/usr/share/sendmail/cf/debian/sendmail.mc  (sendmail-cf)
+#   ROOT/usr/share/sendmail/examples/db/access     (sendmail-base; /etc/mail/access)
 # and are copied into the work directory; /etc/mail is never written.  What
 # was changed, and only that, to run privately:
 #   sendmail.mc: MAIL_SETTINGS_DIR (access, local-host-names...) points to
-#     the work directory; the dialup.m4/provider.m4 includes to empty private
+#     the work directory; cf.m4 is the unpacked root's; the
+#     dialup.m4/provider.m4 includes to empty private
 #     copies; pid file, status file, host status directory, control socket,
 #     queue and dead.letter are private; ALIAS_FILE is empty.  The
 #     ratecontrol, conncontrol, greet_pause, access_db and DAEMON_OPTIONS
@@ -37,8 +39,10 @@
 #     migration leaves greet_pause alone).
 # Clients need addresses outside 127/8 (Debian's "ClientRate:127 0" exempts
 # all of loopback), so the test runs in a private network namespace whose
-# lo also carries 203.0.113.20, .50 and .60.  sendmail is started by
-# run.sh's own code (private mount namespace, hosts file, rsyslogd).
+# lo also carries 203.0.113.20, .50 and .60, and a private mount namespace
+# (its accounts, tests/mta/lib.sh).  sendmail is started by lib.sh's code
+# (private mount namespace, hosts file, rsyslogd).  makemap is the unpacked
+# package's.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 set -u +m
 
@@ -48,7 +52,7 @@ TOP=$(cd "$HERE/../.." && pwd)
 
 if [ -z "${MRL_DEBIAN_NETNS:-}" ]; then
 	[ "$(id -u)" = 0 ] || { echo "FAIL: debian: setup: must run as root"; exit 1; }
-	exec env MRL_DEBIAN_NETNS=1 unshare -n bash "$0" "$@"
+	exec env MRL_DEBIAN_NETNS=1 unshare -n -m --propagation private bash "$0" "$@"
 fi
 
 # run.sh's functions and cleanup trap, not its main.
@@ -57,8 +61,8 @@ MTA_LIB=1 . "$HERE/run.sh" "$BIN"
 
 SM_PORT=25
 SM_WHERE="127.0.0.1:25"
-DEB_MC=/usr/share/sendmail/cf/debian/sendmail.mc
-DEB_ACCESS=/usr/share/sendmail/examples/db/access
+DEB_MC=
+DEB_ACCESS=
 RMAP=$(dirname "$(readlink -f "$BIN")")/ratelimit-map
 EXEMPT=203.0.113.20 PERCLIENT=203.0.113.50 DEFAULT=203.0.113.60
 T="debian"
@@ -74,8 +78,10 @@ net_setup() {
 # deb_files: Debian's sendmail.mc and access, adapted as the header says.
 deb_files() {
 	local d=$W/sm
+	DEB_MC=$SM_ROOT/usr/share/sendmail/cf/debian/sendmail.mc
+	DEB_ACCESS=$SM_ROOT/usr/share/sendmail/examples/db/access
 	for f in "$DEB_MC" "$DEB_ACCESS"; do
-		[ -r "$f" ] || { fail "$T: setup" "$f missing (apt-get install sendmail-cf sendmail-base)"; return 1; }
+		[ -r "$f" ] || { fail "$T: setup" "$f missing from the unpacked sendmail-cf, sendmail-base"; return 1; }
 	done
 	mkdir -p -m 0755 "$d/etc/m4"
 	mkdir -m 0700 "$d/queue" "$d/host_status"
@@ -93,8 +99,8 @@ deb_files() {
 	define(\`confDEAD_LETTER_DROP', \`$d/dead.letter')dnl
 	define(\`ALIAS_FILE', \`')dnl
 	EOF
-	sed -e "s|^include(\`/usr/share/sendmail/cf/m4/cf.m4')dnl|define(\`MAIL_SETTINGS_DIR', \`$d/etc/')dnl\\n&|" \
-	    -e "s|^include(\`/etc/mail/m4/\\(dialup\\|provider\\).m4')dnl|include(\`$d/etc/m4/\\1.m4')dnl|" \
+	sed -e "s|^include(\`/usr/share/sendmail/cf/m4/cf.m4')dnl|define(\`MAIL_SETTINGS_DIR', \`$d/etc/')dnl\\ninclude(\`$(smroot_cf "$SM_ROOT")/m4/cf.m4')dnl|" \
+	    -e "s#^include(\`/etc/mail/m4/\\(dialup\\|provider\\).m4')dnl#include(\`$d/etc/m4/\\1.m4')dnl#" \
 	    -e "/^DOMAIN(\`debian-mta')dnl/r $d/private.m4" "$DEB_MC" > "$d/sendmail.mc"
 	{ cat "$DEB_ACCESS"
 	  echo "# milter-ratelimit test: an admin's per-client limit, and no greeting pause for the test clients"
@@ -112,7 +118,12 @@ deb_files() {
 		grep -qxF -- "$l" "$d/etc/access" || miss="$miss [$l]"
 	done
 	[ -z "$miss" ] || { fail "$T: setup" "Debian's files lack:$miss"; return 1; }
-	if ! (cd "$d/etc" && makemap hash access < access) 2> "$d/makemap.err"; then
+	# Every include is the work directory's (the machine may have no
+	# /etc/mail and no /usr/share/sendmail; if it has, they are not ours).
+	local outside
+	outside=$(grep -n "include(\`/" "$d/sendmail.mc" | grep -vF -e "include(\`$W/" | tr '\n' ' ')
+	[ -z "$outside" ] || { fail "$T: setup" "sendmail.mc includes files outside $W: $outside"; return 1; }
+	if ! (cd "$d/etc" && "$SM_ROOT/usr/sbin/makemap" hash access < access) 2> "$d/makemap.err"; then
 		fail_log "$T: setup" "makemap hash access failed" "$d/makemap.err"
 		return 1
 	fi
@@ -300,6 +311,11 @@ deb_main() {
 	local t0=$SECONDS
 	net_setup || { fail "$T: setup" "cannot add 203.0.113.x to lo in the private network namespace"; return; }
 	setup || return
+	# Debian's sendmail.cf names "O TrustedUser=smmta" and sendmail will not
+	# start while that user is unknown; sendmail-base's postinst would have
+	# made it.  Here it exists only in this mount namespace (lib.sh).
+	acct_group smmta && acct_user smmta smmta /var/lib/sendmail ||
+		{ fail "$T: setup" "cannot make the account smmta in the private namespace"; return; }
 	deb_files || return
 	deb_milter_files || return
 	sendmail_ns_files

@@ -16,15 +16,21 @@
 # and the milter's log must show each refusal (client, key, count) and none
 # for the others.
 #
-# sendmail runs in a private mount namespace (dotted host name, hosts from
-# files, its own /dev/log for a private rsyslogd).  Postfix is the Debian
-# package unpacked with dpkg -x (it conflicts with sendmail, so it is never
-# installed) and run from its own config directory.
+# sendmail, rsyslogd and Postfix are Debian's packages unpacked into private
+# roots (tests/pkgroot.sh), never installed: sendmail-bin and postfix
+# conflict, and an installed sendmail or rsyslog would be enabled at boot.
+# sendmail runs in a mount namespace of its own (dotted host name, hosts
+# from files, its own /dev/log for a private rsyslogd); Postfix from its own
+# config directory.  The start-up code lives in tests/mta/lib.sh, shared
+# with the faults suite.  The whole suite runs in a private mount namespace
+# where the accounts Postfix needs are added to bind-mounted copies of
+# /etc/passwd and /etc/group (lib.sh mta_accounts): the machine's /etc is
+# never written.
 #
 # Prints "PASS: name" / "FAIL: name: why" per test (tests/lib.sh); extra
 # lines start with "#".  The work directory (configs, every log) is removed
 # unless a test failed or MRL_KEEP_LOGS is set.  Needs root (namespaces,
-# mounts, the postfix user).
+# mounts).
 # Readiness is never probed by connecting to an SMTP port: the milter would
 # count the probe.  We wait on listening sockets (ss), pid files and the
 # milter's socket file instead, always with a bound.
@@ -34,12 +40,19 @@
 set -u +m
 
 BIN=${1:?usage: tests/mta/run.sh PATH/TO/milter-ratelimit}
-HERE=$(cd "$(dirname "$0")" && pwd)
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=tests/lib.sh
 . "$HERE/../lib.sh"
+# shellcheck source=tests/mta/lib.sh
+. "$HERE/lib.sh"
+# Everything from here on in a mount namespace of our own (for the
+# accounts); debian.sh, sourcing us, is already inside ours.
+[ "$(id -u)" = 0 ] && mta_private_ns "$0" "$@"
+MTA_START_CHECKS=1
+MTA_TAG=
 # debian.sh sources this file for its functions: its own plan, not ours.
 if [ -z "${MTA_LIB:-}" ]; then
-	plan 95
+	plan 96
 fi
 # The chrooted Postfix, as Debian ships it (postfix_chroot_main).
 # shellcheck source=tests/mta/chroot.sh
@@ -52,50 +65,16 @@ PF_NAME=postfix.mrl.test
 LIMIT=3
 WINDOW=60
 TEXT="Connection rate limit exceeded"
-# The Postfix .deb is kept between runs here (git-ignored).
-CACHE=$HERE/.cache
-PROBE=$HERE/smtp-probe.pl
 
 W=
 SOCK=
 MILTER_PID=
-SM_PID=
-PF=
-PF_UP=
 
 note() { echo "# $*"; }
 
-# fail_log NAME WHY FILE...: a FAIL, then the tail of each log, indented.
-fail_log() {
-	fail "$1" "$2"
-	shift 2
-	for f in "$@"; do
-		[ -s "$f" ] || continue
-		echo "#   --- tail of $f"
-		tail -n 15 "$f" | sed 's/^/#   /'
-	done
-}
-
 # alive PID: running, not a zombie.
-alive() {
-	kill -0 "$1" 2>/dev/null || return 1
-	! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null
-}
-dead() { ! alive "$1"; }
-group_gone() { ! pgrep -g "$1" >/dev/null; }
-port_free() { [ -z "$(ss -Hltn "sport = :$1")" ]; }
-# listening PORT: both loopback listeners are up.
-listening() {
-	_l=$(ss -Hltn "sport = :$1")
-	[[ $_l == *"127.0.0.1:$1 "* && $_l == *"[::1]:$1 "* ]]
-}
-
-# subst IN OUT: fill in the @NAME@ placeholders of a template.
-subst() {
-	sed -e "s|@W@|$W|g" -e "s|@PF@|$PF|g" -e "s|@SOCK@|$SOCK|g" \
-	    -e "s|@PORT@|$PORT|g" -e "s|@NAME@|$NAME|g" "$1" > "$2"
-}
-
+alive() { mta_alive "$1"; }
+dead() { mta_dead "$1"; }
 cleanup() {
 	milter_stop
 	sendmail_stop
@@ -121,10 +100,12 @@ setup() {
 	chmod 0755 "$W"
 	mkdir -m 0755 "$W/milter" "$W/sm" "$W/pf"
 	SOCK=$W/milter/milter-ratelimit.sock
+	mta_accounts || { fail "setup" "cannot make the accounts postfix, postdrop in the private namespace"; return 1; }
+	sendmail_root "setup" || return 1
 	printf '127.0.0.20 OK\n127.0.3.0/24 OK\n' > "$W/exempt"
 	# makemap reads exempt and writes exempt.db.
 	# shellcheck disable=SC2094
-	if ! makemap hash "$W/exempt" < "$W/exempt" 2> "$W/makemap.err"; then
+	if ! "$SM_ROOT/usr/sbin/makemap" hash "$W/exempt" < "$W/exempt" 2> "$W/makemap.err"; then
 		fail_log "setup: makemap hash builds the exempt map" "makemap failed" "$W/makemap.err"
 		return 1
 	fi
@@ -134,7 +115,6 @@ setup() {
 
 # milter_conf STAGE: a config for one phase.
 milter_conf() {
-	getent group postfix >/dev/null || groupadd --system postfix
 	cat > "$W/milter-$1.conf" <<-EOF
 	socket      = "unix:$SOCK"
 	limit       = $LIMIT
@@ -203,163 +183,6 @@ milter_stop() {
 	MILTER_PID=
 }
 
-# --- sendmail ------------------------------------------------------------
-
-sendmail_ready_or_dead() { listening "$SM_PORT" || dead "$SM_PID"; }
-
-sendmail_start() {
-	local PORT=$SM_PORT NAME=$SM_NAME d=$W/sm
-	port_free "$PORT" || { fail "sendmail starts" "port $PORT in use: $(ss -Hltnp "sport = :$PORT" | tr '\n' ' ')"; return 1; }
-	mkdir -m 0700 "$d/queue"
-	sendmail_ns_files
-	subst "$HERE/sendmail.mc.in" "$d/sendmail.mc"
-	if ! m4 "$d/sendmail.mc" > "$d/sendmail.cf" 2> "$d/m4.err" || [ -s "$d/m4.err" ]; then
-		fail_log "sendmail starts" "m4 sendmail.mc failed" "$d/m4.err"
-		return 1
-	fi
-	sendmail_launch "sendmail starts"
-}
-
-# sendmail_ns_files: what sendmail-ns.sh mounts and runs (hosts, nsswitch,
-# rsyslog.conf) in $W/sm.  (tests/mta/debian.sh uses it too.)
-sendmail_ns_files() {
-	local PORT=$SM_PORT NAME=$SM_NAME d=$W/sm
-	printf '127.0.0.1 localhost\n127.0.1.1 %s %s\n::1 localhost ip6-localhost ip6-loopback\n' \
-		"$NAME" "$(hostname)" > "$d/hosts"
-	printf '%s: files\n' passwd group shadow hosts networks protocols services > "$d/nsswitch.conf"
-	subst "$HERE/rsyslog.conf.in" "$d/rsyslog.conf"
-}
-
-# sendmail_launch NAME: run $W/sm/sendmail.cf in its private mount
-# namespace and wait until it listens; NAME is the test that reports it.
-sendmail_launch() {
-	local PORT=$SM_PORT d=$W/sm
-	local where=${SM_WHERE:-127.0.0.1:$PORT and [::1]:$PORT}
-	# setsid: sendmail, its per-connection children and rsyslogd share one
-	# process group we can stop as a whole.  (Without job control a
-	# background job is no group leader, so setsid does not fork and $! is
-	# the new session's and process group's id.)
-	setsid unshare -m --propagation private sh "$HERE/sendmail-ns.sh" "$W" > "$d/stderr" 2>&1 &
-	SM_PID=$!
-	wait_for 30 sendmail_ready_or_dead
-	if ! listening "$PORT" || dead "$SM_PID"; then
-		fail_log "$1" "not listening on $where after 30 s" "$d/stderr" "$d/maillog"
-		return 1
-	fi
-	pass "$1 (listening on $where)"
-}
-
-# The whole process group (sendmail, its children, rsyslogd), even when
-# sendmail itself has already died.
-sendmail_stop() {
-	[ -n "$SM_PID" ] || return 0
-	kill -TERM -- "-$SM_PID" 2>/dev/null
-	wait_for 10 group_gone "$SM_PID" || kill -KILL -- "-$SM_PID" 2>/dev/null
-	wait "$SM_PID" 2>/dev/null
-	SM_PID=
-}
-
-# --- Postfix -------------------------------------------------------------
-
-# cached_deb: the newest-sorting postfix .deb in $CACHE, if any.
-cached_deb() {
-	local f last=
-	for f in "$CACHE"/postfix_*.deb; do [ -f "$f" ] && last=$f; done
-	echo "$last"
-}
-
-# postfix_fetch: the package's .deb, downloaded once into $CACHE, unpacked
-# into $W/pf/root for this run.
-postfix_fetch() {
-	local deb log=$W/pf/fetch.log
-	mkdir -p "$CACHE"
-	deb=$(cached_deb)
-	if [ -z "$deb" ]; then
-		# Into a scratch directory first: an interrupted download must not
-		# look like a cached package.  No lists yet on a fresh machine:
-		# update once and retry.
-		local tmp=$CACHE/partial
-		rm -rf "$tmp" && mkdir -p "$tmp"
-		(cd "$tmp" && apt-get download postfix) > "$log" 2>&1 ||
-			{ apt-get update -q && (cd "$tmp" && apt-get download postfix); } >> "$log" 2>&1
-		mv "$tmp"/postfix_*.deb "$CACHE"/ 2>> "$log"
-		rm -rf "$tmp"
-		deb=$(cached_deb)
-	fi
-	[ -n "$deb" ] || { fail_log "postfix starts" "apt-get download postfix failed" "$log"; return 1; }
-	PF=$W/pf/root
-	dpkg -x "$deb" "$PF" 2>> "$log" || { fail_log "postfix starts" "dpkg -x $deb failed" "$log"; return 1; }
-	note "postfix: $(basename "$deb")"
-	# Its libraries need packages a sendmail machine may lack (libicu72...).
-	local missing
-	missing=$(LD_LIBRARY_PATH=$PF/usr/lib/postfix ldd "$PF/usr/lib/postfix/sbin/smtpd" "$PF/usr/sbin/postfix" 2>&1 | grep 'not found' | sort -u | tr '\n' ' ')
-	[ -z "$missing" ] || { fail "postfix starts" "missing shared libraries: $missing"; return 1; }
-}
-
-# postfix_users: mail_owner and setgid_group must exist.  The package's
-# postinst would create them; we create the same system accounts.
-postfix_users() {
-	getent group postfix >/dev/null || groupadd --system postfix || return 1
-	getent passwd postfix >/dev/null ||
-		useradd --system --gid postfix --home-dir /var/spool/postfix --no-create-home \
-			--shell /usr/sbin/nologin postfix || return 1
-	getent group postdrop >/dev/null || groupadd --system postdrop
-}
-
-postfix() { LD_LIBRARY_PATH=$PF/usr/lib/postfix "$PF/usr/sbin/postfix" -c "$W/pf/etc" "$@"; }
-
-postfix_ready_or_dead() {
-	[ -s "$W/pf/spool/pid/master.pid" ] || return 1
-	listening "$PF_PORT" && return 0
-	dead "$(tr -d ' ' < "$W/pf/spool/pid/master.pid")"
-}
-
-postfix_start() {
-	local PORT=$PF_PORT NAME=$PF_NAME d=$W/pf
-	port_free "$PORT" || { fail "postfix starts" "port $PORT in use: $(ss -Hltnp "sport = :$PORT" | tr '\n' ' ')"; return 1; }
-	postfix_users || { fail "postfix starts" "cannot create user postfix / groups postfix, postdrop"; return 1; }
-	postfix_fetch || return 1
-	mkdir -m 0755 "$d/etc" "$d/spool"
-	mkdir -m 0700 "$d/data"
-	chown postfix:postfix "$d/data"
-	subst "$HERE/postfix-main.cf.in" "$d/etc/main.cf"
-	subst "$HERE/postfix-master.cf.in" "$d/etc/master.cf"
-	# Debian's postinst writes this list of dynamic map types; hash and the
-	# other built-in types need none.  It also makes postqueue and postdrop
-	# set-gid postdrop; we never submit locally, but postfix check warns.
-	: > "$PF/etc/postfix/dynamicmaps.cf"
-	chgrp postdrop "$PF/usr/sbin/postqueue" "$PF/usr/sbin/postdrop"
-	chmod 2755 "$PF/usr/sbin/postqueue" "$PF/usr/sbin/postdrop"
-	if ! postfix check > "$d/check.log" 2>&1; then
-		fail_log "postfix starts" "postfix check failed" "$d/check.log" "$d/maillog"
-		return 1
-	fi
-	PF_UP=1
-	if ! postfix start > "$d/start.log" 2>&1; then
-		fail_log "postfix starts" "postfix start failed" "$d/start.log" "$d/maillog"
-		return 1
-	fi
-	wait_for 30 postfix_ready_or_dead
-	if ! listening "$PORT"; then
-		fail_log "postfix starts" "not listening on 127.0.0.1:$PORT and [::1]:$PORT after 30 s" "$d/start.log" "$d/maillog"
-		return 1
-	fi
-	pass "postfix starts (listening on 127.0.0.1:$PORT and [::1]:$PORT)"
-}
-
-# postfix stop, then make sure master and every child of it is gone: they
-# all share master's process group (master calls setsid).
-postfix_stop() {
-	[ -n "$PF_UP" ] || return 0
-	local mp
-	mp=$(tr -d ' ' < "$W/pf/spool/pid/master.pid" 2>/dev/null)
-	postfix stop > /dev/null 2>&1
-	if [ -n "$mp" ] && ! wait_for 15 group_gone "$mp"; then
-		kill -KILL -- "-$mp" 2>/dev/null
-	fi
-	PF_UP=
-}
-
 # --- SMTP clients --------------------------------------------------------
 
 # session FROM SERVER PORT: one swaks session up to EHLO, then QUIT.
@@ -387,8 +210,6 @@ sessions() {
 # server_lines: what the server said in $OUT (swaks marks them <- / <**).
 server_lines() { printf '%s\n' "$OUT" | grep -E '^ *<(-|\*\*) ' | sed 's/^ *//' | tr '\n' '|'; }
 
-# probe FROM SERVER PORT CMD...: the exact-transcript client; output in $OUT.
-probe() { OUT=$(perl "$PROBE" "$@" 2>&1); }
 
 # transcript_is PATTERN...: $OUT has exactly these lines (bash globs).
 transcript_is() {
@@ -402,7 +223,6 @@ transcript_is() {
 		i=$((i + 1))
 	done
 }
-flat() { printf '%s' "$OUT" | tr '\n' '|'; }
 
 # --- the tests -----------------------------------------------------------
 
@@ -591,7 +411,8 @@ postfix_n_silent() {
 }
 
 main() {
-	local t0=$SECONDS
+	local t0=$SECONDS etc
+	etc=$(mta_etc_state)
 	setup || return
 	if sendmail_start; then
 		phase sendmail "$SM_PORT" connect
@@ -609,6 +430,7 @@ main() {
 	# Debian's own sendmail.mc and access, before and after the README's
 	# migration (its own work directory and network namespace).
 	bash "$HERE/debian.sh" "$BIN"
+	mta_etc_check "the suite leaves /etc as it found it (accounts, hosts, hosts.allow, mail, rsyslog, boot)" "$etc"
 	note "mta suite took $((SECONDS - t0)) s"
 }
 

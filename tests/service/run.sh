@@ -102,6 +102,7 @@ fi
 # (tests/pkgbin.sh), never installed ones.
 PKG_CACHE=${PKG_CACHE:-$top/tests/.cache}
 . "$top/tests/pkgroot.sh"
+. "$top/tests/smroot.sh"
 . "$top/tests/pkgbin.sh"
 if ! { pkgbin_rsyslogd "$work/pkg" "$work/pkg.log" && pkgbin_fail2ban "$work/pkg" "$work/pkg.log"; }; then
 	fail "service/setup" "unpacking rsyslog and fail2ban: $(tail_of "$work/pkg.log")"
