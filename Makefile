@@ -105,7 +105,7 @@ TSAN_FLAGS := -O1 -g -fsanitize=thread
 
 check: deps-test all $(UNIT_BIN) bench-build
 	$(MAKE) B=build-asan CFLAGS="$(ASAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" binaries units
-	sh tests/run.sh $(B) runner unit build milter map reload service faults mta bench \
+	sh tests/run.sh $(B) runner unit build milter map reload service sandbox faults mta bench \
 	    unit@build-asan milter@build-asan reload@build-asan fuzz
 
 unit: all $(UNIT_BIN)
