@@ -31,6 +31,7 @@
 #include "policy.h"
 #include "privs.h"
 #include "sockfile.h"
+#include "sockspec.h"
 #include "reload.h"
 #include "report.h"
 #include "sockdir.h"
@@ -117,6 +118,42 @@ check_socket_dir(const struct config *cfg, const struct privs *pv)
 	return v == SOCKDIR_WARN;
 }
 
+/*
+ * -n: an inet socket that other hosts are to reach.  The shipped unit
+ * lets only localhost through (IPAddressDeny=any, IPAddressAllow=
+ * localhost): a warning, since a drop-in may already open it, or the
+ * daemon may not run under that unit.  A host that resolves to nothing
+ * would stop the start: an error.
+ */
+static bool
+check_socket_reach(const struct config *cfg)
+{
+	struct sockspec ss;
+	char msg[512], line[1400];
+
+	if (!sockspec_parse(cfg->socket, &ss, msg, sizeof msg)) {
+		snprintf(line, sizeof line, "%s: %s", cfg->path, msg);
+		report_config(line);
+		return false;
+	}
+	switch (sockspec_reach(cfg->socket, &ss, msg, sizeof msg)) {
+	case SOCKSPEC_LOCAL:
+		return true;
+	case SOCKSPEC_REMOTE:
+		snprintf(line, sizeof line, "%s: warning: %s; under the shipped systemd "
+		    "unit (IPAddressDeny=any, IPAddressAllow=localhost) no other host "
+		    "gets through: allow the MTA's address in a drop-in (systemctl edit "
+		    "milter-ratelimit: [Service] IPAddressAllow=ADDRESS); see "
+		    "milter-ratelimit(8)", cfg->path, msg);
+		report_config(line);
+		return true;
+	case SOCKSPEC_UNRESOLVED:
+		break;
+	}
+	snprintf(line, sizeof line, "%s: %s", cfg->path, msg);
+	report_config(line);
+	return false;
+}
 
 /*
  * Refuse to start while another instance runs on this configuration: its
@@ -258,7 +295,8 @@ main(int argc, char *argv[])
 		policy_ruleset_free(rules);
 		return EX_CONFIG;
 	}
-	if (check_only && !check_socket_dir(rules->cfg, &pv)) {
+	if (check_only && (!check_socket_dir(rules->cfg, &pv) ||
+	    !check_socket_reach(rules->cfg))) {
 		privs_free(&pv);
 		policy_ruleset_free(rules);
 		return EX_CONFIG;

@@ -14,7 +14,7 @@ set -u
 BIN=${1:?usage: tests/milter/run.sh PATH/TO/milter-ratelimit}
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib.sh"
-plan 56
+plan 68
 
 LIMIT=3
 MT_BOUND=30	# seconds for one miltertest script
@@ -343,6 +343,44 @@ if [ -n "$n" ] && [ $rc = 78 ] && printf '%s\n' "$out" | grep -Fq "$cli/sample-b
 else
 	fail "milter/cli-check-line-after-comments" "exit $rc (want 78), want 'sample-bad.conf:$n: ...', output: $(oneline "$out")"
 fi
+
+# The socket spec is read as libmilter reads it: a bad one fails -n
+# (exit 78, naming its line) instead of the start.
+for spec in 'bogus:xyz' 'unix:relative/m.sock' 'inet:0@127.0.0.1' 'inet:70000@127.0.0.1' \
+    'inet:no-such-service-mrl@127.0.0.1' 'inet:10025@' 'inet6:' 'fd:x'; do
+	f=$cli/spec.conf
+	printf '%s\n' 'user = "root"' '' "socket = \"$spec\"" '' > "$f"
+	cli_run -n -f "$f"
+	if [ $rc = 78 ] && printf '%s\n' "$out" | grep -Fq "$f:3: socket \"$spec\": "; then
+		pass "milter/cli-check-socket-spec-bad: $spec"
+	else
+		fail "milter/cli-check-socket-spec-bad: $spec" "exit $rc (want 78), want '$f:3: socket \"$spec\": ...', output: $(oneline "$out")"
+	fi
+done
+# Good specs on loopback pass without a word; inet sockets other hosts
+# would reach get the warning about the unit's IPAddressAllow=localhost.
+why=
+for spec in "unix:$cli/m.sock" "local:$cli/m.sock" 'inet:10025@127.0.0.1' 'inet:10025@127.0.0.2' \
+    'inet:smtp@localhost' 'inet6:10025@::1' 'inet6:10025@[::1]' 'fd:3'; do
+	printf '%s\n' 'user = "root"' "socket = \"$spec\"" > "$cli/spec.conf"
+	cli_run -n -f "$cli/spec.conf"
+	[ $rc = 0 ] && [ "$out" = "configuration OK" ] || why="$why [$spec: exit $rc: $(oneline "$out")]"
+done
+[ -z "$why" ] && pass "milter/cli-check-socket-spec-good" ||
+	fail "milter/cli-check-socket-spec-good" "want exit 0 and only 'configuration OK':$why"
+for spec in 'inet:10025@192.0.2.5=192.0.2.5' 'inet6:10025@[2001:db8::5]=2001:db8::5' \
+    'inet:10025=every interface'; do
+	where=${spec#*=} spec=${spec%%=*}
+	printf '%s\n' 'user = "root"' "socket = \"$spec\"" > "$cli/spec.conf"
+	cli_run -n -f "$cli/spec.conf"
+	if [ $rc = 0 ] && printf '%s\n' "$out" | grep -q 'configuration OK' &&
+	    printf '%s\n' "$out" | grep -F "$cli/spec.conf: warning: socket \"$spec\"" |
+	    grep -F "$where" | grep -Fq 'IPAddressAllow='; then
+		pass "milter/cli-check-inet-beyond-loopback-warns: $spec"
+	else
+		fail "milter/cli-check-inet-beyond-loopback-warns: $spec" "want exit 0, 'configuration OK' and a warning naming $where and IPAddressAllow=; exit $rc, output: $(oneline "$out")"
+	fi
+done
 
 cli_run -n -f "$cli/missing.conf"
 if [ $rc != 0 ] && printf '%s' "$out" | grep -Fq "$cli/missing.conf"; then

@@ -23,7 +23,7 @@ BIN=${1:?usage: tests/sandbox/run.sh PATH/TO/milter-ratelimit}
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 . "$here/../lib.sh"
-plan 1
+plan 2
 
 UNIT=${SANDBOX_UNIT:-$top/conf/milter-ratelimit.service}
 STOP_BOUND=15	# the unit's TimeoutStopSec=
@@ -158,5 +158,34 @@ if [ -s "$work/missing" ]; then
 	why="$why not allowed by the unit's SystemCallFilter=: $(tr '\n' ' ' < "$work/missing");"
 fi
 [ -z "$why" ] && pass "$T" || fail "$T" "$why"
+
+# --- the documented network drop-in --------------------------------------------------
+#
+# The drop-in of milter-ratelimit(8) and the README, beside the unit as
+# systemctl edit puts it beside the installed one, verifies clean; a bad
+# address in the same place is reported, so the drop-in is really read.
+T=sandbox/unit-network-dropin-verifies
+u=$work/verify
+mkdir -p "$u/milter-ratelimit.service.d"
+sed "s|/usr/sbin/|$(cd "$(dirname "$BIN")" && pwd)/|g" "$UNIT" > "$u/milter-ratelimit.service"
+# The drop-in exactly as the docs print it (between the markers).
+awk '/^<!-- dropin:network -->$/ { m = 1; next }
+    m == 1 && /^```/ { m = 2; next }
+    m == 2 && /^```/ { exit }
+    m == 2 { print }' "$top/README.md" > "$u/milter-ratelimit.service.d/override.conf"
+verify() { timeout -k 2 30 systemd-analyze verify --man=no "$u/milter-ratelimit.service" 2>&1; }
+if ! grep -q '^IPAddressAllow=' "$u/milter-ratelimit.service.d/override.conf"; then
+	fail "$T" "no IPAddressAllow= drop-in after <!-- dropin:network --> in README.md: '$(oneline "$(cat "$u/milter-ratelimit.service.d/override.conf")")'"
+elif ! out=$(verify) || [ -n "$out" ]; then
+	fail "$T" "systemd-analyze verify with the README's drop-in: $(oneline "$out")"
+else
+	printf '[Service]\nIPAddressAllow=192.0.2.300\n' > "$u/milter-ratelimit.service.d/override.conf"
+	out=$(verify)
+	if printf '%s' "$out" | grep -q 'override.conf:2:.*192.0.2.300'; then
+		pass "$T"
+	else
+		fail "$T" "a bad address in the drop-in went unnoticed (is the drop-in read?): $(oneline "$out")"
+	fi
+fi
 
 [ "${FAILED:-0}" = 0 ]
