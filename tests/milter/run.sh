@@ -14,7 +14,7 @@ set -u
 BIN=${1:?usage: tests/milter/run.sh PATH/TO/milter-ratelimit}
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib.sh"
-plan 68
+plan 72
 
 LIMIT=3
 MT_BOUND=30	# seconds for one miltertest script
@@ -402,22 +402,42 @@ for f in fifo.conf:FIFO dir.conf:directory; do
 	fi
 done
 
-for opt in -Z '-f' 'extra-argument'; do
-	cli_run $opt
-	[ $rc = 64 ] && pass "milter/cli-usage: $opt" ||
-		fail "milter/cli-usage: $opt" "exit $rc, want 64; output: $(oneline "$out")"
+# cli_split ARGS...: the same, stdout in $out and stderr in $err apart.
+cli_split() {
+	timeout -k 1 5 "$BIN" "$@" > "$cli/.out" 2> "$cli/.err"; rc=$?
+	out=$(cat "$cli/.out") err=$(cat "$cli/.err")
+}
+
+# A usage error: the usage on stderr, nothing on stdout, exit 64.
+for opt in -Z '-f' 'extra-argument' '--no-such-option'; do
+	cli_split $opt
+	[ $rc = 64 ] && [ -z "$out" ] && printf '%s\n' "$err" | grep -q '^usage: milter-ratelimit ' &&
+		pass "milter/cli-usage: $opt" ||
+		fail "milter/cli-usage: $opt" "exit $rc, want 64 and the usage on stderr only; stdout '$(oneline "$out")', stderr '$(oneline "$err")'"
 done
 
-# -V prints exactly "milter-ratelimit VERSION", VERSION as the Makefile has it.
+# Asked for, the usage goes to stdout and the exit is 0.
+for opt in -h --help; do
+	cli_split $opt
+	[ $rc = 0 ] && [ -z "$err" ] && printf '%s\n' "$out" | grep -q '^usage: milter-ratelimit ' &&
+	    printf '%s\n' "$out" | grep -q -- '--version' &&
+		pass "milter/cli-help: $opt" ||
+		fail "milter/cli-help: $opt" "exit $rc, want 0 and the usage on stdout only; stdout '$(oneline "$out")', stderr '$(oneline "$err")'"
+done
+
+# -V and --version print exactly "milter-ratelimit VERSION", VERSION as
+# the Makefile has it.
 version=$(sed -n 's/^VERSION *:*= *//p' "$here/../../Makefile" 2>/dev/null)
-cli_run -V
-if [ -z "$version" ]; then
-	fail "milter/cli-version" "cannot read VERSION from $here/../../Makefile"
-elif [ $rc = 0 ] && [ "$out" = "milter-ratelimit $version" ]; then
-	pass "milter/cli-version"
-else
-	fail "milter/cli-version" "exit $rc, want 0 and 'milter-ratelimit $version', output: $(oneline "$out")"
-fi
+for opt in -V --version; do
+	cli_split $opt
+	if [ -z "$version" ]; then
+		fail "milter/cli-version: $opt" "cannot read VERSION from $here/../../Makefile"
+	elif [ $rc = 0 ] && [ "$out" = "milter-ratelimit $version" ] && [ -z "$err" ]; then
+		pass "milter/cli-version: $opt"
+	else
+		fail "milter/cli-version: $opt" "exit $rc, want 0 and 'milter-ratelimit $version', stdout '$(oneline "$out")', stderr '$(oneline "$err")'"
+	fi
+done
 
 # --- shutdown -----------------------------------------------------------------
 
