@@ -23,8 +23,12 @@ CC        ?= cc
 PKGS      := milter libconfuse
 WARN      := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
              -Wpointer-arith -Wformat=2 -Wno-format-nonliteral
+# CPPFLAGS, CFLAGS and LDFLAGS are honoured as given (environment or
+# command line: a Debian build passes dpkg-buildflags', whose CPPFLAGS
+# carry -D_FORTIFY_SOURCE=2).  What the build needs is appended to the
+# user's CFLAGS, so no value of theirs can drop it.
 CFLAGS    ?= -O2 -g
-override CFLAGS += -std=gnu11 $(WARN) -Iinclude -DVERSION=\"$(VERSION)\" \
+override CFLAGS += -std=gnu11 -pthread $(WARN) -Iinclude -DVERSION=\"$(VERSION)\" \
              $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 override LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ldb -lpthread -lm
 # CI builds with WERROR=1.
@@ -67,13 +71,13 @@ $(B)/ratelimit-map: $(B)/ratelimit-map.o $(CORE_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/%.o: src/%.c $(wildcard include/*.h) | $(B)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(B):
 	mkdir -p $(B)/tests
 
 $(B)/tests/%: tests/unit/%.c tests/unit/unit.h $(CORE_OBJ) | $(B)
-	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(CORE_OBJ) $(LDLIBS) -lcmocka
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -Itests/unit -o $@ $< $(CORE_OBJ) $(LDLIBS) -lcmocka
 
 include bench/Makefile.inc
 

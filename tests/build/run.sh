@@ -1,11 +1,12 @@
 #!/bin/sh
 # Packaging checks: install/uninstall under DESTDIR and PREFIX, an
-# existing config survives install, man pages lint clean.
+# existing config survives install, man pages lint clean, a build with
+# dpkg-buildflags' CPPFLAGS/CFLAGS/LDFLAGS keeps them and ours.
 # Usage: tests/build/run.sh BINARY (the binary is not used; make builds).
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/lib.sh"
-plan 11
+plan 15
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 
@@ -36,3 +37,62 @@ fi
 
 check "man pages are clean under mandoc -Tlint" mandoc -Tlint -W warning \
 	"$top"/man/*.[58]
+
+# A Debian package build passes dpkg-buildflags' values: CPPFLAGS carries
+# -D_FORTIFY_SOURCE=2, LDFLAGS -Wl,-z,relro.  Every compile line must have
+# the first, every link line the second, and the user's CFLAGS must not
+# drop the flags the build needs (-std, -pthread, pkg-config's cflags).
+# A scratch build directory: the tree's own build stays as it is.
+bf=$stage/buildflags
+if ! command -v dpkg-buildflags >/dev/null 2>&1; then
+	for n in cppflags-on-every-compile ldflags-on-every-link needed-flags-kept fortified-binary; do
+		fail "build/dpkg-buildflags-$n" "dpkg-buildflags not found (apt-get install dpkg-dev)"
+	done
+else
+	cpp=$(dpkg-buildflags --get CPPFLAGS) cfl=$(dpkg-buildflags --get CFLAGS)
+	ldf=$(dpkg-buildflags --get LDFLAGS)
+	pc=$(pkg-config --cflags milter libconfuse 2>/dev/null)
+	out=$(make -C "$top" B="$bf" CPPFLAGS="$cpp" CFLAGS="$cfl" LDFLAGS="$ldf" WERROR=1 \
+	    binaries units 2>&1)
+	brc=$?
+	cc_lines=$(printf '%s\n' "$out" | grep -E '^[^ ]*(cc|gcc|clang)(-[0-9]+)? ')
+	# A compile line names a .c file (the unit tests compile and link in
+	# one); a link line has -o and no -c.
+	compiles=$(printf '%s\n' "$cc_lines" | grep -cE '\.c( |$)')
+	links=$(printf '%s\n' "$cc_lines" | grep -v -- ' -c ' | grep -c -- ' -o ')
+	# Debian's flags, ours and pkg-config's on each line of a kind.
+	lacking() {
+		printf '%s\n' "$cc_lines" | grep -E -- "$1" | while IFS= read -r _l; do
+			for _f in $2; do
+				case " $_l " in *" $_f "*) ;; *) echo "$_f missing from: $(echo "$_l" | cut -c1-160)" ;; esac
+			done
+		done | head -n 3
+	}
+	nsrc=$(ls "$top"/src/*.c | wc -l)
+	if [ $brc != 0 ] || [ "$compiles" -lt "$nsrc" ]; then
+		why="make with dpkg-buildflags exited $brc after $compiles compile lines (want >= $nsrc): $(printf '%s' "$out" | tail -n 3 | tr '\n' ' ')"
+		for n in cppflags-on-every-compile ldflags-on-every-link needed-flags-kept fortified-binary; do
+			fail "build/dpkg-buildflags-$n" "$why"
+		done
+	else
+		m=$(lacking '\.c( |$)' "$cpp")
+		[ -z "$m" ] && pass "build/dpkg-buildflags-cppflags-on-every-compile" ||
+			fail "build/dpkg-buildflags-cppflags-on-every-compile" "$compiles compile lines; $(echo "$m" | tr '\n' ' ')"
+		m=$(printf '%s\n' "$cc_lines" | grep -v -- ' -c ' | grep -- ' -o ' | while IFS= read -r _l; do
+			for _f in $ldf -pthread; do
+				case " $_l " in *" $_f "*) ;; *) echo "$_f missing from: $(echo "$_l" | cut -c1-160)" ;; esac
+			done
+		done | head -n 3)
+		[ "$links" -ge 2 ] && [ -z "$m" ] && pass "build/dpkg-buildflags-ldflags-on-every-link" ||
+			fail "build/dpkg-buildflags-ldflags-on-every-link" "$links link lines; $(echo "$m" | tr '\n' ' ')"
+		m=$(lacking '\.c( |$)' "-std=gnu11 -pthread -Wall -Wextra -Werror $pc $cfl")
+		[ -z "$m" ] && pass "build/dpkg-buildflags-needed-flags-kept" ||
+			fail "build/dpkg-buildflags-needed-flags-kept" "$(echo "$m" | tr '\n' ' ')"
+		# _FORTIFY_SOURCE took effect: the checking variants of the
+		# string and stdio calls are linked (__stack_chk_fail comes from
+		# -fstack-protector, not from fortify).
+		n=$(nm -D "$bf/milter-ratelimit" 2>/dev/null | grep '__[a-z_]*_chk' | grep -vc stack_chk)
+		[ "$n" -gt 0 ] && pass "build/dpkg-buildflags-fortified-binary" ||
+			fail "build/dpkg-buildflags-fortified-binary" "no __*_chk symbol in $bf/milter-ratelimit (nm -D)"
+	fi
+fi
