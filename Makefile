@@ -92,15 +92,24 @@ deps-test:
 # The sample config, with the socket in ./run/ and, since the quick start
 # has no milter-ratelimit user yet, the daemon dropping to nobody.  ./run
 # stays root's: a directory the run user may write would let it swap the
-# socket.  The daemon, once nobody, leaves its socket there at stop; the
-# next start replaces the stale one.
+# socket.  The daemon, once nobody, cannot remove its socket there at stop:
+# this recipe's shell, still root, removes it once the daemon has stopped
+# cleanly (exit 0: the socket was its own; any other exit, such as 75 for
+# another instance running, leaves the socket alone), so a first run ends
+# with a clean ./run.  The trap keeps the shell alive through Ctrl-C
+# (SIGINT reaches the whole process group; the daemon stops on it), and
+# is reset to the default in the daemon.
+RUN_SOCK := run/milter-ratelimit.sock
 run: deps-build all
 	install -d -m 0755 run
-	sed -e 's|^socket *=.*|socket = "unix:$(CURDIR)/run/milter-ratelimit.sock"|' \
+	sed -e 's|^socket *=.*|socket = "unix:$(CURDIR)/$(RUN_SOCK)"|' \
 	    -e 's|^user *=.*|user = "$(if $(filter 0,$(shell id -u)),nobody,$(shell id -un))"|' \
 	    conf/milter-ratelimit.conf > run/milter-ratelimit.conf
 	@[ "$$(id -u)" != 0 ] || chown 0:0 run
-	./milter-ratelimit -d -f run/milter-ratelimit.conf
+	@echo "./milter-ratelimit -d -f run/milter-ratelimit.conf"
+	@trap : INT TERM; \
+	./milter-ratelimit -d -f run/milter-ratelimit.conf; st=$$?; \
+	if [ $$st = 0 ] && [ -S $(RUN_SOCK) ]; then rm -f $(RUN_SOCK); fi; exit $$st
 
 # Everything, once: the normal build, then the ASan+UBSan build of the
 # daemon and the tool under the suites that drive them hardest.

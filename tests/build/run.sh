@@ -6,7 +6,7 @@
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/lib.sh"
-plan 15
+plan 16
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 
@@ -37,6 +37,46 @@ fi
 
 check "man pages are clean under mandoc -Tlint" mandoc -Tlint -W warning \
 	"$top"/man/*.[58]
+
+# make run, as a newcomer runs it with the project cloned under /root:
+# root's 0700 home above the checkout, the daemon dropping to nobody.  A
+# stop (SIGTERM to the daemon) must end cleanly: make exits 0, nothing
+# says "cannot remove", no socket is left in ./run, and ./run stays root's.
+T=build/make-run-ends-clean
+if [ "$(id -u)" != 0 ]; then
+	skip "$T" "needs root (make run drops to nobody only when started as root)"
+else
+	home=$stage/roothome
+	mkdir -m 0700 "$home"
+	co=$home/milter-ratelimit
+	mkdir "$co"
+	# The checkout, and the build this suite was given as an up-to-date
+	# build/ (mtimes kept: make only copies the binaries).
+	cp -a "$top/Makefile" "$top/src" "$top/include" "$top/conf" "$top/man" \
+	    "$top/tests" "$top/bench" "$co"/
+	cp -a "$(dirname "$1")" "$co/build"
+	( cd "$co" && timeout -k 5 120 make run > "$home/out" 2>&1; echo $? > "$home/status" ) &
+	run_up() { [ -S "$co/run/milter-ratelimit.sock" ] && grep -q ' started ' "$home/out"; }
+	run_exited() { [ -e "$home/status" ]; }
+	wait_for 90 run_up
+	dpid=$(sed -n 's/^milter-ratelimit\[\([0-9]*\)\]: started .*/\1/p' "$home/out" | head -n 1)
+	if ! run_up || [ -z "$dpid" ]; then
+		fail "$T" "not up within 90 s (status $(cat "$home/status" 2>/dev/null)): $(tail -n 5 "$home/out" | tr '\n' ' ')"
+	else
+		kill -TERM "$dpid"
+		wait_for 20 run_exited
+		why=
+		st=$(cat "$home/status" 2>/dev/null)
+		[ "$st" = 0 ] || why="$why make run exited '$st' (want 0);"
+		grep -q 'cannot remove' "$home/out" && why="$why it said: $(grep 'cannot remove' "$home/out" | head -n 1);"
+		grep -q ': stopped$' "$home/out" || why="$why no 'stopped' line;"
+		[ -e "$co/run/milter-ratelimit.sock" ] && why="$why the socket is left in ./run;"
+		[ "$(stat -c %U:%a "$co/run")" = root:755 ] || why="$why ./run is $(stat -c %U:%a "$co/run"), want root:755;"
+		[ -z "$why" ] && pass "$T" || fail "$T" "$why $(tail -n 3 "$home/out" | tr '\n' ' ')"
+	fi
+	run_exited || kill -TERM "$dpid" 2>/dev/null
+	wait
+fi
 
 # A Debian package build passes dpkg-buildflags' values: CPPFLAGS carries
 # -D_FORTIFY_SOURCE=2, LDFLAGS -Wl,-z,relro.  Every compile line must have
