@@ -9,7 +9,8 @@
 # `systemd-analyze syscall-filter`), and the daemon is run under `strace -f`
 # as the unit runs it: started unprivileged (User=, SupplementaryGroups=)
 # with `group` naming a supplementary group, NOTIFY_SOCKET set (foreground,
-# syslog), systemd's PATH.  It goes through what the unit makes it do:
+# syslog), systemd's PATH, a /dev/log that takes its lines (a private
+# mount namespace; sink.c listens on it and on NOTIFY_SOCKET).  It goes through what the unit makes it do:
 # ExecStartPre's -n, the start, milter sessions, ExecReload's kill -USR1,
 # SIGUSR2, SIGTERM.  Every system call any of those processes made must be
 # in the set; a missing one is what the unit would answer with EPERM
@@ -33,8 +34,10 @@ SYSTEMD_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin
 work=$(mktemp -d "${TMPDIR:-/tmp}/milter-ratelimit-sandbox.XXXXXX") || exit 1
 chmod 0755 "$work"
 dpid=
+sinks=
 cleanup() {
 	[ -n "$dpid" ] && kill -KILL "$dpid" 2>/dev/null
+	for _p in $sinks; do kill -TERM "$_p" 2>/dev/null; done
 	wait 2>/dev/null
 	[ -n "${KEEP:-}" ] && echo "kept $work" >&2 || rm -rf "$work"
 }
@@ -49,7 +52,7 @@ if [ "$(id -u)" != 0 ]; then
 	fail "$T" "must run as root (setpriv puts the daemon in an unprivileged identity)"
 	exit 1
 fi
-for tool in strace systemd-analyze miltertest setpriv timeout; do
+for tool in strace systemd-analyze miltertest setpriv timeout unshare cc; do
 	command -v $tool >/dev/null 2>&1 || {
 		fail "$T" "$tool not found (apt-get install strace systemd miltertest util-linux)"
 		exit 1
@@ -99,15 +102,35 @@ exempt_map = "$work/exempt.db"
 EOF
 chmod 0644 "$work/conf"
 
+# The journal's /dev/log and systemd's NOTIFY_SOCKET: datagram sinks
+# (sink.c) whose output shows what the daemon logged and reported.  The
+# daemon sees the first as /dev/log in a private mount namespace
+# (tests/service/syslog-ns.sh), so syslog(3) really sends, as under the
+# unit, and nothing of the host's is touched.
+mkdir -p "$work/ns"
+if ! cc -std=gnu11 -O1 -o "$work/sink" "$here/sink.c" > "$work/sink.err" 2>&1; then
+	fail "$T" "cannot build sink.c: $(oneline "$(cat "$work/sink.err")")"
+	exit 1
+fi
+"$work/sink" "$work/log.sock" > "$work/syslog" 2>&1 &
+sinks=$!
+"$work/sink" "$work/notify" > "$work/notified" 2>&1 &
+sinks="$sinks $!"
+sinks_up() { [ -S "$work/log.sock" ] && [ -S "$work/notify" ]; }
+wait_for 5 sinks_up || { fail "$T" "the sinks made no sockets: $(oneline "$(cat "$work/syslog" "$work/notified")")"; exit 1; }
+
 # as_unit BOUND TRACE CMD...: CMD as User=nobody, SupplementaryGroups=mail,
-# no capabilities, systemd's environment, traced into trace/TRACE, killed
-# after BOUND seconds.
+# no capabilities, systemd's environment and /dev/log, traced into
+# trace/TRACE, killed after BOUND seconds.
 as_unit() {
 	_b=$1 _t=$2; shift 2
-	timeout -k 2 "$_b" setpriv --reuid="$RUID" --regid="$RGID" --groups="$SGID" --inh-caps=-all \
+	timeout -k 2 "$_b" unshare -m --propagation private \
+	    sh "$top/tests/service/syslog-ns.sh" "$work/ns" "$work/log.sock" \
+	    setpriv --reuid="$RUID" --regid="$RGID" --groups="$SGID" --inh-caps=-all \
 	    env -i PATH=$SYSTEMD_PATH NOTIFY_SOCKET="$work/notify" \
 	    strace -f -qq -o "$work/trace/$_t" "$@"
 }
+logged() { [ "$(grep -c -- "$1" "$work/syslog")" -ge "${2:-1}" ]; }
 
 why=
 # ExecStartPre=
@@ -115,33 +138,36 @@ out=$(as_unit 30 pre "$BIN" -n -f "$work/conf" 2>&1) ||
 	why="$why -n failed: $(oneline "$out");"
 # ExecStart=
 ( as_unit 300 main "$BIN" -f "$work/conf" > "$work/out" 2>&1; echo $? > "$work/status" ) &
-ready() { grep -q 'READY=1' "$work/trace/main" 2>/dev/null; }
+ready() { grep -qx 'READY=1' "$work/notified"; }
 exited() { [ -e "$work/status" ]; }
 wait_for 10 ready
 if ! ready; then
-	why="$why no READY=1 within 10 s (status $(cat "$work/status" 2>/dev/null)): $(oneline "$(cat "$work/out")");"
+	why="$why no READY=1 within 10 s (status $(cat "$work/status" 2>/dev/null)): $(oneline "$(cat "$work/out")") $(oneline "$(tail -n 3 "$work/syslog")");"
 else
 	dpid=$(sed -n 's/^\([0-9][0-9]*\) execve(.*milter-ratelimit".*= 0$/\1/p' "$work/trace/main" | head -n 1)
 	sg=$(stat -c %G "$work/run/m.sock" 2>&1)
 	[ "$sg" = "$SGROUP" ] || why="$why socket group '$sg', want $SGROUP (the fchown path did not run);"
+	logged "milter-ratelimit\\[$dpid\\]: started " || why="$why no 'started' line reached /dev/log;"
 	mt_seq() {
 		timeout -k 2 30 miltertest -D sock="unix:$work/run/m.sock" -D mode=seq \
 		    -D steps="$1" -s "$top/tests/service/mt.lua" 2>&1
 	}
 	o=$(mt_seq "192.0.2.1=A 192.0.2.1=R 192.0.2.9=A unspec=A 2001:db8::1=A") ||
 		why="$why sessions before the reload: $(oneline "$o");"
-	# ExecReload=: the config and the map read again.
-	n0=$(grep -c "openat(.*\"$work/conf\"" "$work/trace/main")
+	# ExecReload=
 	as_unit 10 reload /bin/kill -USR1 "$dpid" || why="$why kill -USR1 $dpid failed;"
-	reread() { [ "$(grep -c "openat(.*\"$work/exempt.db\"" "$work/trace/main")" -ge 2 ]; }
-	wait_for 10 reread || why="$why the map was not read again within 10 s of SIGUSR1 ($n0 config opens before);"
+	wait_for 10 logged 'reloaded configuration' ||
+		why="$why no 'reloaded configuration' within 10 s of SIGUSR1: $(oneline "$(tail -n 2 "$work/syslog")");"
 	o=$(mt_seq "192.0.2.2=A 192.0.2.2=R 192.0.2.9=A") ||
 		why="$why sessions after the reload: $(oneline "$o");"
 	kill -USR2 "$dpid"
+	wait_for 10 logged ' stats connections=' || why="$why no stats line after SIGUSR2;"
 	kill -TERM "$dpid"
 	wait_for $STOP_BOUND exited
 	st=$(cat "$work/status" 2>/dev/null)
 	[ "$st" = 0 ] || why="$why exit status '$st' after SIGTERM, want 0: $(oneline "$(cat "$work/out")");"
+	logged ': stopped$' || why="$why no 'stopped' line;"
+	grep -qx 'STOPPING=1' "$work/notified" || why="$why no STOPPING=1;"
 fi
 
 # --- every call made, against the filter ------------------------------------------
