@@ -23,8 +23,12 @@ CC        ?= cc
 PKGS      := milter libconfuse
 WARN      := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
              -Wpointer-arith -Wformat=2 -Wno-format-nonliteral
+# CPPFLAGS, CFLAGS and LDFLAGS are honoured as given (environment or
+# command line: a Debian build passes dpkg-buildflags', whose CPPFLAGS
+# carry -D_FORTIFY_SOURCE=2).  What the build needs is appended to the
+# user's CFLAGS, so no value of theirs can drop it.
 CFLAGS    ?= -O2 -g
-override CFLAGS += -std=gnu11 $(WARN) -Iinclude -DVERSION=\"$(VERSION)\" \
+override CFLAGS += -std=gnu11 -pthread $(WARN) -Iinclude -DVERSION=\"$(VERSION)\" \
              $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 override LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ldb -lpthread -lm
 # CI builds with WERROR=1.
@@ -35,7 +39,7 @@ endif
 B         ?= build
 CORE_SRC  := src/addr.c src/window.c src/exempt.c src/config.c src/log.c \
              src/policy.c src/siphash.c src/clock.c src/mapentry.c src/mapdb.c src/reload.c \
-             src/report.c src/privs.c src/pidfile.c src/sockfile.c src/notify.c src/safefile.c
+             src/report.c src/privs.c src/pidfile.c src/sockfile.c src/sockspec.c src/notify.c src/safefile.c
 # sendmail migration: access import, map source editing, socket directory check.
 CORE_SRC  += src/access_import.c src/mapsource.c src/sockdir.c
 # Postfix configuration check (warnings at -n and start).
@@ -75,13 +79,13 @@ $(B)/ratelimit-map: $(B)/ratelimit-map.o $(CORE_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/%.o: src/%.c $(wildcard include/*.h) | $(B)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(B):
 	mkdir -p $(B)/tests
 
 $(B)/tests/%: tests/unit/%.c tests/unit/unit.h $(CORE_OBJ) | $(B)
-	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(CORE_OBJ) $(LDLIBS) -lcmocka
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -Itests/unit -o $@ $< $(CORE_OBJ) $(LDLIBS) -lcmocka
 
 include bench/Makefile.inc
 
@@ -101,15 +105,24 @@ print-deps:
 # The sample config, with the socket in ./run/ and, since the quick start
 # has no milter-ratelimit user yet, the daemon dropping to nobody.  ./run
 # stays root's: a directory the run user may write would let it swap the
-# socket.  The daemon, once nobody, leaves its socket there at stop; the
-# next start replaces the stale one.
+# socket.  The daemon, once nobody, cannot remove its socket there at stop:
+# this recipe's shell, still root, removes it once the daemon has stopped
+# cleanly (exit 0: the socket was its own; any other exit, such as 75 for
+# another instance running, leaves the socket alone), so a first run ends
+# with a clean ./run.  The trap keeps the shell alive through Ctrl-C
+# (SIGINT reaches the whole process group; the daemon stops on it), and
+# is reset to the default in the daemon.
+RUN_SOCK := run/milter-ratelimit.sock
 run: deps-build all
 	install -d -m 0755 run
-	sed -e 's|^socket *=.*|socket = "unix:$(CURDIR)/run/milter-ratelimit.sock"|' \
+	sed -e 's|^socket *=.*|socket = "unix:$(CURDIR)/$(RUN_SOCK)"|' \
 	    -e 's|^user *=.*|user = "$(if $(filter 0,$(shell id -u)),nobody,$(shell id -un))"|' \
 	    conf/milter-ratelimit.conf > run/milter-ratelimit.conf
 	@[ "$$(id -u)" != 0 ] || chown 0:0 run
-	./milter-ratelimit -d -f run/milter-ratelimit.conf
+	@echo "./milter-ratelimit -d -f run/milter-ratelimit.conf"
+	@trap : INT TERM; \
+	./milter-ratelimit -d -f run/milter-ratelimit.conf; st=$$?; \
+	if [ $$st = 0 ] && [ -S $(RUN_SOCK) ]; then rm -f $(RUN_SOCK); fi; exit $$st
 
 # Everything, once: the normal build, then the ASan+UBSan build of the
 # daemon and the tool under the suites that drive them hardest.
@@ -121,7 +134,7 @@ TSAN_FLAGS := -O1 -g -fsanitize=thread
 # (check-deps) with one of its own (tests/machine/).
 check: check-deps all $(UNIT_BIN) bench-build
 	$(MAKE) B=build-asan CFLAGS="$(ASAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" binaries units
-	sh tests/run.sh $(B) runner deps unit build milter map reload service faults mta bench \
+	sh tests/run.sh $(B) runner deps unit build milter map reload service sandbox faults mta bench \
 	    unit@build-asan milter@build-asan reload@build-asan fuzz machine
 
 check-deps:

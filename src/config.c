@@ -17,6 +17,7 @@
 #include <confuse.h>
 
 #include "config.h"
+#include "sockspec.h"
 #include "safefile.h"
 #include "window.h"
 
@@ -184,6 +185,24 @@ validate_mode(cfg_t *cfg, cfg_opt_t *opt)
 	if (m & 0007) {
 		cfg_error(cfg, "socket_mode = \"%.20s\": the socket must not be open to "
 		    "other users (anyone who can connect can claim any client address)", v);
+		return -1;
+	}
+	return 0;
+}
+
+/* The socket spec as libmilter reads it: a typo here (socket =
+ * "bogus:xyz") failed only at start, after -n had said OK. */
+static int
+validate_socket(cfg_t *cfg, cfg_opt_t *opt)
+{
+	const char *v = cfg_opt_getnstr(opt, cfg_opt_size(opt) - 1);
+	struct sockspec ss;
+	char err[300];
+
+	if (*v == '\0')
+		return 0;	/* "socket is empty", reported after the parse */
+	if (!sockspec_parse(v, &ss, err, sizeof err)) {
+		cfg_error(cfg, "%s", err);
 		return -1;
 	}
 	return 0;
@@ -427,6 +446,7 @@ config_parse_text(const char *path, const char *raw, size_t len,
 	for (size_t i = 0; i < sizeof choices / sizeof choices[0]; i++)
 		cfg_set_validate_func(cfg, choices[i].option, validate_choice);
 	cfg_set_validate_func(cfg, "socket_mode", validate_mode);
+	cfg_set_validate_func(cfg, "socket", validate_socket);
 	cfg_set_validate_func(cfg, "reply_text", validate_reply);
 
 	ret = cfg_parse_buf(cfg, text);

@@ -10,6 +10,7 @@
  * signal ends it.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,7 @@
 #include "policy.h"
 #include "privs.h"
 #include "sockfile.h"
+#include "sockspec.h"
 #include "reload.h"
 #include "report.h"
 #include "sockdir.h"
@@ -40,11 +42,22 @@
 
 static int to_stderr;		/* -d or -n: messages on stderr */
 
-static void
-usage(void)
+/* -h and --help: the usage on stdout, exit 0 (asked for); a bad command
+ * line: the synopsis on stderr, exit 64. */
+static void __attribute__((noreturn))
+usage(FILE *out, int status)
 {
-	fprintf(stderr, "usage: %s [-dnV] [-f file]\n", PROGNAME);
-	exit(EX_USAGE);
+	fprintf(out, "usage: %s [-dhnV] [-f file]\n", PROGNAME);
+	if (status == 0)
+		fprintf(out,
+		    "  -d            stay in the foreground, log to stderr\n"
+		    "  -f file       configuration file (default %s)\n"
+		    "  -n            check the configuration and the map, then exit\n"
+		    "  -h, --help    print this help and exit\n"
+		    "  -V, --version print the version and exit\n"
+		    "See milter-ratelimit(8) and milter-ratelimit.conf(5).\n",
+		    CONFIG_DEFAULT_PATH);
+	exit(status);
 }
 
 /* Config errors go to stderr always (an admin running -n or starting by
@@ -117,6 +130,42 @@ check_socket_dir(const struct config *cfg, const struct privs *pv)
 	return v == SOCKDIR_WARN;
 }
 
+/*
+ * -n: an inet socket that other hosts are to reach.  The shipped unit
+ * lets only localhost through (IPAddressDeny=any, IPAddressAllow=
+ * localhost): a warning, since a drop-in may already open it, or the
+ * daemon may not run under that unit.  A host that resolves to nothing
+ * would stop the start: an error.
+ */
+static bool
+check_socket_reach(const struct config *cfg)
+{
+	struct sockspec ss;
+	char msg[512], line[1400];
+
+	if (!sockspec_parse(cfg->socket, &ss, msg, sizeof msg)) {
+		snprintf(line, sizeof line, "%s: %s", cfg->path, msg);
+		report_config(line);
+		return false;
+	}
+	switch (sockspec_reach(cfg->socket, &ss, msg, sizeof msg)) {
+	case SOCKSPEC_LOCAL:
+		return true;
+	case SOCKSPEC_REMOTE:
+		snprintf(line, sizeof line, "%s: warning: %s; under the shipped systemd "
+		    "unit (IPAddressDeny=any, IPAddressAllow=localhost) no other host "
+		    "gets through: allow the MTA's address in a drop-in (systemctl edit "
+		    "milter-ratelimit: [Service] IPAddressAllow=ADDRESS); see "
+		    "milter-ratelimit(8)", cfg->path, msg);
+		report_config(line);
+		return true;
+	case SOCKSPEC_UNRESOLVED:
+		break;
+	}
+	snprintf(line, sizeof line, "%s: %s", cfg->path, msg);
+	report_config(line);
+	return false;
+}
 
 /*
  * Refuse to start while another instance runs on this configuration: its
@@ -228,17 +277,24 @@ main(int argc, char *argv[])
 	char err[512];
 	bool ok;
 
-	while ((ch = getopt(argc, argv, "df:nV")) != -1) {
+	static const struct option longopts[] = {
+		{ "help",	no_argument,	NULL,	'h' },
+		{ "version",	no_argument,	NULL,	'V' },
+		{ NULL,		0,		NULL,	0 },
+	};
+
+	while ((ch = getopt_long(argc, argv, "df:hnV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'd': foreground = to_stderr = 1; break;
 		case 'f': path = optarg; break;
+		case 'h': usage(stdout, 0);
 		case 'n': check_only = to_stderr = 1; break;
 		case 'V': printf("%s %s\n", PROGNAME, VERSION); return 0;
-		default: usage();
+		default: usage(stderr, EX_USAGE);
 		}
 	}
 	if (optind != argc)
-		usage();
+		usage(stderr, EX_USAGE);
 	/* Under systemd (Type=notify) stay in the foreground, log to syslog. */
 	if (notify_wanted())
 		foreground = 1;
@@ -258,7 +314,8 @@ main(int argc, char *argv[])
 		policy_ruleset_free(rules);
 		return EX_CONFIG;
 	}
-	if (check_only && !check_socket_dir(rules->cfg, &pv)) {
+	if (check_only && (!check_socket_dir(rules->cfg, &pv) ||
+	    !check_socket_reach(rules->cfg))) {
 		privs_free(&pv);
 		policy_ruleset_free(rules);
 		return EX_CONFIG;

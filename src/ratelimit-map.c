@@ -16,6 +16,7 @@
  * and two writers never lose each other's entries.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -35,18 +36,28 @@
 
 static int warnings;
 
-static void
-usage(void)
+/* -h and --help: on stdout, exit 0; a bad command line: stderr, exit 64. */
+static void __attribute__((noreturn))
+usage_to(FILE *out, int status)
 {
-	fprintf(stderr,
+	fprintf(out,
 	    "usage: %s [-r] [-t hash|btree] MAP < TEXT\n"
 	    "       %s -u MAP\n"
 	    "       %s add MAP KEY [VALUE]\n"
 	    "       %s delete MAP KEY\n"
 	    "       %s test MAP ADDRESS\n"
-	    "       %s import-access [-w TIME | -C sendmail.cf] [-m SOURCE] ACCESS\n",
-	    PROG, PROG, PROG, PROG, PROG, PROG);
-	exit(EX_USAGE);
+	    "       %s import-access [-w TIME | -C sendmail.cf] [-m SOURCE] ACCESS\n"
+	    "       %s -h | --help | -V | --version\n",
+	    PROG, PROG, PROG, PROG, PROG, PROG, PROG);
+	if (status == 0)
+		fprintf(out, "See ratelimit-map(8).\n");
+	exit(status);
+}
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	usage_to(stderr, EX_USAGE);
 }
 
 /* MAP names MAP.db, unless it already ends in ".db". */
@@ -702,8 +713,16 @@ main(int argc, char *argv[])
 	const char *window_arg = NULL, *cf = NULL, *mapsrc = NULL;
 	int ch;
 
-	while ((ch = getopt(argc, argv, "C:m:rt:uw:")) != -1) {
+	static const struct option longopts[] = {
+		{ "help",	no_argument,	NULL,	'h' },
+		{ "version",	no_argument,	NULL,	'V' },
+		{ NULL,		0,		NULL,	0 },
+	};
+
+	while ((ch = getopt_long(argc, argv, "C:hm:rt:uVw:", longopts, NULL)) != -1) {
 		switch (ch) {
+		case 'h': usage_to(stdout, 0);
+		case 'V': printf("%s %s\n", PROG, VERSION); return 0;
 		case 'r': replace = true; break;
 		case 'u': dump = true; break;
 		case 'C': cf = optarg; break;

@@ -256,10 +256,12 @@ sockfile_create(struct sockfile *sf, const char *path, uid_t uid, gid_t gid,
 	if ((uid != (uid_t)-1 || gid != (gid_t)-1) &&
 	    fchownat(tmpfd, SOCK_TMPNAME, uid, gid, AT_SYMLINK_NOFOLLOW) != 0) {
 		/* Unprivileged, a member of the group: only a seccomp filter
-		 * says no (the unit's ~@privileged holds the chown calls). */
+		 * says no (~@privileged holds the chown calls; the shipped
+		 * unit puts fchownat back, a unit of the admin's may not). */
 		snprintf(err, errlen, "cannot give socket %s its owner: %s%s", path,
 		    strerror(errno), errno == EPERM && geteuid() != 0 ?
-		    " (under systemd, allow it with SystemCallFilter=@chown)" : "");
+		    " (under systemd, allow it with SystemCallFilter=fchownat after "
+		    "any SystemCallFilter=~ line)" : "");
 		goto out;
 	}
 	if (fchmodat(tmpfd, SOCK_TMPNAME, mode, 0) != 0) {

@@ -3,8 +3,8 @@
 # "N passed, N failed" (", N skipped" added when something was skipped).
 #
 #   tests/run.sh BUILD_DIR [SUITE[@BUILD_DIR]]...
-#   suites: runner deps unit build milter map reload service faults mta bench
-#   fuzz machine
+#   suites: runner deps unit build milter map reload service sandbox faults
+#   mta bench fuzz machine
 #   (default: all but fuzz, in BUILD_DIR); any NAME with a tests/NAME/run.sh
 #
 # Every suite prints "PLAN: SUITE N" first (tests/lib.sh `plan`), then one
@@ -17,7 +17,7 @@
 set -u
 B=${1:?usage: tests/run.sh BUILD_DIR [suite...]}
 shift
-suites=${*:-runner unit build milter map reload service faults mta}
+suites=${*:-runner unit build milter map reload service sandbox faults mta}
 top=$(cd "$(dirname "$0")/.." && pwd)
 out=$(mktemp)
 one=$out.one

@@ -13,7 +13,7 @@ BIN=${1:?usage: tests/map/run.sh PATH/TO/milter-ratelimit}
 RMAP=$(dirname "$BIN")/ratelimit-map
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib.sh"
-plan 135
+plan 138
 
 # A private 0755 directory (makemap refuses group/world-writable ones), by
 # its physical path: error messages name the file stdin was redirected
@@ -844,6 +844,32 @@ conf "$d/missing.db"
 out=$(timeout -k 1 10 "$BIN" -n -f "$d/c.conf" 2>&1); rc=$?
 [ $rc = 78 ] && printf '%s' "$out" | grep -Fq "$d/missing.db" &&
 	pass "map/check-missing-map" || fail "map/check-missing-map" "exit $rc (want 78 naming the map): $(oneline "$out")"
+
+# The command line: -h/--help on stdout with exit 0, -V/--version, and a
+# usage error on stderr with exit 64.
+version=$(sed -n 's/^VERSION *:*= *//p' "$here/../../Makefile" 2>/dev/null)
+why=
+for opt in -h --help; do
+	rmap $opt < /dev/null
+	[ $rc = 0 ] && [ -z "$err" ] && printf '%s\n' "$out" | grep -q '^usage: ratelimit-map ' ||
+		why="$why [$opt: exit $rc, stdout '$(oneline "$out")', stderr '$(oneline "$err")']"
+done
+[ -z "$why" ] && pass "map/cli-help" || fail "map/cli-help" "want exit 0 and the usage on stdout only:$why"
+why=
+for opt in -V --version; do
+	rmap $opt < /dev/null
+	[ -n "$version" ] && [ $rc = 0 ] && [ "$out" = "ratelimit-map $version" ] && [ -z "$err" ] ||
+		why="$why [$opt: exit $rc, stdout '$(oneline "$out")', stderr '$(oneline "$err")']"
+done
+[ -z "$why" ] && pass "map/cli-version" || fail "map/cli-version" "want exit 0 and 'ratelimit-map $version':$why"
+why=
+for opt in -Z --no-such-option ''; do
+	# shellcheck disable=SC2086
+	rmap $opt < /dev/null
+	[ $rc = 64 ] && [ -z "$out" ] && printf '%s\n' "$err" | grep -q '^usage: ratelimit-map ' ||
+		why="$why ['$opt': exit $rc, stdout '$(oneline "$out")', stderr '$(oneline "$err")']"
+done
+[ -z "$why" ] && pass "map/cli-usage-error" || fail "map/cli-usage-error" "want exit 64 and the usage on stderr only:$why"
 
 # import-access (sendmail's ClientRate: entries) has its own file.
 sh "$here/access.sh" "$BIN" || FAILED=$((${FAILED:-0} + 1))

@@ -14,7 +14,7 @@ set -u
 BIN=${1:?usage: tests/milter/run.sh PATH/TO/milter-ratelimit}
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib.sh"
-plan 56
+plan 72
 
 LIMIT=3
 MT_BOUND=30	# seconds for one miltertest script
@@ -353,6 +353,44 @@ else
 	fail "milter/cli-check-line-after-comments" "exit $rc (want 78), want 'sample-bad.conf:$n: ...', output: $(oneline "$out")"
 fi
 
+# The socket spec is read as libmilter reads it: a bad one fails -n
+# (exit 78, naming its line) instead of the start.
+for spec in 'bogus:xyz' 'unix:relative/m.sock' 'inet:0@127.0.0.1' 'inet:70000@127.0.0.1' \
+    'inet:no-such-service-mrl@127.0.0.1' 'inet:10025@' 'inet6:' 'fd:x'; do
+	f=$cli/spec.conf
+	printf '%s\n' 'user = "root"' '' "socket = \"$spec\"" '' > "$f"
+	cli_run -n -f "$f"
+	if [ $rc = 78 ] && printf '%s\n' "$out" | grep -Fq "$f:3: socket \"$spec\": "; then
+		pass "milter/cli-check-socket-spec-bad: $spec"
+	else
+		fail "milter/cli-check-socket-spec-bad: $spec" "exit $rc (want 78), want '$f:3: socket \"$spec\": ...', output: $(oneline "$out")"
+	fi
+done
+# Good specs on loopback pass without a word; inet sockets other hosts
+# would reach get the warning about the unit's IPAddressAllow=localhost.
+why=
+for spec in "unix:$cli/m.sock" "local:$cli/m.sock" 'inet:10025@127.0.0.1' 'inet:10025@127.0.0.2' \
+    'inet:smtp@localhost' 'inet6:10025@::1' 'inet6:10025@[::1]' 'fd:3'; do
+	printf '%s\n' 'user = "root"' "socket = \"$spec\"" > "$cli/spec.conf"
+	cli_run -n -f "$cli/spec.conf"
+	[ $rc = 0 ] && [ "$out" = "configuration OK" ] || why="$why [$spec: exit $rc: $(oneline "$out")]"
+done
+[ -z "$why" ] && pass "milter/cli-check-socket-spec-good" ||
+	fail "milter/cli-check-socket-spec-good" "want exit 0 and only 'configuration OK':$why"
+for spec in 'inet:10025@192.0.2.5=192.0.2.5' 'inet6:10025@[2001:db8::5]=2001:db8::5' \
+    'inet:10025=every interface'; do
+	where=${spec#*=} spec=${spec%%=*}
+	printf '%s\n' 'user = "root"' "socket = \"$spec\"" > "$cli/spec.conf"
+	cli_run -n -f "$cli/spec.conf"
+	if [ $rc = 0 ] && printf '%s\n' "$out" | grep -q 'configuration OK' &&
+	    printf '%s\n' "$out" | grep -F "$cli/spec.conf: warning: socket \"$spec\"" |
+	    grep -F "$where" | grep -Fq 'IPAddressAllow='; then
+		pass "milter/cli-check-inet-beyond-loopback-warns: $spec"
+	else
+		fail "milter/cli-check-inet-beyond-loopback-warns: $spec" "want exit 0, 'configuration OK' and a warning naming $where and IPAddressAllow=; exit $rc, output: $(oneline "$out")"
+	fi
+done
+
 cli_run -n -f "$cli/missing.conf"
 if [ $rc != 0 ] && printf '%s' "$out" | grep -Fq "$cli/missing.conf"; then
 	pass "milter/cli-missing-config"
@@ -373,22 +411,42 @@ for f in fifo.conf:FIFO dir.conf:directory; do
 	fi
 done
 
-for opt in -Z '-f' 'extra-argument'; do
-	cli_run $opt
-	[ $rc = 64 ] && pass "milter/cli-usage: $opt" ||
-		fail "milter/cli-usage: $opt" "exit $rc, want 64; output: $(oneline "$out")"
+# cli_split ARGS...: the same, stdout in $out and stderr in $err apart.
+cli_split() {
+	timeout -k 1 5 "$BIN" "$@" > "$cli/.out" 2> "$cli/.err"; rc=$?
+	out=$(cat "$cli/.out") err=$(cat "$cli/.err")
+}
+
+# A usage error: the usage on stderr, nothing on stdout, exit 64.
+for opt in -Z '-f' 'extra-argument' '--no-such-option'; do
+	cli_split $opt
+	[ $rc = 64 ] && [ -z "$out" ] && printf '%s\n' "$err" | grep -q '^usage: milter-ratelimit ' &&
+		pass "milter/cli-usage: $opt" ||
+		fail "milter/cli-usage: $opt" "exit $rc, want 64 and the usage on stderr only; stdout '$(oneline "$out")', stderr '$(oneline "$err")'"
 done
 
-# -V prints exactly "milter-ratelimit VERSION", VERSION as the Makefile has it.
+# Asked for, the usage goes to stdout and the exit is 0.
+for opt in -h --help; do
+	cli_split $opt
+	[ $rc = 0 ] && [ -z "$err" ] && printf '%s\n' "$out" | grep -q '^usage: milter-ratelimit ' &&
+	    printf '%s\n' "$out" | grep -q -- '--version' &&
+		pass "milter/cli-help: $opt" ||
+		fail "milter/cli-help: $opt" "exit $rc, want 0 and the usage on stdout only; stdout '$(oneline "$out")', stderr '$(oneline "$err")'"
+done
+
+# -V and --version print exactly "milter-ratelimit VERSION", VERSION as
+# the Makefile has it.
 version=$(sed -n 's/^VERSION *:*= *//p' "$here/../../Makefile" 2>/dev/null)
-cli_run -V
-if [ -z "$version" ]; then
-	fail "milter/cli-version" "cannot read VERSION from $here/../../Makefile"
-elif [ $rc = 0 ] && [ "$out" = "milter-ratelimit $version" ]; then
-	pass "milter/cli-version"
-else
-	fail "milter/cli-version" "exit $rc, want 0 and 'milter-ratelimit $version', output: $(oneline "$out")"
-fi
+for opt in -V --version; do
+	cli_split $opt
+	if [ -z "$version" ]; then
+		fail "milter/cli-version: $opt" "cannot read VERSION from $here/../../Makefile"
+	elif [ $rc = 0 ] && [ "$out" = "milter-ratelimit $version" ] && [ -z "$err" ]; then
+		pass "milter/cli-version: $opt"
+	else
+		fail "milter/cli-version: $opt" "exit $rc, want 0 and 'milter-ratelimit $version', stdout '$(oneline "$out")', stderr '$(oneline "$err")'"
+	fi
+done
 
 # --- shutdown -----------------------------------------------------------------
 

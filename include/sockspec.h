@@ -1,0 +1,44 @@
+/*
+ * sockspec.h: the milter socket spec (`socket` in the config), read as
+ * libmilter reads it, so that -n and a reload catch what only the start
+ * would have found.
+ *
+ *   unix:PATH, local:PATH    a unix socket
+ *   inet:PORT[@HOST]         IPv4; no HOST binds every interface
+ *   inet6:PORT[@HOST]        IPv6
+ *   fd:N                     a descriptor handed over (Debian's libmilter)
+ *
+ * PORT is a number (1-65535) or a tcp service name; HOST an address
+ * (optionally in brackets) or a name.
+ */
+#ifndef MRL_SOCKSPEC_H
+#define MRL_SOCKSPEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum sockspec_kind { SOCKSPEC_UNIX, SOCKSPEC_INET, SOCKSPEC_INET6, SOCKSPEC_FD };
+
+struct sockspec {
+	enum sockspec_kind kind;
+	char host[256];		/* inet, inet6: "" when none (every interface) */
+};
+
+/* Parse spec; on failure write why (naming the spec) to err. */
+bool sockspec_parse(const char *spec, struct sockspec *out, char *err, size_t errlen);
+
+enum sockspec_reach {
+	SOCKSPEC_LOCAL,		/* unix, fd, or loopback addresses only */
+	SOCKSPEC_REMOTE,	/* listens on an address other hosts reach; msg says which */
+	SOCKSPEC_UNRESOLVED,	/* HOST resolves to nothing; msg says why */
+};
+
+/*
+ * Who can reach an inet/inet6 socket: HOST resolved (names through the
+ * resolver, as libmilter does at start).  REMOTE means a systemd unit
+ * with IPAddressAllow=localhost drops the MTA's packets.
+ */
+enum sockspec_reach sockspec_reach(const char *spec, const struct sockspec *s,
+    char *msg, size_t msglen);
+
+#endif
