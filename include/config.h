@@ -16,7 +16,19 @@
  * TEMPFAIL instead of our reply. */
 #define CONFIG_REPLY_MAX 980
 
+/* The most keys a client of one family is counted under (window.h). */
+#define CONFIG_KEYS_MAX 4
+
 enum reply_stage { STAGE_CONNECT, STAGE_HELO };
+
+/* One key a client is counted under: its address masked to plen (family
+ * terms), at most `limit` connections in any `window` seconds. */
+struct config_key {
+	int plen;
+	uint32_t limit;
+	uint32_t window;	/* seconds */
+	int line;		/* its prefix section's line; 0: the global options */
+};
 enum run_mode { MODE_ENFORCE, MODE_LOG };
 
 struct config {
@@ -26,6 +38,10 @@ struct config {
 	uint32_t window;	/* seconds */
 	int ipv4_prefix;	/* 8..32 */
 	int ipv6_prefix;	/* 16..128 */
+	/* Every key per family, [0] IPv4, [1] IPv6: keys[f][0] is the global
+	 * prefix, limit and window; then the prefix sections in file order. */
+	struct config_key keys[2][CONFIG_KEYS_MAX];
+	int nkeys[2];
 	char *exempt_map;	/* NULL when none */
 	enum reply_stage reply_stage;
 	char *reply_text;	/* as configured */

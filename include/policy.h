@@ -65,13 +65,16 @@ struct decision {
 	enum decision_kind kind;
 	enum reply_stage stage;	/* where a refusal is to be answered */
 	struct addr client;
-	struct addr key;	/* client masked to its prefix */
+	struct addr key;	/* client masked to its prefix: the key that
+				 * refused (window.h, "Several keys"), else the first */
 	int key_plen;		/* family terms */
 	uint32_t count;		/* connections in the window, this one included */
 	bool log_line;		/* a refusal to be logged: its key's line for this window */
 	uint32_t suppressed;	/* with log_line: the key's earlier refusals never logged */
 	uint32_t limit;
 	uint32_t window_s;
+	uint32_t retry_s;	/* refused: seconds until every refusing key would
+				 * let the next connection through, >= 1 */
 	bool matched;		/* a map entry covers the client */
 	struct exempt_match match;	/* that entry (OK or its own limit) */
 };
