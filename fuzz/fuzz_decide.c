@@ -547,7 +547,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(table != NULL, "window_create");
 	policy_init(&p, table, rules[setup & 3]);
 	CHECK(policy_max_window_ms(&p) >= cfg->window * 1000u, "max window");
-	policy_reply_text(&p, reply, sizeof reply);
+	policy_reply_text(&p, 7, reply, sizeof reply);
 	CHECK(strcmp(reply, cfg->reply_escaped) == 0, "reply text");
 	model_n = 0;
 

@@ -15,6 +15,11 @@
  * alone, not the "421 4.3.2 " before it), and the client would get a bare
  * TEMPFAIL instead of our reply. */
 #define CONFIG_REPLY_MAX 980
+/* In reply_text, the seconds until the client's next connection would be
+ * accepted.  Replaced before the '%' are doubled, so sendmail never sees
+ * it; at most 5 digits, shorter than itself, so the length check above
+ * holds for the text as sent. */
+#define CONFIG_REPLY_RETRY "%{retry}"
 
 /* The most keys a client of one family is counted under (window.h). */
 #define CONFIG_KEYS_MAX 4
@@ -45,7 +50,8 @@ struct config {
 	char *exempt_map;	/* NULL when none */
 	enum reply_stage reply_stage;
 	char *reply_text;	/* as configured */
-	char *reply_escaped;	/* '%' doubled, ready for smfi_setreply */
+	char *reply_escaped;	/* '%' doubled, ready for smfi_setreply when
+				 * it has no CONFIG_REPLY_RETRY (config_reply_format) */
 	enum run_mode mode;
 	uint64_t max_clients;
 	bool count_refused;
@@ -72,6 +78,15 @@ struct config *config_parse_text(const char *path, const char *text, size_t len,
     config_report_fn *report);
 struct config *config_dup(const struct config *c);	/* NULL when out of memory */
 void config_free(struct config *c);
+
+/*
+ * The reply text for a client that may come back in retry_s seconds:
+ * text with each CONFIG_REPLY_RETRY replaced by the number and every
+ * other '%' doubled, into buf (len bytes, NUL included, cut before a
+ * piece that does not fit).  Returns the length written.
+ */
+size_t config_reply_format(const char *text, uint32_t retry_s, char *buf,
+    size_t len);
 
 const char *config_stage_name(enum reply_stage s);
 

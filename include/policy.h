@@ -94,8 +94,9 @@ void policy_destroy(struct policy *p);
 void policy_decide(struct policy *p, const struct sockaddr *sa,
     uint64_t now_ms, struct decision *d);
 
-/* The reply text in force, '%' already doubled, copied into buf. */
-void policy_reply_text(struct policy *p, char *buf, size_t len);
+/* The reply text in force for a client that may come back in retry_s
+ * seconds, '%' doubled, copied into buf (config_reply_format). */
+void policy_reply_text(struct policy *p, uint32_t retry_s, char *buf, size_t len);
 
 /* The longest window in force, for the table's sweep. */
 uint32_t policy_max_window_ms(struct policy *p);

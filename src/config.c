@@ -652,6 +652,36 @@ config_free(struct config *c)
 	free(c);
 }
 
+size_t
+config_reply_format(const char *text, uint32_t retry_s, char *buf, size_t len)
+{
+	size_t o = 0, plen = sizeof CONFIG_REPLY_RETRY - 1;
+	char num[16];
+
+	if (len == 0)
+		return 0;
+	for (const char *p = text; *p; p++) {
+		const char *add = p;
+		size_t n = 1;
+
+		if (strncmp(p, CONFIG_REPLY_RETRY, plen) == 0) {
+			n = (size_t)snprintf(num, sizeof num, "%u", retry_s);
+			add = num;
+			p += plen - 1;
+		} else if (*p == '%') {
+			add = "%%";	/* sendmail's reply formatting */
+			n = 2;
+		}
+		/* Whole pieces only: never half of a "%%". */
+		if (o + n >= len)
+			break;
+		memcpy(buf + o, add, n);
+		o += n;
+	}
+	buf[o] = '\0';
+	return o;
+}
+
 const char *
 config_stage_name(enum reply_stage s)
 {

@@ -185,10 +185,10 @@ policy_totals(struct policy *p, struct policy_totals *t)
 }
 
 void
-policy_reply_text(struct policy *p, char *buf, size_t len)
+policy_reply_text(struct policy *p, uint32_t retry_s, char *buf, size_t len)
 {
 	pthread_rwlock_rdlock(&p->lock);
-	snprintf(buf, len, "%s", p->rules->cfg->reply_escaped);
+	config_reply_format(p->rules->cfg->reply_text, retry_s, buf, len);
 	pthread_rwlock_unlock(&p->lock);
 }
 

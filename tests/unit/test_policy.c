@@ -812,10 +812,10 @@ static void test_reply_text(void **state)
 	(void)state;
 	s.reply = "50% off, 100% sure";
 	fx_init(&fx, &s, false, 1000);
-	policy_reply_text(&fx.p, buf, sizeof(buf));
+	policy_reply_text(&fx.p, 7, buf, sizeof(buf));
 	assert_string_equal(buf, "50%% off, 100%% sure");
 	memset(small, 'Z', sizeof(small));
-	policy_reply_text(&fx.p, small, 4);
+	policy_reply_text(&fx.p, 7, small, 4);
 	assert_non_null(memchr(small, '\0', 4));
 	assert_int_equal(small[4], 'Z');
 	fx_free(&fx);
