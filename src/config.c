@@ -652,6 +652,26 @@ config_free(struct config *c)
 	free(c);
 }
 
+void
+config_keys_format(const struct config *c, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	if (len == 0)
+		return;
+	buf[0] = '\0';
+	for (int f = 0; f < 2; f++)
+		for (int i = 0; i < c->nkeys[f] && o < len; i++) {
+			const struct config_key *k = &c->keys[f][i];
+			int n = snprintf(buf + o, len - o, "%s%s/%d:%u/%us",
+			    o ? "," : "", f ? "ipv6" : "ipv4", k->plen, k->limit, k->window);
+
+			if (n < 0)
+				return;
+			o += (size_t)n;
+		}
+}
+
 size_t
 config_reply_format(const char *text, uint32_t retry_s, char *buf, size_t len)
 {
