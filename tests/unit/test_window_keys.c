@@ -305,6 +305,57 @@ static void test_eviction_spares_own_keys(void **state)
 	assert_true(s.evictions > 0);
 }
 
+static struct window_due dues[8];
+static int ndues;
+
+static void keep_due(const struct window_due *d, void *arg)
+{
+	(void)arg;
+	if (ndues < 8)
+		dues[ndues] = *d;
+	ndues++;
+}
+
+/* The refusal lines per key: one line per window for the key a refusal is
+ * put down to, the rest summed; the summary the sweep hands out names that
+ * key (the /24), with mode log's mark. */
+static void test_marks_per_key(void **state)
+{
+	struct window_key k[2];
+	struct window_rule r[2];
+	struct window_multi m;
+	struct window_key want24 = v4key(IP(10, 4, 4, 0), 24);
+	uint64_t t = 9000000;
+
+	(void)state;
+	mktable(1000);
+	for (int i = 0; i < 4; i++) {
+		k[0] = v4key(IP(10, 4, 4, i + 1), 32);
+		k[1] = v4key(IP(10, 4, 4, i + 1), 24);
+		r[0] = rule(5, MIN_MS, true);
+		r[1] = rule(1, MIN_MS, true);
+		r[0].would = r[1].would = true;
+		window_check_keys(tab, 2, k, r, MIN_MS, t + (uint64_t)i, &m);
+		if (i == 0) {
+			assert_int_equal(m.refused_by, -1);
+			continue;
+		}
+		assert_int_equal(m.refused_by, 1);
+		/* the first refusal gets the line, the next two are counted */
+		assert_int_equal(m.r[1].log, i == 1);
+		assert_false(m.r[0].log);
+	}
+	ndues = 0;
+	window_sweep(tab, MIN_MS, t + 10, 100000, keep_due, NULL);
+	assert_int_equal(ndues, 0);	/* the /24's line's window still runs */
+	window_sweep(tab, MIN_MS, t + 1 + MIN_MS, 100000, keep_due, NULL);
+	assert_int_equal(ndues, 1);
+	assert_int_equal(dues[0].key.plen, want24.plen);
+	assert_memory_equal(dues[0].key.b, want24.b, 16);
+	assert_int_equal(dues[0].suppressed, 2);
+	assert_true(dues[0].would);
+}
+
 /* --- real threads, the real clock ------------------------------------------ */
 
 #define NET_LIMIT 40		/* the /24's limit */
@@ -475,6 +526,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_retry_with_count_refused, cleanup),
 		cmocka_unit_test_teardown(test_retry_grouped, cleanup),
 		cmocka_unit_test_teardown(test_eviction_spares_own_keys, cleanup),
+		cmocka_unit_test_teardown(test_marks_per_key, cleanup),
 		cmocka_unit_test_teardown(test_threads_net_key_holds, cleanup),
 	};
 
