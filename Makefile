@@ -44,6 +44,8 @@ CORE_SRC  := src/addr.c src/window.c src/exempt.c src/config.c src/log.c \
 CORE_SRC  += src/access_import.c src/mapsource.c src/sockdir.c
 # Postfix configuration check (warnings at -n and start).
 CORE_SRC  += src/postfixcheck.c
+# Several keys per client (prefix sections).
+CORE_SRC  += src/clientkeys.c
 DAEMON_SRC := src/main.c src/milter.c src/daemon.c src/maint.c
 CORE_OBJ  := $(CORE_SRC:src/%.c=$(B)/%.o)
 DAEMON_OBJ := $(DAEMON_SRC:src/%.c=$(B)/%.o)

@@ -2,7 +2,7 @@
 # The benchmark suite: `make bench` (full) and `make bench-quick` (quick).
 #
 #   bench/run.sh BUILD_DIR full|quick [SECTION...]
-#   sections: protocol table accuracy exempt sendmail (default: all)
+#   sections: protocol table keys accuracy exempt sendmail (default: all)
 #
 # protocol  milter-ratelimit beside bench/baseline (libmilter, connect
 #           only, always accept) driven by bench/loadgen over unix sockets,
@@ -10,6 +10,8 @@
 #           one hot address; runs interleaved (A B, B A, ...), ratios of
 #           each pair measured back to back, medians over the rounds
 # table     bench/tablebench: window_check speed, latency, memory, flood
+# keys      bench/keysbench: cost per connection of 1, 2 and 3 keys per
+#           client (prefix sections), as ratios to 1 key in the same rounds
 # accuracy  bench/accuracy: table against an exact sliding log
 # exempt    bench/exemptbench: a 1,000,000-entry map: load, memory, lookups
 # sendmail  bench/sendmail.sh: sendmail's ratecontrol against the milter
@@ -22,7 +24,7 @@ set -u +m
 B=${1:?usage: bench/run.sh BUILD_DIR full|quick [SECTION...]}
 MODE=${2:-quick}
 shift 2 2>/dev/null || shift $#
-SECTIONS=${*:-protocol table accuracy exempt sendmail}
+SECTIONS=${*:-protocol table keys accuracy exempt sendmail}
 HERE=$(cd "$(dirname "$0")" && pwd)
 B=$(cd "$B" && pwd)
 BB=$B/bench
@@ -31,6 +33,7 @@ case $MODE in
 full)
 	ROUNDS=5; SECS=5; CONCS="1 2 4"
 	TABLE_ARGS="-k 1000000,10000000 -m 10000000 -r 3 -s 20000000"
+	KEYS_ARGS="-n 1000000 -m 5000000 -r 5"
 	ACC_ARGS="-e 1000000 -a 2000"
 	EXEMPT_N=1000000; RLMAP_NS="10000 20000 40000 80000"
 	SM_RUNS=5; SM_LOADS="10000 20000"
@@ -38,6 +41,7 @@ full)
 quick)
 	ROUNDS=2; SECS=1; CONCS="1 2 4"
 	TABLE_ARGS="-k 1000000 -m 1000000 -r 3 -s 5000000"
+	KEYS_ARGS="-n 1000000 -m 1000000 -r 3"
 	ACC_ARGS="-e 150000 -a 300"
 	EXEMPT_N=1000000; RLMAP_NS="10000 20000"
 	SM_RUNS=1; SM_LOADS="2000"
@@ -209,6 +213,13 @@ sec_table() {
 	"$BB/tablebench" $TABLE_ARGS 2>&1 | rec table
 }
 
+sec_keys() {
+	echo
+	echo "== keys: bench/keysbench $KEYS_ARGS"
+	# shellcheck disable=SC2086
+	"$BB/keysbench" $KEYS_ARGS 2>&1 | rec keys
+}
+
 sec_accuracy() {
 	echo
 	echo "== accuracy: bench/accuracy $ACC_ARGS"
@@ -295,7 +306,7 @@ header
 for s in $SECTIONS; do
 	t=$SECONDS
 	case $s in
-	protocol|table|accuracy|exempt|sendmail) "sec_$s" ;;
+	protocol|table|keys|accuracy|exempt|sendmail) "sec_$s" ;;
 	*) echo "unknown section $s" ;;
 	esac
 	echo "  ($s: $((SECONDS - t)) s)"

@@ -403,9 +403,9 @@ check_refusal_line(const char *line, size_t len, const struct decision *d,
 		addr_format_prefix(entry + 7, sizeof entry - 7, &d->match.prefix, d->match.plen);
 	}
 	wn = (size_t)snprintf(want, sizeof want,
-	    "%s%s client=%s key=%s count=%u limit=%u window=%us stage=%s%s host=",
+	    "%s%s client=%s key=%s count=%u limit=%u window=%us stage=%s retry=%us%s host=",
 	    log_prefix, policy_kind_name(d->kind), client, key, d->count, d->limit,
-	    d->window_s, config_stage_name(d->stage), entry);
+	    d->window_s, config_stage_name(d->stage), d->retry_s, entry);
 	CHECK(len >= wn && memcmp(line, want, wn) == 0, "refusal line \"%.*s\", expected \"%s...\"",
 	    (int)len, line, want);
 	host = line + wn;
@@ -547,7 +547,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(table != NULL, "window_create");
 	policy_init(&p, table, rules[setup & 3]);
 	CHECK(policy_max_window_ms(&p) >= cfg->window * 1000u, "max window");
-	policy_reply_text(&p, reply, sizeof reply);
+	policy_reply_text(&p, 7, reply, sizeof reply);
 	CHECK(strcmp(reply, cfg->reply_escaped) == 0, "reply text");
 	model_n = 0;
 

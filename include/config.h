@@ -15,8 +15,25 @@
  * alone, not the "421 4.3.2 " before it), and the client would get a bare
  * TEMPFAIL instead of our reply. */
 #define CONFIG_REPLY_MAX 980
+/* In reply_text, the seconds until the client's next connection would be
+ * accepted.  Replaced before the '%' are doubled, so sendmail never sees
+ * it; at most 5 digits, shorter than itself, so the length check above
+ * holds for the text as sent. */
+#define CONFIG_REPLY_RETRY "%{retry}"
+
+/* The most keys a client of one family is counted under (window.h). */
+#define CONFIG_KEYS_MAX 4
 
 enum reply_stage { STAGE_CONNECT, STAGE_HELO };
+
+/* One key a client is counted under: its address masked to plen (family
+ * terms), at most `limit` connections in any `window` seconds. */
+struct config_key {
+	int plen;
+	uint32_t limit;
+	uint32_t window;	/* seconds */
+	int line;		/* its prefix section's line; 0: the global options */
+};
 enum run_mode { MODE_ENFORCE, MODE_LOG };
 
 struct config {
@@ -26,10 +43,15 @@ struct config {
 	uint32_t window;	/* seconds */
 	int ipv4_prefix;	/* 8..32 */
 	int ipv6_prefix;	/* 16..128 */
+	/* Every key per family, [0] IPv4, [1] IPv6: keys[f][0] is the global
+	 * prefix, limit and window; then the prefix sections in file order. */
+	struct config_key keys[2][CONFIG_KEYS_MAX];
+	int nkeys[2];
 	char *exempt_map;	/* NULL when none */
 	enum reply_stage reply_stage;
 	char *reply_text;	/* as configured */
-	char *reply_escaped;	/* '%' doubled, ready for smfi_setreply */
+	char *reply_escaped;	/* '%' doubled, ready for smfi_setreply when
+				 * it has no CONFIG_REPLY_RETRY (config_reply_format) */
 	enum run_mode mode;
 	uint64_t max_clients;
 	bool count_refused;
@@ -56,6 +78,20 @@ struct config *config_parse_text(const char *path, const char *text, size_t len,
     config_report_fn *report);
 struct config *config_dup(const struct config *c);	/* NULL when out of memory */
 void config_free(struct config *c);
+
+/*
+ * The reply text for a client that may come back in retry_s seconds:
+ * text with each CONFIG_REPLY_RETRY replaced by the number and every
+ * other '%' doubled, into buf (len bytes, NUL included, cut before a
+ * piece that does not fit).  Returns the length written.
+ */
+size_t config_reply_format(const char *text, uint32_t retry_s, char *buf,
+    size_t len);
+
+/* Every key for a log line: "ipv4/32:10/60s,ipv4/24:60/60s,ipv6/64:10/60s"
+ * (family/length:limit/window), cut to len. */
+#define CONFIG_KEYS_STRLEN 256
+void config_keys_format(const struct config *c, char *buf, size_t len);
 
 const char *config_stage_name(enum reply_stage s);
 

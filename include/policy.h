@@ -65,13 +65,16 @@ struct decision {
 	enum decision_kind kind;
 	enum reply_stage stage;	/* where a refusal is to be answered */
 	struct addr client;
-	struct addr key;	/* client masked to its prefix */
+	struct addr key;	/* client masked to its prefix: the key that
+				 * refused (window.h, "Several keys"), else the first */
 	int key_plen;		/* family terms */
 	uint32_t count;		/* connections in the window, this one included */
 	bool log_line;		/* a refusal to be logged: its key's line for this window */
 	uint32_t suppressed;	/* with log_line: the key's earlier refusals never logged */
 	uint32_t limit;
 	uint32_t window_s;
+	uint32_t retry_s;	/* refused: seconds until every refusing key would
+				 * let the next connection through, >= 1 */
 	bool matched;		/* a map entry covers the client */
 	struct exempt_match match;	/* that entry (OK or its own limit) */
 };
@@ -91,8 +94,9 @@ void policy_destroy(struct policy *p);
 void policy_decide(struct policy *p, const struct sockaddr *sa,
     uint64_t now_ms, struct decision *d);
 
-/* The reply text in force, '%' already doubled, copied into buf. */
-void policy_reply_text(struct policy *p, char *buf, size_t len);
+/* The reply text in force for a client that may come back in retry_s
+ * seconds, '%' doubled, copied into buf (config_reply_format). */
+void policy_reply_text(struct policy *p, uint32_t retry_s, char *buf, size_t len);
 
 /* The longest window in force, for the table's sweep. */
 uint32_t policy_max_window_ms(struct policy *p);

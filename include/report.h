@@ -5,7 +5,11 @@
  * fail2ban filter can match:
  *
  *   refused client=203.0.113.7 key=203.0.113.7/32 count=11 limit=10
- *     window=60s stage=connect [entry=PREFIX] host=NAME [suppressed=N]
+ *     window=60s stage=connect retry=42s [entry=PREFIX] host=NAME [suppressed=N]
+ *
+ * key is the key that refused (of several, the one that holds the client
+ * longest: window.h, "Several keys"); retry the seconds until the client's
+ * next connection would pass every key (reply_text's %{retry}).
  *
  * Refusals in between are summed into the key's next line (suppressed=N),
  * or into a `refused-summary key=... suppressed=N` line once the window has

@@ -55,6 +55,24 @@
  * debug) and after window_drain() every refusal gets its line and carries
  * what was counted before, so the counts add up at every level.
  *
+ * Several keys.  A client may be counted under several keys at once (its
+ * /32 and its /24, each with its own rule): window_check_keys() decides
+ * for all of them as one step.  It takes every shard lock the keys need
+ * (in ascending shard order, so two such checks never deadlock), reads
+ * every key, and only then writes: a connection that every key lets
+ * through is counted in every key; a refused one is counted (with
+ * count_refused) only in the keys that refused it.  Counting it in a key
+ * that let it through would let one noisy /32, refused already, push
+ * its whole /24 over the /24's limit and refuse its neighbours for
+ * connections that were never served; count_refused is there to keep the
+ * knocking client itself held, and the refusing keys do that.  No key is
+ * written before all are read, so a refusal leaves no count behind in
+ * the keys that did not refuse, and the check of a key never sees a
+ * half-made decision of another thread.  The refusal is put down to one
+ * key, the one that holds the client longest (the first such in the
+ * caller's order): only that key's refusal line and mark (below) move,
+ * so per key the lines still add up to the refusals put down to it.
+ *
  * When the table is full, an idle entry (nothing within max_window) is
  * reused first; otherwise the least recently seen of a random sample that
  * is not at its limit is evicted.  An entry at or over its limit is never
@@ -104,6 +122,17 @@ struct window_result {
 	uint32_t suppressed;	/* with log: earlier refusals never logged */
 };
 
+/* The most keys one check may take (window_check_keys). */
+#define WINDOW_KEYS_MAX 4
+
+struct window_multi {
+	struct window_result r[WINDOW_KEYS_MAX];	/* per key; log/suppressed
+							 * only at refused_by */
+	int refused_by;		/* the key the refusal is put down to; -1: none */
+	uint32_t retry_ms;	/* refused: until every refusing key would let
+				 * one more connection through (>= 1) */
+};
+
 /* A key whose refusals since its last line were not logged; or, with
  * key.plen 0, `keys` keys whose entries had to be reclaimed before the
  * control thread's sweep could name them (it had not run for a day). */
@@ -142,6 +171,16 @@ size_t window_memory(const struct window_table *t);
 void window_check(struct window_table *t, const struct window_key *key,
     const struct window_rule *rule, uint32_t max_window_ms, uint64_t now_ms,
     struct window_result *out);
+
+/*
+ * The same for n keys (1..WINDOW_KEYS_MAX, all distinct) at once, rule
+ * i for key i: see "Several keys" above.  Takes the keys' shard locks
+ * together, in ascending order; O(n) work under them.  The connection is
+ * refused when out->refused_by >= 0.
+ */
+void window_check_keys(struct window_table *t, size_t n,
+    const struct window_key keys[], const struct window_rule rules[],
+    uint32_t max_window_ms, uint64_t now_ms, struct window_multi *out);
 
 /*
  * Visit up to budget entries per shard, reclaiming those idle for

@@ -24,6 +24,17 @@
 #define CONFIG_FILE_MAX (1024 * 1024)
 #define DEFAULT_SOCKET "unix:/run/milter-ratelimit/milter-ratelimit.sock"
 
+/* prefix ipv4/24 { limit = N  window = N }: one more key a client of
+ * that family is counted under, its address masked to that length.  The
+ * title carries family and length, so that libconfuse (which merges
+ * sections of one title) keeps every section apart.  limit and window
+ * default to the global ones (resolved once the whole file is read). */
+static cfg_opt_t prefix_options[] = {
+	CFG_INT("limit",	0,		CFGF_NODEFAULT),
+	CFG_INT("window",	0,		CFGF_NODEFAULT),
+	CFG_END()
+};
+
 static cfg_opt_t options[] = {
 	CFG_STR("socket",	DEFAULT_SOCKET,	CFGF_NONE),
 	CFG_INT("limit",	10,		CFGF_NONE),
@@ -44,6 +55,7 @@ static cfg_opt_t options[] = {
 	CFG_STR("log_level",	"info",		CFGF_NONE),
 	CFG_STR("syslog_facility", "mail",	CFGF_NONE),
 	CFG_BOOL("allow_world_writable", cfg_false, CFGF_NONE),
+	CFG_SEC("prefix",	prefix_options,	CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
 	CFG_END()
 };
 
@@ -240,6 +252,121 @@ validate_reply(cfg_t *cfg, cfg_opt_t *opt)
 		}
 	}
 	return 0;
+}
+
+static void report_line(config_report_fn *report, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/*
+ * A prefix section's title: "ipv4/LEN" (8..32) or "ipv6/LEN" (16..128).
+ * Returns the family (0 ipv4, 1 ipv6) and the length, or -1 with the
+ * reason in err.
+ */
+static int
+prefix_title(const char *title, int *plen, char *err, size_t errlen)
+{
+	int fam, lo, hi;
+	const char *p;
+	long v = 0;
+
+	if (title == NULL)
+		title = "";
+	if (strncmp(title, "ipv4/", 5) == 0)
+		fam = 0, lo = 8, hi = 32;
+	else if (strncmp(title, "ipv6/", 5) == 0)
+		fam = 1, lo = 16, hi = 128;
+	else {
+		snprintf(err, errlen, "prefix %.40s: expected prefix ipv4/LENGTH { ... } "
+		    "or prefix ipv6/LENGTH { ... }", title);
+		return -1;
+	}
+	for (p = title + 5; *p >= '0' && *p <= '9' && v < 1000; p++)
+		v = v * 10 + (*p - '0');
+	if (p == title + 5 || *p != '\0' || v < lo || v > hi) {
+		snprintf(err, errlen, "prefix %.40s: the length must be %d..%d",
+		    title, lo, hi);
+		return -1;
+	}
+	*plen = (int)v;
+	return fam;
+}
+
+/* One prefix section, as soon as its closing brace is read (libconfuse
+ * then names that line): what it can tell alone.  The duplicates need the
+ * whole file (config_keys). */
+static int
+validate_prefix(cfg_t *cfg, cfg_opt_t *opt)
+{
+	cfg_t *sec = cfg_opt_getnsec(opt, cfg_opt_size(opt) - 1);
+	char err[160];
+	int plen;
+
+	(void)cfg;
+	if (prefix_title(cfg_title(sec), &plen, err, sizeof err) < 0) {
+		cfg_error(sec, "%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The keys of each family: the global ipv4_prefix/ipv6_prefix with the
+ * global limit and window first, then the prefix sections in file order.
+ * Two keys of one family with the same length are an error (FILE:LINE of
+ * the later one); so are more than CONFIG_KEYS_MAX.  A shorter prefix
+ * with a lower limit than a longer one is allowed: the shorter key then
+ * refuses first, which is what its limit says.  Returns false after
+ * reporting.
+ */
+static bool
+config_keys(struct config *c, cfg_t *cfg, const char *path,
+    config_report_fn *report)
+{
+	unsigned n = cfg_size(cfg, "prefix");
+	bool ok = true;
+
+	c->nkeys[0] = c->nkeys[1] = 1;
+	c->keys[0][0] = (struct config_key){ c->ipv4_prefix, c->limit, c->window, 0 };
+	c->keys[1][0] = (struct config_key){ c->ipv6_prefix, c->limit, c->window, 0 };
+	for (unsigned i = 0; i < n; i++) {
+		cfg_t *sec = cfg_getnsec(cfg, "prefix", i);
+		struct config_key k;
+		char err[160];
+		int fam = prefix_title(cfg_title(sec), &k.plen, err, sizeof err);
+
+		if (fam < 0)	/* validate_prefix saw to it */
+			continue;
+		k.limit = cfg_size(sec, "limit") ? (uint32_t)cfg_getint(sec, "limit") : c->limit;
+		k.window = cfg_size(sec, "window") ? (uint32_t)cfg_getint(sec, "window") : c->window;
+		k.line = sec->line;
+		for (int j = 0; j < c->nkeys[fam]; j++) {
+			const struct config_key *o = &c->keys[fam][j];
+
+			if (o->plen != k.plen)
+				continue;
+			if (o->line > 0)
+				report_line(report, "%s:%d: prefix %s: that length is already "
+				    "counted (line %d)", path, k.line, cfg_title(sec),
+				    o->line);
+			else
+				report_line(report, "%s:%d: prefix %s: that length is already "
+				    "counted (%s = %d)", path, k.line, cfg_title(sec),
+				    fam == 0 ? "ipv4_prefix" : "ipv6_prefix", k.plen);
+			ok = false;
+			goto next;
+		}
+		if (c->nkeys[fam] == CONFIG_KEYS_MAX) {
+			report_line(report, "%s:%d: prefix %s: at most %d keys per family "
+			    "(%s and %d prefix sections)", path, k.line, cfg_title(sec),
+			    CONFIG_KEYS_MAX, fam == 0 ? "ipv4_prefix" : "ipv6_prefix",
+			    CONFIG_KEYS_MAX - 1);
+			ok = false;
+			continue;
+		}
+		c->keys[fam][c->nkeys[fam]++] = k;
+next:		;
+	}
+	return ok;
 }
 
 static char *
@@ -448,6 +575,9 @@ config_parse_text(const char *path, const char *raw, size_t len,
 	cfg_set_validate_func(cfg, "socket_mode", validate_mode);
 	cfg_set_validate_func(cfg, "socket", validate_socket);
 	cfg_set_validate_func(cfg, "reply_text", validate_reply);
+	cfg_set_validate_func(cfg, "prefix", validate_prefix);
+	cfg_set_validate_func(cfg, "prefix|limit", validate_int);
+	cfg_set_validate_func(cfg, "prefix|window", validate_int);
 
 	ret = cfg_parse_buf(cfg, text);
 	if (ret != CFG_SUCCESS) {
@@ -482,7 +612,10 @@ config_parse_text(const char *path, const char *raw, size_t len,
 	c->allow_world_writable = cfg_getbool(cfg, "allow_world_writable") == cfg_true;
 	if (!c->path || !c->socket || !c->reply_text || !c->reply_escaped || !c->user)
 		goto oom;
-	if (*c->socket == '\0' || *c->user == '\0') {
+	if (!config_keys(c, cfg, path, report)) {
+		config_free(c);
+		c = NULL;
+	} else if (*c->socket == '\0' || *c->user == '\0') {
 		report_line(report, "%s: %s is empty", path, *c->user ? "socket" : "user");
 		config_free(c);
 		c = NULL;
@@ -537,6 +670,56 @@ config_free(struct config *c)
 	free(c->group);
 	free(c->pidfile);
 	free(c);
+}
+
+void
+config_keys_format(const struct config *c, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	if (len == 0)
+		return;
+	buf[0] = '\0';
+	for (int f = 0; f < 2; f++)
+		for (int i = 0; i < c->nkeys[f] && o < len; i++) {
+			const struct config_key *k = &c->keys[f][i];
+			int n = snprintf(buf + o, len - o, "%s%s/%d:%u/%us",
+			    o ? "," : "", f ? "ipv6" : "ipv4", k->plen, k->limit, k->window);
+
+			if (n < 0)
+				return;
+			o += (size_t)n;
+		}
+}
+
+size_t
+config_reply_format(const char *text, uint32_t retry_s, char *buf, size_t len)
+{
+	size_t o = 0, plen = sizeof CONFIG_REPLY_RETRY - 1;
+	char num[16];
+
+	if (len == 0)
+		return 0;
+	for (const char *p = text; *p; p++) {
+		const char *add = p;
+		size_t n = 1;
+
+		if (strncmp(p, CONFIG_REPLY_RETRY, plen) == 0) {
+			n = (size_t)snprintf(num, sizeof num, "%u", retry_s);
+			add = num;
+			p += plen - 1;
+		} else if (*p == '%') {
+			add = "%%";	/* sendmail's reply formatting */
+			n = 2;
+		}
+		/* Whole pieces only: never half of a "%%". */
+		if (o + n >= len)
+			break;
+		memcpy(buf + o, add, n);
+		o += n;
+	}
+	buf[o] = '\0';
+	return o;
 }
 
 const char *

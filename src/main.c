@@ -272,6 +272,7 @@ main(int argc, char *argv[])
 	int check_only = 0, foreground = 0, ch;
 	struct reloader reloader = { 0 };
 	struct ruleset *rules;
+	char keys[CONFIG_KEYS_STRLEN];
 	static struct policy pol;	/* outlives main(): see the end */
 	struct privs pv;
 	char err[512];
@@ -361,10 +362,11 @@ main(int argc, char *argv[])
 	become_user(&pv);
 	privs_free(&pv);
 	/* Before the control thread exists: a reload may free `rules`. */
+	config_keys_format(rules->cfg, keys, sizeof keys);
 	log_notice("started %s: socket=%s limit=%u window=%us ipv4_prefix=%d "
-	    "ipv6_prefix=%d stage=%s mode=%s max_clients=%llu (%zu bytes) exempt=%zu "
+	    "ipv6_prefix=%d keys=%s stage=%s mode=%s max_clients=%llu (%zu bytes) exempt=%zu "
 	    "user=%s", VERSION, socket_spec, rules->cfg->limit, rules->cfg->window,
-	    rules->cfg->ipv4_prefix, rules->cfg->ipv6_prefix,
+	    rules->cfg->ipv4_prefix, rules->cfg->ipv6_prefix, keys,
 	    config_stage_name(rules->cfg->reply_stage),
 	    rules->cfg->mode == MODE_LOG ? "log" : "enforce",
 	    (unsigned long long)rules->cfg->max_clients, window_memory(pol.table),

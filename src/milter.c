@@ -22,18 +22,34 @@
 
 static struct policy *policy;	/* set once before smfi_main(); has its own locks */
 
-/* The per-session mark for a refused client in the helo stage.  Its
- * address is all that matters: nothing is allocated per session, so there
- * is nothing to free in xxfi_close. */
-static char refused_mark;
+/* The per-session mark for a refused client in the helo stage: a pointer
+ * to refused_marks[retry_s], the seconds until the client's next
+ * connection would be accepted, as found at connect.  Only its address
+ * matters: nothing is allocated per session, so there is nothing to free
+ * in xxfi_close.  retry_s never exceeds the longest window (one day). */
+#define RETRY_MAX (WINDOW_MS_MAX / 1000u)
+static char refused_marks[RETRY_MAX + 1];
+
+/* The retry seconds a session was marked with, or -1: not refused. */
+static long
+marked_retry(SMFICTX *ctx)
+{
+	char *m = smfi_getpriv(ctx);
+
+	/* Nothing but mlfi_connect sets a session's private pointer. */
+	if (m == NULL)
+		return -1;
+	return m - refused_marks;
+}
 
 static sfsistat
-refuse(SMFICTX *ctx)
+refuse(SMFICTX *ctx, uint32_t retry_s)
 {
 	char text[2 * CONFIG_REPLY_MAX + 1];
 
-	/* The text was validated and its '%' doubled at config load. */
-	policy_reply_text(policy, text, sizeof text);
+	/* The text was validated at config load; %{retry} is filled in and
+	 * every other '%' doubled here. */
+	policy_reply_text(policy, retry_s, text, sizeof text);
 	if (smfi_setreply(ctx, "421", "4.3.2", text) != MI_SUCCESS)
 		log_warnx("smfi_setreply failed; the MTA sends its own 421 text");
 	return SMFIS_TEMPFAIL;
@@ -49,9 +65,11 @@ mlfi_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 	report_decision(&d, hostname);
 	if (d.kind != DECIDE_REFUSE)
 		return SMFIS_ACCEPT;
+	/* At connect the MTA sends its own text (FACTS §3): the retry
+	 * seconds reach only the MTA's log. */
 	if (d.stage == STAGE_CONNECT)
-		return refuse(ctx);
-	smfi_setpriv(ctx, &refused_mark);
+		return refuse(ctx, d.retry_s);
+	smfi_setpriv(ctx, &refused_marks[d.retry_s < RETRY_MAX ? d.retry_s : RETRY_MAX]);
 	return SMFIS_CONTINUE;
 }
 
@@ -59,20 +77,24 @@ mlfi_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 static sfsistat
 mlfi_helo(SMFICTX *ctx, char *helohost)
 {
+	long retry = marked_retry(ctx);
+
 	(void)helohost;
-	if (smfi_getpriv(ctx) != &refused_mark)
+	if (retry < 0)
 		return SMFIS_ACCEPT;
-	return refuse(ctx);
+	return refuse(ctx, (uint32_t)retry);
 }
 
 /* A client that skipped HELO meets the same refusal at MAIL. */
 static sfsistat
 mlfi_envfrom(SMFICTX *ctx, char **argv)
 {
+	long retry = marked_retry(ctx);
+
 	(void)argv;
-	if (smfi_getpriv(ctx) != &refused_mark)
+	if (retry < 0)
 		return SMFIS_ACCEPT;
-	return refuse(ctx);
+	return refuse(ctx, (uint32_t)retry);
 }
 
 static struct smfiDesc filter = {

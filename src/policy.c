@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clientkeys.h"
 #include "log.h"
 #include "policy.h"
 
@@ -23,7 +24,11 @@ policy_ruleset(struct config *cfg, struct exempt *ex)
 	r->cfg = cfg;
 	r->exempt = ex;
 	w = exempt_max_window_s(ex);
-	r->max_window_ms = (w > cfg->window ? w : cfg->window) * 1000u;
+	for (int f = 0; f < 2; f++)
+		for (int i = 0; i < cfg->nkeys[f]; i++)
+			if (w < cfg->keys[f][i].window)
+				w = cfg->keys[f][i].window;
+	r->max_window_ms = w * 1000u;
 	return r;
 }
 
@@ -74,6 +79,48 @@ policy_destroy(struct policy *p)
 
 #define COUNT(p, field) atomic_fetch_add_explicit(&(p)->n.field, 1, memory_order_relaxed)
 
+/*
+ * The table's side of a decision: every key the client is counted under
+ * (clientkeys.h), checked as one step (window.h, "Several keys").  d
+ * names one key: the one the refusal is put down to, or else the first
+ * key without room (untracked), or else the first key.  Needs p->lock
+ * held for reading.
+ */
+static void
+decide_keys(struct policy *p, const struct ruleset *rs, uint64_t now_ms,
+    const struct window_rule *base, struct decision *d)
+{
+	struct clientkeys ck;
+	struct window_multi m;
+	size_t shown = 0;
+
+	clientkeys_build(rs->cfg, &d->client, d->matched ? &d->match : NULL,
+	    base, &ck);
+	window_check_keys(p->table, ck.n, ck.key, ck.rule, rs->max_window_ms,
+	    now_ms, &m);
+	if (m.refused_by >= 0) {
+		shown = (size_t)m.refused_by;
+		d->kind = rs->cfg->mode == MODE_LOG ? DECIDE_WOULD_REFUSE : DECIDE_REFUSE;
+		/* Whole seconds, rounded up: never "come back in 0 s". */
+		d->retry_s = (m.retry_ms + 999u) / 1000u;
+	} else {
+		d->kind = DECIDE_ALLOW;
+		for (size_t i = 0; i < ck.n; i++)
+			if (m.r[i].verdict == WINDOW_UNTRACKED) {
+				d->kind = DECIDE_UNTRACKED;
+				shown = i;
+				break;
+			}
+	}
+	d->key = ck.prefix[shown];
+	d->key_plen = ck.plen[shown];
+	d->limit = ck.rule[shown].limit;
+	d->window_s = ck.rule[shown].window_ms / 1000u;
+	d->count = m.r[shown].count;
+	d->log_line = m.r[shown].log;
+	d->suppressed = m.r[shown].suppressed;
+}
+
 /* Needs p->lock held for reading. */
 static void
 decide_locked(struct policy *p, const struct ruleset *rs,
@@ -81,15 +128,13 @@ decide_locked(struct policy *p, const struct ruleset *rs,
 {
 	const struct config *cfg = rs->cfg;
 	struct window_rule rule;
-	struct window_result r;
-	struct window_key k;
 
 	d->stage = cfg->reply_stage;
 	if (!addr_from_sockaddr(&d->client, sa)) {
 		d->kind = DECIDE_NOADDR;
 		return;
 	}
-	rule.limit = cfg->limit;
+	rule.limit = cfg->limit;		/* clientkeys_build sets them per key */
 	rule.window_ms = cfg->window * 1000u;
 	rule.count_refused = cfg->count_refused;
 	/* Whose refusals get a line is the table's call (window.h); at
@@ -102,52 +147,8 @@ decide_locked(struct policy *p, const struct ruleset *rs,
 			d->kind = DECIDE_EXEMPT;
 			return;
 		}
-		rule.limit = d->match.value.limit;
-		rule.window_ms = d->match.value.window_s * 1000u;
 	}
-	d->limit = rule.limit;
-	d->window_s = rule.window_ms / 1000u;
-
-	/*
-	 * The counter key.  Normally the client key (ipv4_prefix,
-	 * ipv6_prefix).  A map entry narrower than that key is counted at its
-	 * own prefix: its rule then always meets the same count, and the
-	 * rest of the client key keeps a count of its own under its own rule.
-	 * Counting both under the client key would let one key meet two
-	 * rules, and alternating between them (two group sizes) restarted
-	 * its count at every switch: a limit bypass.  With this choice every
-	 * counter key is always read under one rule (for a given ruleset):
-	 * an entry wider than the client key covers the whole key, so all
-	 * its addresses that no narrower entry takes match the same entry.
-	 */
-	d->key_plen = addr_is_v4(&d->client) ? cfg->ipv4_prefix : cfg->ipv6_prefix;
-	if (d->matched && d->match.plen > d->key_plen) {
-		d->key = d->match.prefix;
-		d->key_plen = d->match.plen;
-	} else {
-		d->key = d->client;
-		addr_mask(&d->key, d->key_plen);
-	}
-	memcpy(k.b, d->key.b, sizeof k.b);
-	/* Keys carry 128-bit prefix lengths so that an IPv4 /24 and an IPv6
-	 * /24 can never be the same key. */
-	k.plen = (uint8_t)(addr_is_v4(&d->client) ? d->key_plen + 96 : d->key_plen);
-
-	window_check(p->table, &k, &rule, rs->max_window_ms, now_ms, &r);
-	d->count = r.count;
-	d->log_line = r.log;
-	d->suppressed = r.suppressed;
-	switch (r.verdict) {
-	case WINDOW_ALLOW:
-		d->kind = DECIDE_ALLOW;
-		break;
-	case WINDOW_UNTRACKED:
-		d->kind = DECIDE_UNTRACKED;
-		break;
-	case WINDOW_REFUSE:
-		d->kind = cfg->mode == MODE_LOG ? DECIDE_WOULD_REFUSE : DECIDE_REFUSE;
-		break;
-	}
+	decide_keys(p, rs, now_ms, &rule, d);
 }
 
 void
@@ -184,10 +185,10 @@ policy_totals(struct policy *p, struct policy_totals *t)
 }
 
 void
-policy_reply_text(struct policy *p, char *buf, size_t len)
+policy_reply_text(struct policy *p, uint32_t retry_s, char *buf, size_t len)
 {
 	pthread_rwlock_rdlock(&p->lock);
-	snprintf(buf, len, "%s", p->rules->cfg->reply_escaped);
+	config_reply_format(p->rules->cfg->reply_text, retry_s, buf, len);
 	pthread_rwlock_unlock(&p->lock);
 }
 

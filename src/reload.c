@@ -122,14 +122,16 @@ install(struct reloader *r, struct ruleset *rs, const struct map_id *id,
     const char *what)
 {
 	struct ruleset *old = policy_swap(r->policy, rs);
+	char keys[CONFIG_KEYS_STRLEN];
 
 	log_setlevel((enum log_level)rs->cfg->log_level);
 	policy_ruleset_free(old);
 	r->map = *id;
 	r->map_missing_logged = false;
 	r->reloads++;
-	log_notice("reloaded %s: limit=%u window=%us stage=%s mode=%s map=%s entries=%zu",
-	    what, rs->cfg->limit, rs->cfg->window,
+	config_keys_format(rs->cfg, keys, sizeof keys);
+	log_notice("reloaded %s: limit=%u window=%us keys=%s stage=%s mode=%s map=%s entries=%zu",
+	    what, rs->cfg->limit, rs->cfg->window, keys,
 	    config_stage_name(rs->cfg->reply_stage),
 	    rs->cfg->mode == MODE_LOG ? "log" : "enforce",
 	    rs->cfg->exempt_map ? rs->cfg->exempt_map : "none",

@@ -54,9 +54,9 @@ report_refusal(const struct decision *d, const char *hostname)
 	}
 	if (d->suppressed > 0)
 		snprintf(more, sizeof more, " suppressed=%u", d->suppressed);
-	log_notice("%s client=%s key=%s count=%u limit=%u window=%us stage=%s%s host=%s%s",
+	log_notice("%s client=%s key=%s count=%u limit=%u window=%us stage=%s retry=%us%s host=%s%s",
 	    policy_kind_name(d->kind), client, key, d->count, d->limit,
-	    d->window_s, config_stage_name(d->stage), entry, host, more);
+	    d->window_s, config_stage_name(d->stage), d->retry_s, entry, host, more);
 }
 
 void

@@ -304,11 +304,12 @@ xorshift(uint64_t *st)
  * Make room when the free list is empty: release an idle entry from a
  * random sample, or else the least recently seen sampled entry that is not
  * at its limit, onto the free list.  Leaves the free list empty when every
- * sampled entry must be kept.  Needs s->lock.
+ * sampled entry must be kept.  Entries in keep[] are never taken.
+ * Needs s->lock.
  */
 static void
 evict_one(struct window_table *t, struct shard *s, uint32_t now,
-    uint32_t max_window_ms)
+    uint32_t max_window_ms, const uint16_t *keep, size_t nkeep)
 {
 	uint16_t best = NIL;
 	uint32_t best_age = 0;
@@ -320,7 +321,14 @@ evict_one(struct window_table *t, struct shard *s, uint32_t now,
 
 		/* Unlogged refusals wait for the sweep to hand them out:
 		 * an eviction never forces a line, nor loses a count. */
+		bool kept = false;
+
 		if (x->nrec == 0 || s->lm[i].suppressed > 0)
+			continue;
+		/* Another key of the same check holds it (window_check_keys). */
+		for (size_t j = 0; j < nkeep; j++)
+			kept |= keep[j] == i;
+		if (kept)
 			continue;
 		a = age(now, x->slot[0]);
 		if (a >= max_window_ms) {	/* idle: free to take */
@@ -455,114 +463,291 @@ lookup(struct shard *s, uint32_t b, const struct window_key *k)
 	return NULL;
 }
 
+/* The lock order for several keys: ascending shard index, each shard once.
+ * Every other path (sweep, drain, stats) holds one shard lock at a time,
+ * so no cycle can form. */
+static size_t
+lock_order(struct window_table *t, const struct shard *const *sh, size_t n,
+    uint32_t idx[])
+{
+	size_t m = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		uint32_t v = (uint32_t)(sh[i] - t->shards), j;
+		bool dup = false;
+
+		for (j = 0; j < m; j++)
+			dup |= idx[j] == v;
+		if (dup)
+			continue;
+		for (j = (uint32_t)m; j > 0 && idx[j - 1] > v; j--)
+			idx[j] = idx[j - 1];
+		idx[j] = v;
+		m++;
+	}
+	return m;
+}
+
+/* One key of a check: where it lives and what it found.  Filled under
+ * its shard's lock. */
+struct pick {
+	struct shard *s;
+	uint64_t h;
+	struct entry *x;	/* NULL: no room (untracked) */
+	uint32_t now;		/* the shard's time, low 32 bits */
+	uint32_t g;
+	uint32_t count;		/* connections in the window before this one */
+	bool fresh;		/* inserted by this check */
+	bool stale_g;		/* kept with another group size: unreadable */
+	bool refuse;
+};
+
+/* Find key's entry in p->s, or make one.  keep[] are entries of the
+ * same shard this check already holds: making room must not take them.
+ * Needs p->s->lock. */
+static void
+pick_entry(struct window_table *t, struct pick *p, const struct window_key *key,
+    uint32_t max_window_ms, const struct pick *held, size_t nheld)
+{
+	struct shard *s = p->s;
+	uint32_t b = bucket_of(s, p->h);
+	uint16_t i;
+
+	p->fresh = false;
+	p->stale_g = false;
+	if ((p->x = lookup(s, b, key)) != NULL) {
+		p->stale_g = p->x->gsize_m1 != p->g - 1;
+		return;
+	}
+	if (s->free_head == NIL) {
+		uint16_t keep[WINDOW_KEYS_MAX];
+		size_t nk = 0;
+
+		for (size_t j = 0; j < nheld; j++)
+			if (held[j].s == s && held[j].x != NULL)
+				keep[nk++] = (uint16_t)(held[j].x - s->e);
+		evict_one(t, s, p->now, max_window_ms, keep, nk);
+	}
+	if ((i = s->free_head) == NIL) {
+		s->untracked++;
+		return;
+	}
+	s->free_head = s->e[i].next;
+	p->x = &s->e[i];
+	memcpy(p->x->key, key->b, 16);
+	p->x->plen_m1 = key->plen - 1u;
+	p->x->nrec = 0;
+	p->x->full = 0;
+	p->x->gsize_m1 = p->g - 1;
+	p->x->next = s->e[b].bhead;
+	s->e[b].bhead = i;
+	s->used++;
+	p->fresh = true;
+}
+
+/* Store this connection in x.  Needs the shard lock. */
+static void
+entry_count(struct entry *x, uint32_t now, uint32_t g, const struct window_rule *rule)
+{
+	if (x->nrec && x->pending < g && age(now, x->slot[0]) < rule->window_ms) {
+		x->pending++;
+	} else {
+		memmove(&x->slot[1], &x->slot[0],
+		    (WINDOW_SLOTS - 1) * sizeof x->slot[0]);
+		x->slot[0] = now;
+		x->pending = 1;
+		if (x->nrec < WINDOW_SLOTS)
+			x->nrec++;
+	}
+}
+
+/*
+ * Milliseconds until x's count in the window falls below the limit, so
+ * that one more connection would be let through: drop the oldest groups
+ * in the window until the rest is under the limit; the wait is until the
+ * last one dropped leaves the window.  0 when it is under already.  Needs
+ * the shard lock.
+ */
+static uint32_t
+entry_wait(const struct entry *x, uint32_t now, uint32_t g,
+    const struct window_rule *rule)
+{
+	uint32_t total = 0;
+	unsigned m = 0;
+
+	while (m < x->nrec && age(now, x->slot[m]) < rule->window_ms) {
+		total += m == 0 ? x->pending : g;
+		m++;
+	}
+	while (m > 0 && total >= rule->limit) {
+		m--;
+		total -= m == 0 ? x->pending : g;
+		if (total < rule->limit)
+			return rule->window_ms - age(now, x->slot[m]);
+	}
+	return 0;
+}
+
+/* The refusal-line side of a refusal (window.h, "Refusal lines"): one
+ * line per key per window.  Needs the shard lock. */
+static void
+mark_refusal(struct shard *s, struct entry *x, uint32_t now,
+    const struct window_rule *rule, struct window_result *out)
+{
+	struct logmark *m = &s->lm[x - s->e];
+	bool running = (m->window_ms & MARK_WINDOW) != 0 &&
+	    age(now, m->logged) < rule->window_ms;
+
+	/* Every refusal gets its line when the caller asks (log level
+	 * debug) or the table has been drained (exit): then nothing may
+	 * stay behind uncounted. */
+	if (!running || rule->log_all || s->final) {
+		out->log = true;
+		out->suppressed = m->suppressed;
+		m->logged = now;
+		m->window_ms = rule->window_ms | (rule->would ? MARK_WOULD : 0);
+		m->suppressed = 0;
+	} else if (m->suppressed < UINT32_MAX) {
+		m->suppressed++;
+	}
+}
+
+/*
+ * Several keys, one decision (window.h, "Several keys").  Why it is safe
+ * against threads: every shard any of the keys lives in is locked, in
+ * ascending shard order, before the first key is read, and stays locked
+ * until the last one is written.  Two checks that share a key therefore
+ * run one after the other in full, as with one key: the second reads
+ * every count the first stored, so no interleaving can let a connection
+ * past a key whose limit another connection has just reached.  Checks
+ * with no key in common share no lock they both need at once, or take
+ * the shared ones in the same order: no deadlock.  The cost is up to n
+ * locks held for O(n) work; n is at most WINDOW_KEYS_MAX.
+ */
+void
+window_check_keys(struct window_table *t, size_t n, const struct window_key keys[],
+    const struct window_rule rules[], uint32_t max_window_ms, uint64_t now_ms,
+    struct window_multi *out)
+{
+	struct pick p[WINDOW_KEYS_MAX];
+	const struct shard *sh[WINDOW_KEYS_MAX];
+	uint32_t order[WINDOW_KEYS_MAX], best_wait = 0;
+	size_t nlock;
+	bool any = false;
+
+	if (n > WINDOW_KEYS_MAX)
+		n = WINDOW_KEYS_MAX;
+	memset(out, 0, sizeof *out);
+	out->refused_by = -1;
+	for (size_t i = 0; i < n; i++) {
+		if (max_window_ms < rules[i].window_ms)
+			max_window_ms = rules[i].window_ms;
+		p[i].h = key_hash(t, &keys[i]);
+		p[i].s = shard_of(t, p[i].h);
+		p[i].g = group_size(rules[i].limit);
+		sh[i] = p[i].s;
+	}
+	nlock = lock_order(t, sh, n, order);
+	for (size_t j = 0; j < nlock; j++) {
+		struct shard *s = &t->shards[order[j]];
+		uint64_t sn;
+
+		pthread_mutex_lock(&s->lock);
+		sn = shard_now(s, now_ms);
+		if ((int64_t)(sn - s->swept_ms) > (int64_t)SWEEP_STALE_MS) {
+			size_t nd = 0, freed = 0;
+			shard_sweep(t, s, max_window_ms, sn, s->cap, NULL, 0, &nd, &freed);
+		}
+	}
+
+	/* Read every key before any is written. */
+	for (size_t i = 0; i < n; i++) {
+		struct entry *x;
+
+		p[i].now = (uint32_t)shard_now(p[i].s, now_ms);
+		pick_entry(t, &p[i], &keys[i], max_window_ms, p, i);
+		p[i].count = 0;
+		p[i].refuse = false;
+		if ((x = p[i].x) == NULL || p[i].stale_g)
+			continue;
+		/* The connections before this one that are in the window:
+		 * the newest group by its exact size, older ones by g each,
+		 * and none of a group that began before the window. */
+		for (unsigned k = 0; k < x->nrec; k++) {
+			if (age(p[i].now, x->slot[k]) >= rules[i].window_ms)
+				break;
+			p[i].count += k == 0 ? x->pending : p[i].g;
+		}
+		p[i].refuse = p[i].count >= rules[i].limit;
+		any |= p[i].refuse;
+	}
+
+	/* Then write: a connection let through counts in every key; a
+	 * refused one only in the keys that refused it, and only with
+	 * count_refused (window.h says why). */
+	for (size_t i = 0; i < n; i++) {
+		struct window_result *r = &out->r[i];
+		struct entry *x = p[i].x;
+
+		if (x == NULL) {
+			r->verdict = WINDOW_UNTRACKED;
+			r->count = 1;
+			continue;
+		}
+		r->verdict = p[i].refuse ? WINDOW_REFUSE : WINDOW_ALLOW;
+		r->count = p[i].count + 1;
+		if (!any || (p[i].refuse && rules[i].count_refused)) {
+			if (p[i].stale_g) {
+				/* Slots kept with another group size cannot be
+				 * read with this one: start afresh (lenient,
+				 * see window.h). */
+				x->nrec = 0;
+				x->gsize_m1 = p[i].g - 1;
+			}
+			entry_count(x, p[i].now, p[i].g, &rules[i]);
+			x->full = r->count >= rules[i].limit;
+		} else {
+			x->full = p[i].refuse;
+		}
+		if (p[i].refuse) {
+			uint32_t w = entry_wait(x, p[i].now, p[i].g, &rules[i]);
+
+			/* At least a millisecond: the key refuses now. */
+			if (w == 0)
+				w = 1;
+			if (out->refused_by < 0 || w > best_wait) {
+				out->refused_by = (int)i;
+				best_wait = w;
+			}
+		}
+	}
+	out->retry_ms = best_wait;
+	if (out->refused_by >= 0) {
+		struct pick *q = &p[out->refused_by];
+
+		mark_refusal(q->s, q->x, q->now, &rules[out->refused_by],
+		    &out->r[out->refused_by]);
+	}
+	/* A key inserted by this check but not counted in it (another key
+	 * refused the connection) holds nothing: give its entry back, or it
+	 * would sit in the table with no slot for the sweep to see. */
+	for (size_t i = 0; i < n; i++)
+		if (p[i].fresh && p[i].x->nrec == 0)
+			entry_release(t, p[i].s, (uint16_t)(p[i].x - p[i].s->e));
+
+	for (size_t j = nlock; j > 0; j--)
+		pthread_mutex_unlock(&t->shards[order[j - 1]].lock);
+}
+
 void
 window_check(struct window_table *t, const struct window_key *key,
     const struct window_rule *rule, uint32_t max_window_ms, uint64_t now_ms,
     struct window_result *out)
 {
-	uint64_t h = key_hash(t, key);
-	struct shard *s = shard_of(t, h);
-	uint32_t b = bucket_of(s, h);
-	uint32_t g = group_size(rule->limit);
-	uint32_t now, count = 0;
-	struct entry *x;
-	bool refuse;
+	struct window_multi m;
 
-	if (max_window_ms < rule->window_ms)
-		max_window_ms = rule->window_ms;
-	out->log = false;
-	out->suppressed = 0;
-
-	pthread_mutex_lock(&s->lock);
-	now_ms = shard_now(s, now_ms);
-	now = (uint32_t)now_ms;
-	if ((int64_t)(now_ms - s->swept_ms) > (int64_t)SWEEP_STALE_MS) {
-		size_t nd = 0, freed = 0;
-		shard_sweep(t, s, max_window_ms, now_ms, s->cap, NULL, 0, &nd, &freed);
-	}
-
-	if ((x = lookup(s, b, key)) == NULL) {
-		uint16_t i;
-		if (s->free_head == NIL)
-			evict_one(t, s, now, max_window_ms);
-		if ((i = s->free_head) == NIL) {
-			s->untracked++;
-			pthread_mutex_unlock(&s->lock);
-			out->verdict = WINDOW_UNTRACKED;
-			out->count = 1;
-			return;
-		}
-		s->free_head = s->e[i].next;
-		x = &s->e[i];
-		memcpy(x->key, key->b, 16);
-		x->plen_m1 = key->plen - 1u;
-		x->nrec = 0;
-		x->full = 0;
-		x->gsize_m1 = g - 1;
-		x->next = s->e[b].bhead;
-		s->e[b].bhead = i;
-		s->used++;
-	} else {
-		/* Slots kept with another group size cannot be read with this
-		 * one: start this client afresh (lenient, see window.h). */
-		if (x->gsize_m1 != g - 1) {
-			x->nrec = 0;
-			x->gsize_m1 = g - 1;
-		}
-	}
-
-	/* Count the connections before this one that are in the window:
-	 * the newest group by its exact size, older ones by g each, and
-	 * none of a group that began before the window. */
-	for (unsigned k = 0; k < x->nrec; k++) {
-		if (age(now, x->slot[k]) >= rule->window_ms)
-			break;
-		count += k == 0 ? x->pending : g;
-	}
-	refuse = count >= rule->limit;
-	if (refuse) {
-		/* One line per key per window; the rest are counted here and
-		 * handed out by the key's next line or by the sweep.  Every
-		 * refusal gets its line when the caller asks (log level debug)
-		 * or the table has been drained (exit): then nothing may stay
-		 * behind uncounted. */
-		struct logmark *m = &s->lm[x - s->e];
-		bool running = (m->window_ms & MARK_WINDOW) != 0 &&
-		    age(now, m->logged) < rule->window_ms;
-
-		if (!running || rule->log_all || s->final) {
-			out->log = true;
-			out->suppressed = m->suppressed;
-			m->logged = now;
-			m->window_ms = rule->window_ms | (rule->would ? MARK_WOULD : 0);
-			m->suppressed = 0;
-		} else if (m->suppressed < UINT32_MAX) {
-			m->suppressed++;
-		}
-	}
-
-	if (!refuse || rule->count_refused) {
-		if (x->nrec && x->pending < g &&
-		    age(now, x->slot[0]) < rule->window_ms) {
-			x->pending++;
-		} else {
-			memmove(&x->slot[1], &x->slot[0],
-			    (WINDOW_SLOTS - 1) * sizeof x->slot[0]);
-			x->slot[0] = now;
-			x->pending = 1;
-			if (x->nrec < WINDOW_SLOTS)
-				x->nrec++;
-		}
-		count++;
-		x->full = count >= rule->limit;
-	} else {
-		x->full = 1;
-		count++;
-	}
-	pthread_mutex_unlock(&s->lock);
-
-	out->verdict = refuse ? WINDOW_REFUSE : WINDOW_ALLOW;
-	out->count = count;
+	window_check_keys(t, 1, key, rule, max_window_ms, now_ms, &m);
+	*out = m.r[0];
 }
 
 #define DUE_BATCH 64	/* due counts handed out per hold of a shard lock */

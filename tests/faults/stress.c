@@ -221,7 +221,7 @@ maintainer(void *arg)
 		if (ws.used > ws.capacity)
 			failed("table_used %llu > capacity %llu",
 			    (unsigned long long)ws.used, (unsigned long long)ws.capacity);
-		policy_reply_text(&pol, text, sizeof text);
+		policy_reply_text(&pol, 7, text, sizeof text);
 		for (size_t k = 0; k < NVARIANTS; k++)
 			known |= strcmp(text, variants[k].escaped) == 0;
 		if (!known)

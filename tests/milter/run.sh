@@ -14,7 +14,7 @@ set -u
 BIN=${1:?usage: tests/milter/run.sh PATH/TO/milter-ratelimit}
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib.sh"
-plan 72
+plan 79
 
 LIMIT=3
 MT_BOUND=30	# seconds for one miltertest script
@@ -106,7 +106,7 @@ stop_daemon() {
 # run_lua NAME SCRIPT DIR: run tests/milter/SCRIPT against the daemon in DIR.
 run_lua() {
 	_name=$1 _script=$2 _d=$3
-	timeout -k 2 $MT_BOUND miltertest -D sock="unix:$_d/m.sock" -D limit=$LIMIT \
+	timeout -k 2 $MT_BOUND miltertest ${MT_OPTS:-} -D sock="unix:$_d/m.sock" -D limit=$LIMIT \
 	    -D lib="$here/common.lua" -s "$here/$_script" > "$_d/mt.out" 2>&1
 	_rc=$?
 	if [ $_rc = 0 ]; then
@@ -153,6 +153,11 @@ scenario no-address t-no-address.lua
 scenario helo-stage t-helo.lua 'reply_stage = "helo"'
 scenario log-mode t-log-mode.lua 'mode = "log"'
 scenario hostile-host t-hostile-host.lua
+scenario prefix-keys t-prefix-keys.lua 'prefix ipv4/24 { limit = 6 }' \
+    'prefix ipv6/128 { limit = 2 }' 'prefix ipv6/48 { limit = 5 }'
+# -vv: miltertest traces the length of each packet it reads.
+RETRY_TEXT='Come back in %{retry} seconds, 100% sure'
+MT_OPTS=-vv scenario retry t-retry.lua 'reply_stage = "helo"' "reply_text = \"$RETRY_TEXT\""
 
 # The longest reply_text libmilter passes on: 980 characters as sent, each
 # '%' doubled (940 letters and 20 '%').  A refused client must get
@@ -200,8 +205,28 @@ expect_lines refusal-log-mapped mapped \
 expect_lines refusal-log-helo helo-stage \
     "(^|[ :])refused client=192\.0\.2\.60 key=192\.0\.2\.60/32 count=4${e}helo( |$)" \
     "(^|[ :])refused client=2001:db8:60::1 key=2001:db8:60::/64 count=4${e}helo( |$)"
+expect_lines refusal-log-prefix-keys prefix-keys \
+    "(^|[ :])refused client=127\.0\.5\.7 key=127\.0\.5\.0/24 count=7 limit=6 window=60s stage=connect retry=(59|60)s " \
+    "(^|[ :])refused client=127\.0\.7\.1 key=127\.0\.7\.1/32 count=4${e}connect retry=(59|60)s " \
+    "(^|[ :])refused client=2001:db8:70:1::1 key=2001:db8:70:1::1/128 count=3 limit=2 " \
+    "(^|[ :])refused client=2001:db8:70:1::3 key=2001:db8:70:1::/64 count=4 limit=3 " \
+    "(^|[ :])refused client=2001:db8:70:4::1 key=2001:db8:70::/48 count=6 limit=5 "
 expect_lines log-mode-would-refuse log-mode \
     "would-refuse client=192\.0\.2\.70 " "would-refuse client=2001:db8:70::1 "
+
+# %{retry} at HELO: the refusal line says retry=59 or 60 s (all four
+# connections within a second, window 60), and the 421 packet miltertest
+# read carries "421 4.3.2 " and the text with two digits in place of the
+# placeholder and its '%' doubled, and a NUL: the length proves both.
+rt=$(printf '%s' "$RETRY_TEXT" | sed -e 's/%{retry}/60/' -e 's/%/%%/g')
+want_len=$(( ${#rt} + 11 ))
+if ! log_has retry "(^|[ :])refused client=192\.0\.2\.90 .* stage=helo retry=(59|60)s "; then
+	fail "milter/retry-text" "no refusal line with retry=59s or 60s: $(tail_of "$work/retry/log" 3)"
+elif grep -q "cmd y, len $want_len\$" "$work/retry/mt.out"; then
+	pass "milter/retry-text"
+else
+	fail "milter/retry-text" "no 421 reply of $want_len bytes in miltertest's trace: $(grep 'cmd y' "$work/retry/mt.out" | tr '\n' ' ')"
+fi
 
 # libmilter took the longest text every time: no "smfi_setreply failed".
 for _l in reply-longest reply-longest-helo; do
@@ -278,7 +303,8 @@ fi
 i=0
 for bad in 'no_such_option = 1' 'limit = 0' 'limit = 9001' 'limit = 100001' 'window = 0' 'window = 86401' \
     'ipv4_prefix = 7' 'ipv4_prefix = 33' 'ipv6_prefix = 15' 'ipv6_prefix = 129' \
-    'reply_stage = "data"' 'mode = "dry"' 'max_clients = 99' 'limit = "ten"'; do
+    'reply_stage = "data"' 'mode = "dry"' 'max_clients = 99' 'limit = "ten"' \
+    'prefix ipv4/33 { }' 'prefix ipv6/64 { }' 'prefix ipv4/24 { limit = 0 }'; do
 	i=$((i + 1))
 	f=$cli/bad$i.conf
 	printf '%s\n' "$good" '' "$bad" '' > "$f"

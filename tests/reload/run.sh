@@ -18,7 +18,7 @@ BIN=${1:?usage: tests/reload/run.sh PATH/TO/milter-ratelimit}
 RMAP=$(dirname "$BIN")/ratelimit-map
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib.sh"
-plan 37
+plan 41
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/milter-ratelimit-reload.XXXXXX") || exit 1
 chmod 0755 "$work"
@@ -551,6 +551,86 @@ if start_daemon $D 'limit = 5' 'window = 600'; then
 else
 	fail "reload/sigusr1-regroup-up" "$(why_down "$work/$D")"
 	fail "reload/sigusr1-regroup-down" "not run"
+fi
+
+# --- 4c: SIGUSR1 keeps the counts of every key whose (family, length) stays --------
+# IPv4 /32 at 10 and a /24 at 4.  After a reload the /24 (now 6) carries
+# its count on, a new /16 starts from nothing; a reload without the
+# sections consults the /32s only; the /24's counts are there again when
+# it comes back within its window.  A config with a duplicate length
+# fails to load, names its line, and leaves the keys in force.
+
+D=prefixes
+if start_daemon $D 'limit = 10' 'window = 60' 'prefix ipv4/24 { limit = 4 }'; then
+	d=$work/$D
+	# set_sections LINE...: the conf's prefix lines replaced, SIGUSR1,
+	# wait for the reload line naming the keys ($keys).
+	set_sections() {
+		grep -v '^prefix ' "$d/conf" > "$d/conf.new"
+		for _l in "$@"; do echo "$_l" >> "$d/conf.new"; done
+		mv "$d/conf.new" "$d/conf"
+		_re="reloaded configuration.* keys=$keys "
+		_n0=$(log_n $D "$_re")
+		kill -USR1 "$(cat "$d/pid")"
+		wait_for 3 log_ge $D "$_re" $((_n0 + 1))
+		log_ge $D "$_re" $((_n0 + 1))
+	}
+	# 4 from four /32s fill the /24; the fifth is refused (and counted
+	# there: count_refused)
+	if ! seq_ok $D "192.0.2.50=A 192.0.2.51=A 192.0.2.52=A 192.0.2.53=A 192.0.2.54=R"; then
+		fail "reload/prefix-keys-kept" "before the reload: $(mtfail $D)"
+		fail "reload/prefix-keys-new-length" "not run"
+	else
+		keys='ipv4/32:10/60s,ipv4/24:6/60s,ipv4/16:3/60s,ipv6/64:10/60s'
+		if ! set_sections 'prefix ipv4/24 { limit = 6 }' 'prefix ipv4/16 { limit = 3 }'; then
+			fail "reload/prefix-keys-kept" "no reload line with keys=$keys within 3 s: $(tail_of "$d/log")"
+			fail "reload/prefix-keys-new-length" "not run"
+		else
+			# the /24 had 5: one more, then refused
+			seq_ok $D "192.0.2.55=A 192.0.2.56=R" && pass "reload/prefix-keys-kept" ||
+				fail "reload/prefix-keys-kept" "/24 at 5 of 4 -> limit 6: want exactly 1 more: $(mtfail $D)"
+			# the /16 counts from the reload: 192.0.2.55 and two more
+			seq_ok $D "192.0.9.1=A 192.0.9.2=A 192.0.9.3=R" && pass "reload/prefix-keys-new-length" ||
+				fail "reload/prefix-keys-new-length" "a new /16 at 3 counted from the reload: $(mtfail $D)"
+		fi
+	fi
+	keys='ipv4/32:10/60s,ipv6/64:10/60s'
+	if ! set_sections; then
+		fail "reload/prefix-keys-removed-and-back" "no reload line with keys=$keys within 3 s: $(tail_of "$d/log")"
+	elif ! seq_ok $D "192.0.2.57=A 192.0.9.4=A"; then
+		fail "reload/prefix-keys-removed-and-back" "without sections only the /32s count: $(mtfail $D)"
+	else
+		keys='ipv4/32:10/60s,ipv4/24:6/60s,ipv6/64:10/60s'
+		if ! set_sections 'prefix ipv4/24 { limit = 6 }'; then
+			fail "reload/prefix-keys-removed-and-back" "no reload line with keys=$keys within 3 s: $(tail_of "$d/log")"
+		elif seq_ok $D "192.0.2.58=R"; then
+			pass "reload/prefix-keys-removed-and-back"
+		else
+			fail "reload/prefix-keys-removed-and-back" "the /24's counts (7 of 6) should be back: $(mtfail $D)"
+		fi
+	fi
+	# a duplicate length: refused, its line named, the /24 still holds
+	cp "$d/conf" "$d/conf.good"
+	{ cat "$d/conf.good"; echo '# again'; echo 'prefix ipv4/024 { limit = 100 }'; } > "$d/conf.new"
+	mv "$d/conf.new" "$d/conf"
+	bad=$(grep -n '^prefix ipv4/024' "$d/conf" | cut -d: -f1)
+	n0=$(log_n $D 'reload failed')
+	kill -USR1 "$(cat "$d/pid")"
+	wait_for 3 log_ge $D 'reload failed' $((n0 + 1))
+	if ! log_ge $D 'reload failed' $((n0 + 1)); then
+		fail "reload/prefix-bad-config-kept" "no 'reload failed' line within 3 s: $(tail_of "$d/log")"
+	elif ! grep -Fq "$d/conf:$bad: prefix ipv4/024: that length is already counted" "$d/log"; then
+		fail "reload/prefix-bad-config-kept" "no '$d/conf:$bad: ... already counted' in the log: $(tail_of "$d/log" 4)"
+	elif seq_ok $D "192.0.2.59=R"; then
+		pass "reload/prefix-bad-config-kept"
+	else
+		fail "reload/prefix-bad-config-kept" "the /24 at 6 should still refuse: $(mtfail $D)"
+	fi
+	mv "$d/conf.good" "$d/conf"
+else
+	for t in kept new-length removed-and-back bad-config-kept; do
+		fail "reload/prefix-keys-$t" "$(why_down "$work/$D")"
+	done
 fi
 
 # --- 5: SIGUSR2 logs the statistics ------------------------------------------------

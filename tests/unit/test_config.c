@@ -612,6 +612,161 @@ static void test_dup(void **state)
 	config_free(d);
 }
 
+
+static void assert_key_eq(const struct config_key *k, int plen, uint32_t limit,
+    uint32_t window)
+{
+	if (k->plen != plen || k->limit != limit || k->window != window)
+		fail_msg("key /%d %u per %u s, want /%d %u per %u s", k->plen,
+		    k->limit, k->window, plen, limit, window);
+}
+
+/* Prefix sections: keys after the global one, in file order; limit and
+ * window default to the global ones wherever those are set in the file. */
+static void test_prefix_sections(void **state)
+{
+	char path[PATH_MAX];
+	struct config *c, *d;
+
+	(void)state;
+	c = load_text("none.conf", "limit = 7\n", path, sizeof(path));
+	assert_non_null(c);
+	assert_int_equal(c->nkeys[0], 1);
+	assert_int_equal(c->nkeys[1], 1);
+	assert_key_eq(&c->keys[0][0], 32, 7, 60);
+	assert_key_eq(&c->keys[1][0], 64, 7, 60);
+	config_free(c);
+
+	c = load_text("keys.conf",
+	    "limit = 10\n"
+	    "# a comment before the sections\n"
+	    "prefix ipv4/24 { limit = 60 }\n"
+	    "prefix ipv6/48 {\n"
+	    "  limit = 100  # trailing\n"
+	    "  window = 120\n"
+	    "}\n"
+	    "prefix ipv6/128 { }\n"
+	    "prefix ipv4/16 { limit = 5 }   # shorter and lower: allowed\n"
+	    "window = 90\n"
+	    "ipv6_prefix = 56\n", path, sizeof(path));
+	if (c == NULL)
+		fail_msg("did not load: %s", rep.n ? rep.line[0] : "");
+	assert_int_equal(c->nkeys[0], 3);
+	assert_key_eq(&c->keys[0][0], 32, 10, 90);
+	assert_key_eq(&c->keys[0][1], 24, 60, 90);
+	assert_key_eq(&c->keys[0][2], 16, 5, 90);
+	assert_int_equal(c->nkeys[1], 3);
+	assert_key_eq(&c->keys[1][0], 56, 10, 90);
+	assert_key_eq(&c->keys[1][1], 48, 100, 120);
+	assert_key_eq(&c->keys[1][2], 128, 10, 90);
+	d = config_dup(c);
+	assert_non_null(d);
+	assert_int_equal(d->nkeys[1], 3);
+	assert_key_eq(&d->keys[1][1], 48, 100, 120);
+	config_free(d);
+	config_free(c);
+
+	/* four keys per family at most: the global one and three sections */
+	c = load_text("four.conf",
+	    "prefix ipv6/48 { }\nprefix ipv6/56 { }\nprefix ipv6/128 { }\n",
+	    path, sizeof(path));
+	assert_non_null(c);
+	assert_int_equal(c->nkeys[1], 4);
+	config_free(c);
+}
+
+static void test_prefix_errors(void **state)
+{
+	static const struct {
+		const char *what, *line;
+	} cases[] = {
+		{ "ipv4 length 33", "prefix ipv4/33 { }" },
+		{ "ipv4 length 7", "prefix ipv4/7 { limit = 3 }" },
+		{ "ipv6 length 15", "prefix ipv6/15 { }" },
+		{ "ipv6 length 129", "prefix ipv6/129 { }" },
+		{ "no length", "prefix ipv4 { }" },
+		{ "empty length", "prefix ipv4/ { }" },
+		{ "length not a number", "prefix ipv4/24x { }" },
+		{ "huge length", "prefix ipv4/99999999999999999999 { }" },
+		{ "no family", "prefix 24 { }" },
+		{ "other family", "prefix ipv5/24 { }" },
+		{ "no title", "prefix { }" },
+		{ "same as ipv4_prefix", "prefix ipv4/32 { }" },
+		{ "same as ipv6_prefix", "prefix ipv6/64 { }" },
+		{ "limit 0", "prefix ipv4/24 { limit = 0 }" },
+		{ "limit 9001", "prefix ipv4/24 { limit = 9001 }" },
+		{ "window 0", "prefix ipv6/48 { window = 0 }" },
+		{ "window 86401", "prefix ipv6/48 { window = 86401 }" },
+		{ "unknown option", "prefix ipv6/48 { length = 48 }" },
+	};
+	char text[4096];
+	size_t i;
+	int nbad = 0;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(text, sizeof(text),
+		    "socket = \"unix:/x\"\nlimit = 5\n%s\nwindow = 30\n",
+		    cases[i].line);
+		nbad += expect_bad_at(cases[i].what, text, 3);
+		snprintf(text, sizeof(text), "# c\n# c\nlimit = 5\n\n%s", cases[i].line);
+		nbad += expect_bad_at(cases[i].what, text, 5);
+	}
+	/* the second of two sections of one length, whatever its spelling */
+	nbad += expect_bad_at("same title twice",
+	    "prefix ipv4/24 { }\n# c\nprefix ipv4/24 { }\n", 3);
+	nbad += expect_bad_at("same length twice",
+	    "prefix ipv4/24 { }\n# c\nprefix ipv4/024 { limit = 3 }\n", 3);
+	nbad += expect_bad_at("same length as a later ipv6_prefix",
+	    "prefix ipv6/48 { }\nipv6_prefix = 48\n", 1);
+	nbad += expect_bad_at("five ipv6 keys",
+	    "prefix ipv6/48 { }\nprefix ipv6/56 { }\nprefix ipv6/128 { }\n"
+	    "prefix ipv6/96 { }\n", 4);
+	/* a section over several lines is named by its closing brace, the
+	 * line libconfuse has reached when it can judge the section */
+	nbad += expect_bad_at("several lines",
+	    "prefix ipv4/40 {\n  limit = 3\n}\n", 3);
+	assert_int_equal(nbad, 0);
+}
+
+/* %{retry} becomes the seconds; every other '%' is doubled. */
+static void test_reply_format(void **state)
+{
+	static const struct {
+		const char *text;
+		uint32_t retry;
+		const char *want;
+	} cases[] = {
+		{ "try again in %{retry} seconds", 42, "try again in 42 seconds" },
+		{ "100% over, %{retry}s%", 7, "100%% over, 7s%%" },
+		{ "%{retry}%{retry}", 5, "55" },
+		{ "%{retry}", 86400, "86400" },
+		{ "%{retr} %{RETRY} %{retry", 3, "%%{retr} %%{RETRY} %%{retry" },
+		/* a '%' before the placeholder is a '%' of its own */
+		{ "%%{retry}", 9, "%%9" },
+		{ "plain", 1, "plain" },
+	};
+	char buf[128], small[8];
+	size_t n;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		n = config_reply_format(cases[i].text, cases[i].retry, buf, sizeof(buf));
+		if (strcmp(buf, cases[i].want) != 0 || n != strlen(cases[i].want))
+			fail_msg("\"%s\" with %u: \"%s\" (%zu), want \"%s\"", cases[i].text,
+			    cases[i].retry, buf, n, cases[i].want);
+	}
+	/* cut before a piece that does not fit: never half of "%%" */
+	memset(small, 'Z', sizeof(small));
+	n = config_reply_format("abcd%e", 1, small, 6);
+	assert_string_equal(small, "abcd");
+	assert_int_equal(n, 4);
+	assert_int_equal(small[6], 'Z');
+	n = config_reply_format("ab %{retry}", 12345, small, 7);
+	assert_string_equal(small, "ab ");
+	assert_int_equal(config_reply_format("x", 1, small, 0), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -629,6 +784,9 @@ int main(void)
 		cmocka_unit_test(test_reply_escaped),
 		cmocka_unit_test(test_stage_names),
 		cmocka_unit_test(test_dup),
+		cmocka_unit_test(test_prefix_sections),
+		cmocka_unit_test(test_prefix_errors),
+		cmocka_unit_test(test_reply_format),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, setup, teardown);

@@ -33,10 +33,11 @@ struct cfgspec {
 	int v4, v6;
 	const char *mode, *stage, *reply;
 	bool cr;
+	const char *extra;	/* more lines (prefix sections), or NULL */
 };
 
 static const struct cfgspec base = {
-	3, 60, 24, 64, "enforce", "connect", "Connection rate limit exceeded", true,
+	3, 60, 24, 64, "enforce", "connect", "Connection rate limit exceeded", true, NULL,
 };
 
 static void print_report(const char *line)
@@ -56,9 +57,9 @@ static struct config *mkcfg(const struct cfgspec *s)
 	snprintf(text, sizeof(text),
 	    "limit = %u\nwindow = %u\nipv4_prefix = %d\nipv6_prefix = %d\n"
 	    "mode = \"%s\"\nreply_stage = \"%s\"\nreply_text = \"%s\"\n"
-	    "count_refused = %s\nmax_clients = 1000\n",
+	    "count_refused = %s\nmax_clients = 1000\n%s\n",
 	    s->limit, s->window, s->v4, s->v6, s->mode, s->stage, s->reply,
-	    s->cr ? "true" : "false");
+	    s->cr ? "true" : "false", s->extra ? s->extra : "");
 	unit_write_file(path, text);
 	c = config_load(path, print_report);
 	if (c == NULL)
@@ -803,6 +804,216 @@ static void test_reload_keeps_counts(void **state)
 	fx_free(&fx);
 }
 
+
+/* ---- several keys per client (prefix sections) ------------------------------ */
+
+static const char *const keys3 =
+    "prefix ipv4/24 { limit = 5 }\n"
+    "prefix ipv6/48 { limit = 4 }\n"
+    "prefix ipv6/128 { limit = 2 }\n";
+
+#define expect_key(fx_, ip_, now_, kind_, count_, key_, plen_, limit_) do { \
+	struct decision d_ = decide((fx_), (ip_), (now_));		\
+	struct addr k_ = unit_addr(key_);				\
+	if (d_.kind != (kind_) || d_.count != (uint32_t)(count_) ||	\
+	    memcmp(&d_.key, &k_, sizeof k_) != 0 || d_.key_plen != (plen_) || \
+	    d_.limit != (uint32_t)(limit_))				\
+		fail_msg("line %d: %s: %s count %u key /%d limit %u, want %s " \
+		    "count %u key %s/%d limit %u", __LINE__, (ip_),	\
+		    kname(d_.kind), d_.count, d_.key_plen, d_.limit,	\
+		    kname(kind_), (unsigned)(count_), (key_), (plen_),	\
+		    (unsigned)(limit_));					\
+} while (0)
+
+static void test_several_keys_v4(void **state)
+{
+	struct fixture fx;
+	struct cfgspec s = base;
+	struct decision d;
+	uint64_t t0 = 500000;
+
+	(void)state;
+	s.v4 = 32;
+	s.extra = keys3;
+	fx_init(&fx, &s, true, 1000);
+	for (int i = 1; i <= 3; i++)
+		expect_key(&fx, "198.51.100.1", t0 + i, DECIDE_ALLOW, i, "198.51.100.1", 32, 3);
+	/* the /32 refuses; it was the first at t0+1: back at t0+60001 */
+	d = decide(&fx, "198.51.100.1", t0 + 10);
+	assert_int_equal(d.kind, DECIDE_REFUSE);
+	assert_key(&d, "198.51.100.1", "198.51.100.1", 32);
+	assert_int_equal(d.count, 4);
+	assert_int_equal(d.retry_s, 60);
+	assert_true(d.log_line);
+	/* the /24 did not count that refusal: two more pass, the next is
+	 * the /24's sixth and is refused by it, named in the decision */
+	expect_key(&fx, "198.51.100.2", t0 + 20, DECIDE_ALLOW, 1, "198.51.100.2", 32, 3);
+	expect_key(&fx, "198.51.100.3", t0 + 30, DECIDE_ALLOW, 1, "198.51.100.3", 32, 3);
+	d = decide(&fx, "198.51.100.4", t0 + 40000);
+	assert_int_equal(d.kind, DECIDE_REFUSE);
+	assert_key(&d, "198.51.100.4", "198.51.100.0", 24);
+	assert_int_equal(d.limit, 5);
+	assert_int_equal(d.count, 6);
+	assert_int_equal(d.retry_s, 21);	/* t0+1 leaves at t0+60001 */
+	assert_true(d.log_line);
+	/* one line per key per window: the next refusal by the /24 is counted */
+	d = decide(&fx, "198.51.100.5", t0 + 40001);
+	assert_int_equal(d.kind, DECIDE_REFUSE);
+	assert_key(&d, "198.51.100.5", "198.51.100.0", 24);
+	assert_false(d.log_line);
+	/* another /24 is untouched */
+	expect_key(&fx, "198.51.101.1", t0 + 40002, DECIDE_ALLOW, 1, "198.51.101.1", 32, 3);
+
+	/* an OK entry exempts from every key */
+	for (int i = 0; i < 10; i++) {
+		d = decide(&fx, "192.0.2.5", t0 + 50000 + i);
+		assert_int_equal(d.kind, DECIDE_EXEMPT);
+	}
+	/* an entry with its own limit (203.0.113.0/24: 2 per 600 s) decides
+	 * alone: each /32 gets 2, the /24 section (5) does not apply */
+	for (int h = 1; h <= 6; h++) {
+		char ip[32];
+
+		snprintf(ip, sizeof(ip), "203.0.113.%d", h);
+		expect_key(&fx, ip, t0 + 60000 + h, DECIDE_ALLOW, 1, ip, 32, 2);
+		expect_key(&fx, ip, t0 + 60100 + h, DECIDE_ALLOW, 2, ip, 32, 2);
+	}
+	d = decide(&fx, "203.0.113.1", t0 + 61000);
+	assert_int_equal(d.kind, DECIDE_REFUSE);
+	assert_key(&d, "203.0.113.1", "203.0.113.1", 32);
+	assert_int_equal(d.window_s, 600);
+	/* t0+60001 + 600 s - now = 599.001 s, rounded up */
+	assert_int_equal(d.retry_s, 600);
+	fx_free(&fx);
+}
+
+static void test_several_keys_v6(void **state)
+{
+	struct fixture fx;
+	struct cfgspec s = base;
+	struct decision d;
+	uint64_t t0 = 700000;
+
+	(void)state;
+	s.v4 = 32;
+	s.extra = keys3;	/* /64 at 3 (the global), /48 at 4, /128 at 2 */
+	fx_init(&fx, &s, true, 1000);
+	expect_key(&fx, "2001:db8:5:1::1", t0 + 1, DECIDE_ALLOW, 1, "2001:db8:5:1::", 64, 3);
+	expect_key(&fx, "2001:db8:5:1::1", t0 + 2, DECIDE_ALLOW, 2, "2001:db8:5:1::", 64, 3);
+	expect_key(&fx, "2001:db8:5:1::1", t0 + 3, DECIDE_REFUSE, 3, "2001:db8:5:1::1", 128, 2);
+	expect_key(&fx, "2001:db8:5:1::2", t0 + 4, DECIDE_ALLOW, 3, "2001:db8:5:1::", 64, 3);
+	expect_key(&fx, "2001:db8:5:1::3", t0 + 5, DECIDE_REFUSE, 4, "2001:db8:5:1::", 64, 3);
+	expect_key(&fx, "2001:db8:5:2::1", t0 + 6, DECIDE_ALLOW, 1, "2001:db8:5:2::", 64, 3);
+	d = decide(&fx, "2001:db8:5:3::1", t0 + 7);
+	assert_int_equal(d.kind, DECIDE_REFUSE);
+	assert_key(&d, "2001:db8:5:3::1", "2001:db8:5::", 48);
+	assert_int_equal(d.limit, 4);
+	assert_int_equal(d.count, 5);
+	/* the /48 holds t0+1, +2, +4, +6 and this refusal (count_refused):
+	 * under 4 once t0+2 has left, at t0+60002: 59.995 s, rounded up */
+	assert_int_equal(d.retry_s, 60);
+	expect_key(&fx, "2001:db8:5:3::1", t0 + 60001, DECIDE_REFUSE, 5, "2001:db8:5::", 48, 4);
+	/* the refusal at t0+60001 counted too: the next free moment is when
+	 * t0+4 leaves */
+	expect_key(&fx, "2001:db8:5:3::1", t0 + 60004, DECIDE_ALLOW, 1, "2001:db8:5:3::", 64, 3);
+	/* the IPv4 /24 section is not an IPv6 key */
+	expect_key(&fx, "2001:db8:6::1", t0 + 60002, DECIDE_ALLOW, 1, "2001:db8:6::", 64, 3);
+	fx_free(&fx);
+}
+
+/* mode log: the same keys, would-refuse, nothing refused */
+static void test_several_keys_mode_log(void **state)
+{
+	struct fixture fx;
+	struct cfgspec s = base;
+	struct decision d;
+
+	(void)state;
+	s.v4 = 32;
+	s.mode = "log";
+	s.extra = keys3;
+	fx_init(&fx, &s, false, 1000);
+	for (int h = 1; h <= 5; h++) {
+		char ip[32];
+
+		snprintf(ip, sizeof(ip), "198.51.100.%d", h);
+		expect_key(&fx, ip, 1000 + h, DECIDE_ALLOW, 1, ip, 32, 3);
+	}
+	d = decide(&fx, "198.51.100.6", 1010);
+	assert_int_equal(d.kind, DECIDE_WOULD_REFUSE);
+	assert_key(&d, "198.51.100.6", "198.51.100.0", 24);
+	assert_true(d.log_line);
+	assert_int_equal(d.retry_s, 60);
+	assert_int_equal(atomic_load(&fx.p.n.refused), 0);
+	assert_int_equal(atomic_load(&fx.p.n.would_refuse), 1);
+	fx_free(&fx);
+}
+
+/* The longest window of every key bounds the table's idle test. */
+static void test_several_keys_max_window(void **state)
+{
+	struct fixture fx;
+	struct cfgspec s = base;
+
+	(void)state;
+	s.extra = "prefix ipv6/48 { window = 9000 }\n";
+	fx_init(&fx, &s, true, 1000);
+	assert_int_equal(policy_max_window_ms(&fx.p), 9000u * 1000u);
+	fx_free(&fx);
+}
+
+static void swap_to(struct fixture *fx, const struct cfgspec *s)
+{
+	struct ruleset *r = policy_ruleset(mkcfg(s), exempt_empty());
+
+	assert_non_null(r);
+	policy_ruleset_free(policy_swap(&fx->p, r));
+}
+
+/* A reload keeps the counts of every key whose (family, length) is still
+ * configured; a new length starts from nothing; a removed one is no
+ * longer consulted, and its counts are there again if it comes back
+ * within its window. */
+static void test_several_keys_reload(void **state)
+{
+	struct fixture fx;
+	struct cfgspec a = base, b = base, c = base;
+
+	(void)state;
+	a.v4 = b.v4 = c.v4 = 32;
+	a.limit = b.limit = c.limit = 10;
+	a.extra = "prefix ipv4/24 { limit = 4 }\n";
+	b.extra = "prefix ipv4/24 { limit = 6 }\nprefix ipv4/16 { limit = 2 }\n";
+	c.extra = NULL;
+	fx_init(&fx, &a, false, 1000);
+	for (int h = 1; h <= 4; h++) {
+		char ip[32];
+
+		snprintf(ip, sizeof(ip), "198.51.100.%d", h);
+		expect_key(&fx, ip, 1000 + h, DECIDE_ALLOW, 1, ip, 32, 10);
+	}
+	/* refused by the /24 and counted there (count_refused): 5 */
+	expect_key(&fx, "198.51.100.9", 1010, DECIDE_REFUSE, 5, "198.51.100.0", 24, 4);
+
+	/* b: the /24 keeps its 5 (limit now 6); the new /16 starts at 0 */
+	swap_to(&fx, &b);
+	expect_key(&fx, "198.51.100.9", 1020, DECIDE_ALLOW, 1, "198.51.100.9", 32, 10);
+	expect_key(&fx, "198.51.100.8", 1021, DECIDE_REFUSE, 7, "198.51.100.0", 24, 6);
+	expect_key(&fx, "198.51.7.1", 1022, DECIDE_ALLOW, 1, "198.51.7.1", 32, 10);
+	expect_key(&fx, "198.51.7.2", 1023, DECIDE_REFUSE, 3, "198.51.0.0", 16, 2);
+
+	/* c: no sections; only the /32s (.8's refusal was not counted in
+	 * its /32, which let it through) */
+	swap_to(&fx, &c);
+	expect_key(&fx, "198.51.100.8", 1030, DECIDE_ALLOW, 1, "198.51.100.8", 32, 10);
+	expect_key(&fx, "198.51.7.3", 1031, DECIDE_ALLOW, 1, "198.51.7.3", 32, 10);
+
+	/* a again: the /24's 7 were kept */
+	swap_to(&fx, &a);
+	expect_key(&fx, "198.51.100.7", 1040, DECIDE_REFUSE, 8, "198.51.100.0", 24, 4);
+	fx_free(&fx);
+}
+
 static void test_reply_text(void **state)
 {
 	struct fixture fx;
@@ -812,10 +1023,10 @@ static void test_reply_text(void **state)
 	(void)state;
 	s.reply = "50% off, 100% sure";
 	fx_init(&fx, &s, false, 1000);
-	policy_reply_text(&fx.p, buf, sizeof(buf));
+	policy_reply_text(&fx.p, 7, buf, sizeof(buf));
 	assert_string_equal(buf, "50%% off, 100%% sure");
 	memset(small, 'Z', sizeof(small));
-	policy_reply_text(&fx.p, small, 4);
+	policy_reply_text(&fx.p, 7, small, 4);
 	assert_non_null(memchr(small, '\0', 4));
 	assert_int_equal(small[4], 'Z');
 	fx_free(&fx);
@@ -933,6 +1144,11 @@ int main(void)
 		cmocka_unit_test(test_max_window),
 		cmocka_unit_test(test_untracked),
 		cmocka_unit_test(test_reload_keeps_counts),
+		cmocka_unit_test(test_several_keys_v4),
+		cmocka_unit_test(test_several_keys_v6),
+		cmocka_unit_test(test_several_keys_mode_log),
+		cmocka_unit_test(test_several_keys_max_window),
+		cmocka_unit_test(test_several_keys_reload),
 		cmocka_unit_test(test_reply_text),
 		cmocka_unit_test(test_kind_names),
 		cmocka_unit_test(test_swap_under_load),
