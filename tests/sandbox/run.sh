@@ -144,7 +144,7 @@ wait_for 10 ready
 if ! ready; then
 	why="$why no READY=1 within 10 s (status $(cat "$work/status" 2>/dev/null)): $(oneline "$(cat "$work/out")") $(oneline "$(tail -n 3 "$work/syslog")");"
 else
-	dpid=$(sed -n 's/^\([0-9][0-9]*\) execve(.*milter-ratelimit".*= 0$/\1/p' "$work/trace/main" | head -n 1)
+	dpid=$(sed -n 's/^\([0-9][0-9]*\) \{1,\}execve(.*milter-ratelimit".*= 0$/\1/p' "$work/trace/main" | head -n 1)
 	sg=$(stat -c %G "$work/run/m.sock" 2>&1)
 	[ "$sg" = "$SGROUP" ] || why="$why socket group '$sg', want $SGROUP (the fchown path did not run);"
 	logged "milter-ratelimit\\[$dpid\\]: started " || why="$why no 'started' line reached /dev/log;"
@@ -172,10 +172,11 @@ fi
 
 # --- every call made, against the filter ------------------------------------------
 
-# strace -f lines: "PID name(...", "PID <... name resumed>...", and signal
-# and exit lines, which name no call.
-cat "$work"/trace/* | sed -n -e 's/^[0-9][0-9]* <\.\.\. \([a-z0-9_]*\) resumed>.*/\1/p' \
-    -e 's/^[0-9][0-9]* \([a-z0-9_]*\)(.*/\1/p' | sort -u > "$work/used"
+# strace -f lines: "PID name(...", "PID <... name resumed>..." (the PID
+# padded to five columns: one space or more), and signal and exit lines,
+# which name no call.
+cat "$work"/trace/* | sed -n -e 's/^[0-9][0-9]* \{1,\}<\.\.\. \([a-z0-9_]*\) resumed>.*/\1/p' \
+    -e 's/^[0-9][0-9]* \{1,\}\([a-z0-9_]*\)(.*/\1/p' | sort -u > "$work/used"
 grep -qx fchownat "$work/used" || why="$why no fchownat in the trace (the socket's group was not set through it);"
 comm -23 "$work/used" "$work/filter.set" > "$work/missing"
 info_used=$(wc -l < "$work/used")
