@@ -14,7 +14,7 @@ set -u
 BIN=${1:?usage: tests/milter/run.sh PATH/TO/milter-ratelimit}
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib.sh"
-plan 88
+plan 89
 
 LIMIT=3
 MT_BOUND=30	# seconds for one miltertest script
@@ -413,6 +413,32 @@ for spec in "unix:$cli/m.sock" "local:$cli/m.sock" 'inet:10025@127.0.0.1' 'inet:
 done
 [ -z "$why" ] && pass "milter/cli-check-socket-spec-good" ||
 	fail "milter/cli-check-socket-spec-good" "want exit 0 and only 'configuration OK':$why"
+# The Postfix check reads the socket spec with the same parser: a bare
+# path is checked too.  A stand-in postconf (Postfix is not installed
+# here) reports a chrooted smtpd, which cannot reach a socket outside
+# its spool: -n must warn, as it does for unix:PATH.
+mkdir -p "$cli/pcbin"
+cat > "$cli/pcbin/postconf" <<'PC'
+#!/bin/sh
+case "$*" in
+"-xh queue_directory") echo /var/spool/postfix ;;
+"-xh smtpd_milters") echo "unix:$MRL_PC_SOCK" ;;
+"-M") echo 'smtp       inet  n       -       y       -       -       smtpd' ;;
+esac
+exit 0
+PC
+chmod 0755 "$cli/pcbin/postconf"
+why=
+for spec in "unix:$cli/m.sock" "$cli/m.sock" "UNIX:$cli/m.sock"; do
+	printf '%s\n' 'user = "root"' "socket = \"$spec\"" > "$cli/spec.conf"
+	out=$(PATH="$cli/pcbin:$PATH" MRL_PC_SOCK="$cli/m.sock" timeout -k 1 5 "$BIN" -n -f "$cli/spec.conf" 2>&1)
+	rc=$?
+	[ $rc = 0 ] && printf '%s\n' "$out" | grep -q 'runs chrooted in /var/spool/postfix' ||
+		why="$why [$spec: exit $rc: $(oneline "$out")]"
+done
+[ -z "$why" ] && pass "milter/cli-check-postfix-reads-every-unix-form" ||
+	fail "milter/cli-check-postfix-reads-every-unix-form" "want the chroot warning for each:$why"
+
 # Every socket error names FILE:LINE: a host with no address of the
 # family (numeric: no resolver), and a missing directory, the latter in
 # each unix form (sockdir reads the spec as sockspec does).
