@@ -115,12 +115,32 @@ print-deps:
 # (SIGINT reaches the whole process group; the daemon stops on it), and
 # is reset to the default in the daemon.
 RUN_SOCK := run/milter-ratelimit.sock
+#
+# The checkout's path reaches the config only through the environment
+# (MRL_RUN_TOP, read by awk's ENVIRON) and the recipe's shell only as
+# "$$MRL_RUN_TOP": pasted into a sed script or a shell line, a path such
+# as /tmp/a";touch /tmp/x;# ran commands as root (GNU sed's e flag) and
+# one with & corrupted the config.  In the config it is a libconfuse
+# quoted string: " and \ are escaped; control characters and "$${"
+# (environment substitution, refused by the daemon) make it refuse.
+# A ./run that is a symlink, not a directory, or (as root) not root's is
+# refused: root would otherwise write into wherever the link points.
+run: export MRL_RUN_TOP := $(CURDIR)
+run: export MRL_RUN_USER := $(if $(filter 0,$(shell id -u)),nobody,$(shell id -un))
 run: deps-build all
-	install -d -m 0755 run
-	sed -e 's|^socket *=.*|socket = "unix:$(CURDIR)/$(RUN_SOCK)"|' \
-	    -e 's|^user *=.*|user = "$(if $(filter 0,$(shell id -u)),nobody,$(shell id -un))"|' \
+	@case "$$MRL_RUN_TOP" in *[[:cntrl:]]*|*'$${'*) \
+	    echo "make run: the checkout's path has a control character or \"\$${\" (which the config cannot hold); move the checkout" >&2; exit 1;; esac
+	@if [ -L run ] || { [ -e run ] && [ ! -d run ]; }; then \
+	    echo "make run: ./run is a symbolic link or not a directory; remove it first" >&2; exit 1; fi
+	@[ -d run ] || mkdir run
+	@if [ "$$(id -u)" = 0 ] && [ "$$(stat -c %u run)" != 0 ]; then \
+	    echo "make run: ./run is owned by $$(stat -c %U run), not root; remove it first" >&2; exit 1; fi
+	chmod 0755 run
+	awk 'function q(s,  r, i, c) { r = ""; for (i = 1; i <= length(s); i++) { \
+	    c = substr(s, i, 1); if (c == "\\" || c == "\"") r = r "\\"; r = r c } return r } \
+	    /^socket *=/ { print "socket = \"" q("unix:" ENVIRON["MRL_RUN_TOP"] "/$(RUN_SOCK)") "\""; next } \
+	    /^user *=/ { print "user = \"" q(ENVIRON["MRL_RUN_USER"]) "\""; next } { print }' \
 	    conf/milter-ratelimit.conf > run/milter-ratelimit.conf
-	@[ "$$(id -u)" != 0 ] || chown 0:0 run
 	@echo "./milter-ratelimit -d -f run/milter-ratelimit.conf"
 	@trap : INT TERM; \
 	./milter-ratelimit -d -f run/milter-ratelimit.conf; st=$$?; \

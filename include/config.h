@@ -39,6 +39,7 @@ enum run_mode { MODE_ENFORCE, MODE_LOG };
 struct config {
 	char *path;		/* the file this came from */
 	char *socket;		/* libmilter connection spec */
+	int socket_line;	/* its line in path; 0: the default */
 	uint32_t limit;
 	uint32_t window;	/* seconds */
 	int ipv4_prefix;	/* 8..32 */

@@ -32,8 +32,6 @@ enum sockfile_result {
 	SOCKFILE_ERROR,
 };
 
-/* The path of a "unix:PATH" or "local:PATH" spec; NULL for any other. */
-const char *sockfile_path(const char *spec);
 
 /*
  * Create a listening unix socket at path, owned by uid:gid ((uid_t)-1 or

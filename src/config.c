@@ -76,6 +76,7 @@ static const struct int_range int_ranges[] = {
 static config_report_fn *report_to;
 static const char *report_path;	/* libconfuse calls a parsed buffer "[buf]" */
 static int errors;
+static int socket_line;		/* where `socket` was last set; 0: its default */
 
 static void
 error_fn(cfg_t *cfg, const char *fmt, va_list ap)
@@ -211,6 +212,7 @@ validate_socket(cfg_t *cfg, cfg_opt_t *opt)
 	struct sockspec ss;
 	char err[300];
 
+	socket_line = cfg->line;
 	if (*v == '\0')
 		return 0;	/* "socket is empty", reported after the parse */
 	if (!sockspec_parse(v, &ss, err, sizeof err)) {
@@ -567,6 +569,7 @@ config_parse_text(const char *path, const char *raw, size_t len,
 	report_to = report;
 	report_path = path;
 	errors = 0;
+	socket_line = 0;
 	cfg_set_error_function(cfg, error_fn);
 	for (size_t i = 0; i < sizeof int_ranges / sizeof int_ranges[0]; i++)
 		cfg_set_validate_func(cfg, int_ranges[i].name, validate_int);
@@ -591,6 +594,7 @@ config_parse_text(const char *path, const char *raw, size_t len,
 		goto oom;
 	c->path = strdup(path);
 	c->socket = strdup(cfg_getstr(cfg, "socket"));
+	c->socket_line = socket_line;
 	c->limit = (uint32_t)cfg_getint(cfg, "limit");
 	c->window = (uint32_t)cfg_getint(cfg, "window");
 	c->ipv4_prefix = (int)cfg_getint(cfg, "ipv4_prefix");

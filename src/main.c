@@ -112,19 +112,31 @@ lookup_user(const struct config *cfg, struct privs *pv)
 	return false;
 }
 
+/* "FILE:LINE" of the socket option ("FILE" for the default): every -n
+ * message about the socket names where to fix it. */
+static const char *
+socket_where(const struct config *cfg, char *buf, size_t len)
+{
+	if (cfg->socket_line > 0)
+		snprintf(buf, len, "%s:%d", cfg->path, cfg->socket_line);
+	else
+		snprintf(buf, len, "%s", cfg->path);
+	return buf;
+}
+
 /* -n: the socket's directory, as the run user will find it.  Started as
  * root, root creates the socket: what only the user lacks is a warning. */
 static bool
 check_socket_dir(const struct config *cfg, const struct privs *pv)
 {
-	char msg[1024], line[1200];
+	char msg[1024], line[1400], where[256];
 	enum sockdir_verdict v;
 
 	v = sockdir_check(cfg->socket, pv->name, pv->uid, pv->gid, geteuid() == 0,
 	    msg, sizeof msg);
 	if (v == SOCKDIR_OK)
 		return true;
-	snprintf(line, sizeof line, "%s: %s%s", cfg->path,
+	snprintf(line, sizeof line, "%s: %s%s", socket_where(cfg, where, sizeof where),
 	    v == SOCKDIR_WARN ? "warning: " : "", msg);
 	report_config(line);
 	return v == SOCKDIR_WARN;
@@ -141,10 +153,10 @@ static bool
 check_socket_reach(const struct config *cfg)
 {
 	struct sockspec ss;
-	char msg[512], line[1400];
+	char msg[512], line[1600], where[256];
 
 	if (!sockspec_parse(cfg->socket, &ss, msg, sizeof msg)) {
-		snprintf(line, sizeof line, "%s: %s", cfg->path, msg);
+		snprintf(line, sizeof line, "%s: %s", socket_where(cfg, where, sizeof where), msg);
 		report_config(line);
 		return false;
 	}
@@ -156,13 +168,13 @@ check_socket_reach(const struct config *cfg)
 		    "unit (IPAddressDeny=any, IPAddressAllow=localhost) no other host "
 		    "gets through: allow the MTA's address in a drop-in (systemctl edit "
 		    "milter-ratelimit: [Service] IPAddressAllow=ADDRESS); see "
-		    "milter-ratelimit(8)", cfg->path, msg);
+		    "milter-ratelimit(8)", socket_where(cfg, where, sizeof where), msg);
 		report_config(line);
 		return true;
 	case SOCKSPEC_UNRESOLVED:
 		break;
 	}
-	snprintf(line, sizeof line, "%s: %s", cfg->path, msg);
+	snprintf(line, sizeof line, "%s: %s", socket_where(cfg, where, sizeof where), msg);
 	report_config(line);
 	return false;
 }
@@ -198,7 +210,7 @@ lock_pidfile(const char *path)
 static void
 open_socket(const struct config *cfg, const struct privs *pv, struct policy *pol)
 {
-	const char *path = sockfile_path(socket_spec);
+	const char *path = sockspec_unix_path(socket_spec);
 	bool root = geteuid() == 0;
 	char err[512], spec[32];
 	struct stat dirst;

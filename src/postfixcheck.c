@@ -28,6 +28,7 @@
 
 #include "log.h"
 #include "postfixcheck.h"
+#include "sockspec.h"
 
 extern char **environ;
 
@@ -556,14 +557,10 @@ postfixcheck_run(const char *socket_spec, postfixcheck_warn_fn *warn)
 	static char *const over_args[] = { "postconf", "-Px", NULL };
 	char *qd = NULL, *milters = NULL, *master = NULL, *over = NULL;
 	char why[512], line[LINE_MAX_WARN], sock[PATH_MAX], queue[PATH_MAX];
-	const char *path = NULL;
+	const char *path = sockspec_unix_path(socket_spec);	/* any unix form */
 	enum postconf_result r;
 	int warnings = 0;
 
-	if (strncmp(socket_spec, "unix:", 5) == 0)
-		path = socket_spec + 5;
-	else if (strncmp(socket_spec, "local:", 6) == 0)
-		path = socket_spec + 6;
 	/* Postfix names inet milters by host and port: nothing to compare. */
 	if (path == NULL || path[0] != '/')
 		return 0;

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "sockdir.h"
+#include "sockspec.h"
 
 #define SEARCH 1
 #define WRITE 2
@@ -91,13 +92,9 @@ sockdir_check(const char *spec, const char *user, uid_t uid, gid_t gid,
 	char copy[PATH_MAX], real[PATH_MAX], own[128];
 	enum sockdir_verdict v = SOCKDIR_OK, fail;
 	struct who w = { .uid = uid };
-	const char *path = NULL, *dir;
+	const char *path = sockspec_unix_path(spec), *dir;
 	struct stat st;
 
-	if (strncmp(spec, "unix:", 5) == 0)
-		path = spec + 5;
-	else if (strncmp(spec, "local:", 6) == 0)
-		path = spec + 6;
 	if (path == NULL)
 		return SOCKDIR_OK;
 	if (snprintf(copy, sizeof copy, "%s", path) >= (int)sizeof copy) {

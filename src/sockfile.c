@@ -36,16 +36,6 @@
 #define SOCK_TMPNAME "sock"	/* the socket's name inside the private directory */
 #define MKDIR_TRIES 8
 
-const char *
-sockfile_path(const char *spec)
-{
-	if (strncmp(spec, "unix:", 5) == 0)
-		return spec + 5;
-	if (strncmp(spec, "local:", 6) == 0)
-		return spec + 6;
-	return NULL;
-}
-
 /* connect() or bind() `name`, relative to directory dirfd.  fchdir and
  * back: the only way to use a relative sun_path; no other thread runs. */
 static int

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 #include "sockspec.h"
@@ -67,6 +68,15 @@ parse_inet(const char *spec, const char *rest, struct sockspec *out, char *err,
 	return true;
 }
 
+/*
+ * libmilter 8.17 (mi_milteropen in libmilter/listener.c) splits the spec
+ * at its first ':' and compares what comes before it with strcasecmp:
+ * "unix", "local", "inet", "inet6", and in Debian's build "fd" (seen:
+ * "FD:3" opens).  An empty prefix (":/path"), or no ':' at all ("/path"),
+ * is a unix socket named by the rest.  We take the same forms; only the
+ * unix path is held to more: absolute (the daemon is not to depend on its
+ * working directory) and ending in a file name ("unix:/" binds nothing).
+ */
 bool
 sockspec_parse(const char *spec, struct sockspec *out, char *err, size_t errlen)
 {
@@ -74,42 +84,65 @@ sockspec_parse(const char *spec, struct sockspec *out, char *err, size_t errlen)
 		const char *prefix;
 		enum sockspec_kind kind;
 	} kinds[] = {
-		{ "unix:", SOCKSPEC_UNIX }, { "local:", SOCKSPEC_UNIX },
-		{ "inet:", SOCKSPEC_INET }, { "inet6:", SOCKSPEC_INET6 },
-		{ "fd:", SOCKSPEC_FD },
+		{ "", SOCKSPEC_UNIX }, { "unix", SOCKSPEC_UNIX }, { "local", SOCKSPEC_UNIX },
+		{ "inet", SOCKSPEC_INET }, { "inet6", SOCKSPEC_INET6 }, { "fd", SOCKSPEC_FD },
 	};
+	const char *colon = strchr(spec, ':');
+	const char *rest = colon ? colon + 1 : spec;
+	size_t plen = colon ? (size_t)(colon - spec) : 0, i, n;
+	const char *base;
 
 	memset(out, 0, sizeof *out);
-	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
-		size_t n = strlen(kinds[i].prefix);
-		const char *rest = spec + n;
-
-		if (strncmp(spec, kinds[i].prefix, n) != 0)
-			continue;
-		out->kind = kinds[i].kind;
-		switch (out->kind) {
-		case SOCKSPEC_UNIX:
-			if (*rest != '/') {
-				snprintf(err, errlen, "socket \"%.80s\": expected an absolute "
-				    "path after \"%s\"", spec, kinds[i].prefix);
-				return false;
-			}
-			return true;
-		case SOCKSPEC_FD:
-			if (!all_digits(rest, strlen(rest)) || strlen(rest) > 6) {
-				snprintf(err, errlen, "socket \"%.80s\": expected a descriptor "
-				    "number after \"fd:\"", spec);
-				return false;
-			}
-			return true;
-		case SOCKSPEC_INET:
-		case SOCKSPEC_INET6:
-			return parse_inet(spec, rest, out, err, errlen);
-		}
+	for (i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+		if (strlen(kinds[i].prefix) == plen &&
+		    strncasecmp(spec, kinds[i].prefix, plen) == 0)
+			break;
+	if (i == sizeof kinds / sizeof kinds[0] || *spec == '\0') {
+		snprintf(err, errlen, "socket \"%.80s\": expected unix:/PATH, local:/PATH, "
+		    "/PATH, inet:PORT@HOST, inet6:PORT@HOST or fd:N", spec);
+		return false;
 	}
-	snprintf(err, errlen, "socket \"%.80s\": expected unix:/PATH, inet:PORT@HOST "
-	    "or inet6:PORT@HOST", spec);
+	out->kind = kinds[i].kind;
+	switch (out->kind) {
+	case SOCKSPEC_UNIX:
+		if (*rest != '/') {
+			snprintf(err, errlen, "socket \"%.80s\": expected an absolute "
+			    "path%s%.*s%s", spec, colon ? " after \"" : "", (int)(plen + 1),
+			    spec, colon ? "\"" : "");
+			return false;
+		}
+		base = strrchr(rest, '/') + 1;
+		if (*base == '\0' || strcmp(base, ".") == 0 || strcmp(base, "..") == 0) {
+			snprintf(err, errlen, "socket \"%.80s\": the path names no socket "
+			    "file (it ends in \"/%s\")", spec, base);
+			return false;
+		}
+		out->path = rest;
+		return true;
+	case SOCKSPEC_FD:
+		n = strlen(rest);
+		if (!all_digits(rest, n) || n > 6) {
+			snprintf(err, errlen, "socket \"%.80s\": expected a descriptor "
+			    "number after \"%.*s\"", spec, (int)(plen + 1), spec);
+			return false;
+		}
+		return true;
+	case SOCKSPEC_INET:
+	case SOCKSPEC_INET6:
+		return parse_inet(spec, rest, out, err, errlen);
+	}
 	return false;
+}
+
+const char *
+sockspec_unix_path(const char *spec)
+{
+	struct sockspec s;
+	char err[8];
+
+	if (!sockspec_parse(spec, &s, err, sizeof err) || s.kind != SOCKSPEC_UNIX)
+		return NULL;
+	return s.path;
 }
 
 /* 127.0.0.0/8, ::1, and IPv4-mapped 127.0.0.0/8: what IPAddressAllow=localhost lets in. */

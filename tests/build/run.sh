@@ -6,7 +6,7 @@
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/lib.sh"
-plan 16
+plan 19
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 
@@ -77,6 +77,77 @@ else
 	run_exited || kill -TERM "$dpid" 2>/dev/null
 	wait
 fi
+
+# A checkout whose path carries shell and sed syntax: make run pasted it
+# into a sed script (GNU sed's e flag ran a command as root; & corrupted
+# the config) and into the recipe's shell.  It must be written, escaped,
+# as a libconfuse string: the daemon comes up on the socket inside it and
+# no command ran.  Then a ./run that is a symlink to another user's
+# directory, and a ./run that is another user's directory: root must
+# refuse both before writing anything there.
+# make_run DIR: make run in DIR, bounded, in the background;
+# $DIR.out, $DIR.status.
+make_run() {
+	( cd "$1" && timeout -k 5 120 make run > "$1.out" 2>&1; echo $? > "$1.status" ) &
+}
+# stop_make_run DIR: stop a daemon make run may have started there.
+stop_make_run() {
+	_p=$(sed -n 's/^milter-ratelimit\[\([0-9]*\)\]: started .*/\1/p' "$1.out" | head -n 1)
+	[ -n "$_p" ] && [ ! -e "$1.status" ] && kill -TERM "$_p" 2>/dev/null
+	_e() { [ -e "$1.status" ]; }
+	wait_for 30 _e "$1"
+}
+stage_checkout() {
+	mkdir -p "$1"
+	cp -a "$top/Makefile" "$top/src" "$top/include" "$top/conf" "$top/man" \
+	    "$top/tests" "$top/bench" "$1"/
+	cp -a "$build_dir" "$1/build"
+}
+build_dir=$(dirname "$1")
+T=build/make-run-path-is-data
+if [ "$(id -u)" != 0 ]; then
+	skip "$T" "needs root (the injection ran as root)"
+else
+	# Short: the socket's path must fit in sun_path.  The commands run,
+	# if they run, in the checkout (make's directory).
+	co="$stage/i/a\";touch P;#|e;#/R&D \"q\\b'x'\$(touch Q)"
+	stage_checkout "$co"
+	make_run "$co"
+	inj_up() { [ -S "$co/run/milter-ratelimit.sock" ] || [ -e "$co.status" ]; }
+	wait_for 90 inj_up
+	why=
+	[ -S "$co/run/milter-ratelimit.sock" ] || why="$why no socket in the checkout's ./run (status $(cat "$co.status" 2>/dev/null));"
+	[ -e "$co/P" ] || [ -e "$co/Q" ] && why="$why the path ran a command;"
+	stop_make_run "$co"
+	[ "$(cat "$co.status" 2>/dev/null)" = 0 ] || why="$why make run exited '$(cat "$co.status" 2>/dev/null)' (want 0);"
+	[ -z "$why" ] && pass "$T" || fail "$T" "$why $(tail -n 3 "$co.out" | tr '\n' ' ')"
+fi
+
+for kind in symlink foreign; do
+	T=build/make-run-refuses-$kind-run
+	if [ "$(id -u)" != 0 ]; then
+		skip "$T" "needs root"
+		continue
+	fi
+	co=$stage/$kind/co
+	victim=$stage/$kind/victim
+	stage_checkout "$co"
+	mkdir -m 1777 "$victim"
+	chown nobody "$victim"
+	if [ $kind = symlink ]; then ln -s "$victim" "$co/run"; else mkdir "$co/run"; chown nobody "$co/run"; dir=$co/run; fi
+	[ $kind = symlink ] && dir=$victim
+	make_run "$co"
+	ex() { [ -e "$co.status" ]; }
+	wait_for 60 ex
+	stop_make_run "$co"
+	why=
+	st=$(cat "$co.status" 2>/dev/null)
+	[ -n "$st" ] && [ "$st" != 0 ] || why="$why make run exited '$st' (want a refusal);"
+	[ "$(stat -c %U "$dir")" = nobody ] || why="$why $dir became $(stat -c %U:%a "$dir");"
+	[ -e "$dir/milter-ratelimit.conf" ] && why="$why a config was written into $dir;"
+	grep -q "make run: ./run is" "$co.out" || why="$why no clear refusal;"
+	[ -z "$why" ] && pass "$T" || fail "$T" "$why $(tail -n 3 "$co.out" | tr '\n' ' ')"
+done
 
 # A Debian package build passes dpkg-buildflags' values: CPPFLAGS carries
 # -D_FORTIFY_SOURCE=2, LDFLAGS -Wl,-z,relro.  Every compile line must have

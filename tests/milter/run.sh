@@ -14,7 +14,7 @@ set -u
 BIN=${1:?usage: tests/milter/run.sh PATH/TO/milter-ratelimit}
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib.sh"
-plan 79
+plan 89
 
 LIMIT=3
 MT_BOUND=30	# seconds for one miltertest script
@@ -145,6 +145,12 @@ timeout 10 makemap hash "$work/map/exempt" < "$work/map/exempt" 2>"$work/map/err
 scenario limit t-limit.lua
 scenario limit-count-refused-false t-limit.lua 'count_refused = false'
 scenario other-client t-other-client.lua
+# The socket forms libmilter takes besides "unix:": a bare path, an empty
+# prefix, an upper-case prefix.  The daemon must create the socket at the
+# path libmilter would (start_daemon waits for $work/NAME/m.sock).
+scenario socket-bare-path t-other-client.lua "socket = \"$work/socket-bare-path/m.sock\""
+scenario socket-empty-prefix t-other-client.lua "socket = \":$work/socket-empty-prefix/m.sock\""
+scenario socket-upper-prefix t-other-client.lua "socket = \"UNIX:$work/socket-upper-prefix/m.sock\""
 scenario prefix-default t-prefix-default.lua
 scenario prefix-config t-prefix-config.lua 'ipv4_prefix = 24' 'ipv6_prefix = 48'
 scenario mapped t-mapped.lua
@@ -382,7 +388,7 @@ fi
 # The socket spec is read as libmilter reads it: a bad one fails -n
 # (exit 78, naming its line) instead of the start.
 for spec in 'bogus:xyz' 'unix:relative/m.sock' 'inet:0@127.0.0.1' 'inet:70000@127.0.0.1' \
-    'inet:no-such-service-mrl@127.0.0.1' 'inet:10025@' 'inet6:' 'fd:x'; do
+    'inet:no-such-service-mrl@127.0.0.1' 'inet:10025@' 'inet6:' 'fd:x' 'unix:/' 'UNIX:/run/'; do
 	f=$cli/spec.conf
 	printf '%s\n' 'user = "root"' '' "socket = \"$spec\"" '' > "$f"
 	cli_run -n -f "$f"
@@ -395,21 +401,66 @@ done
 # Good specs on loopback pass without a word; inet sockets other hosts
 # would reach get the warning about the unit's IPAddressAllow=localhost.
 why=
+# libmilter compares the prefix case-insensitively and takes a bare path
+# or an empty prefix as a unix socket: so do we.
 for spec in "unix:$cli/m.sock" "local:$cli/m.sock" 'inet:10025@127.0.0.1' 'inet:10025@127.0.0.2' \
-    'inet:smtp@localhost' 'inet6:10025@::1' 'inet6:10025@[::1]' 'fd:3'; do
+    'inet:smtp@localhost' 'inet6:10025@::1' 'inet6:10025@[::1]' 'fd:3' \
+    "UNIX:$cli/m.sock" "Local:$cli/m.sock" "$cli/m.sock" ":$cli/m.sock" 'Inet:8899@127.0.0.1' \
+    'INET6:10025@::1' 'FD:3'; do
 	printf '%s\n' 'user = "root"' "socket = \"$spec\"" > "$cli/spec.conf"
 	cli_run -n -f "$cli/spec.conf"
 	[ $rc = 0 ] && [ "$out" = "configuration OK" ] || why="$why [$spec: exit $rc: $(oneline "$out")]"
 done
 [ -z "$why" ] && pass "milter/cli-check-socket-spec-good" ||
 	fail "milter/cli-check-socket-spec-good" "want exit 0 and only 'configuration OK':$why"
+# The Postfix check reads the socket spec with the same parser: a bare
+# path is checked too.  A stand-in postconf (Postfix is not installed
+# here) reports a chrooted smtpd, which cannot reach a socket outside
+# its spool: -n must warn, as it does for unix:PATH.
+mkdir -p "$cli/pcbin"
+cat > "$cli/pcbin/postconf" <<'PC'
+#!/bin/sh
+case "$*" in
+"-xh queue_directory") echo /var/spool/postfix ;;
+"-xh smtpd_milters") echo "unix:$MRL_PC_SOCK" ;;
+"-M") echo 'smtp       inet  n       -       y       -       -       smtpd' ;;
+esac
+exit 0
+PC
+chmod 0755 "$cli/pcbin/postconf"
+why=
+for spec in "unix:$cli/m.sock" "$cli/m.sock" "UNIX:$cli/m.sock"; do
+	printf '%s\n' 'user = "root"' "socket = \"$spec\"" > "$cli/spec.conf"
+	out=$(PATH="$cli/pcbin:$PATH" MRL_PC_SOCK="$cli/m.sock" timeout -k 1 5 "$BIN" -n -f "$cli/spec.conf" 2>&1)
+	rc=$?
+	[ $rc = 0 ] && printf '%s\n' "$out" | grep -q 'runs chrooted in /var/spool/postfix' ||
+		why="$why [$spec: exit $rc: $(oneline "$out")]"
+done
+[ -z "$why" ] && pass "milter/cli-check-postfix-reads-every-unix-form" ||
+	fail "milter/cli-check-postfix-reads-every-unix-form" "want the chroot warning for each:$why"
+
+# Every socket error names FILE:LINE: a host with no address of the
+# family (numeric: no resolver), and a missing directory, the latter in
+# each unix form (sockdir reads the spec as sockspec does).
+for spec in 'inet6:10025@192.0.2.5=has no IPv6 address' "$cli/none/m.sock=$cli/none does not exist" \
+    "UNIX:$cli/none/m.sock=$cli/none does not exist" ":$cli/none/m.sock=$cli/none does not exist"; do
+	want=${spec#*=} spec=${spec%%=*}
+	f=$cli/spec.conf
+	printf '%s\n' 'user = "root"' '' "socket = \"$spec\"" '' > "$f"
+	cli_run -n -f "$f"
+	if [ $rc = 78 ] && printf '%s\n' "$out" | grep -F "$f:3: " | grep -Fq "$want"; then
+		pass "milter/cli-check-socket-error-names-line: $spec"
+	else
+		fail "milter/cli-check-socket-error-names-line: $spec" "exit $rc (want 78), want '$f:3: ...$want...', output: $(oneline "$out")"
+	fi
+done
 for spec in 'inet:10025@192.0.2.5=192.0.2.5' 'inet6:10025@[2001:db8::5]=2001:db8::5' \
     'inet:10025=every interface'; do
 	where=${spec#*=} spec=${spec%%=*}
 	printf '%s\n' 'user = "root"' "socket = \"$spec\"" > "$cli/spec.conf"
 	cli_run -n -f "$cli/spec.conf"
 	if [ $rc = 0 ] && printf '%s\n' "$out" | grep -q 'configuration OK' &&
-	    printf '%s\n' "$out" | grep -F "$cli/spec.conf: warning: socket \"$spec\"" |
+	    printf '%s\n' "$out" | grep -F "$cli/spec.conf:2: warning: socket \"$spec\"" |
 	    grep -F "$where" | grep -Fq 'IPAddressAllow='; then
 		pass "milter/cli-check-inet-beyond-loopback-warns: $spec"
 	else

@@ -23,8 +23,28 @@ static const struct {
 	{ "inet6:10025@::1",		true,	SOCKSPEC_INET6,	"::1" },
 	{ "inet6:10025@[2001:db8::5]",	true,	SOCKSPEC_INET6,	"2001:db8::5" },
 	{ "fd:3",			true,	SOCKSPEC_FD,	"" },
+	/* libmilter's strcasecmp on the prefix; a bare path and an empty
+	 * prefix are unix sockets (mi_milteropen, libmilter 8.17). */
+	{ "UNIX:/run/m.sock",		true,	SOCKSPEC_UNIX,	"" },
+	{ "Local:/run/m.sock",		true,	SOCKSPEC_UNIX,	"" },
+	{ "/run/m.sock",		true,	SOCKSPEC_UNIX,	"" },
+	{ ":/run/m.sock",		true,	SOCKSPEC_UNIX,	"" },
+	{ "INET:10025@127.0.0.1",	true,	SOCKSPEC_INET,	"127.0.0.1" },
+	{ "Inet:8899@127.0.0.1",	true,	SOCKSPEC_INET,	"127.0.0.1" },
+	{ "INET6:10025@::1",		true,	SOCKSPEC_INET6,	"::1" },
+	{ "FD:3",			true,	SOCKSPEC_FD,	"" },
 	{ "bogus:xyz",			false,	0,		NULL },
-	{ "/run/m.sock",		false,	0,		NULL },
+	{ "bogus:/run/m.sock",		false,	0,		NULL },
+	{ "unix:/",			false,	0,		NULL },
+	{ "unix:/run/",			false,	0,		NULL },
+	{ "unix:/run/.",		false,	0,		NULL },
+	{ "unix:/run/..",		false,	0,		NULL },
+	{ "/",				false,	0,		NULL },
+	{ ":",				false,	0,		NULL },
+	{ ":run/m.sock",		false,	0,		NULL },
+	{ "run/m.sock",			false,	0,		NULL },
+	{ "/run/a:b.sock",		false,	0,		NULL },
+	{ "unixx:/run/m.sock",		false,	0,		NULL },
 	{ "",				false,	0,		NULL },
 	{ "unix:",			false,	0,		NULL },
 	{ "unix:run/m.sock",		false,	0,		NULL },
@@ -38,7 +58,6 @@ static const struct {
 	{ "inet:10025@[]",		false,	0,		NULL },
 	{ "fd:",			false,	0,		NULL },
 	{ "fd:3x",			false,	0,		NULL },
-	{ "INET:10025@127.0.0.1",	false,	0,		NULL },
 };
 
 static void
@@ -61,6 +80,37 @@ test_parse(void **state)
 		}
 		assert_int_equal(s.kind, parses[i].kind);
 		assert_string_equal(s.host, parses[i].host);
+	}
+}
+
+/* The path sockfile creates and sockdir checks: the one libmilter would
+ * bind, everything after the first ':' (or the whole bare path). */
+static const struct {
+	const char *spec;
+	const char *path;	/* NULL: not a unix socket (or a bad spec) */
+} paths[] = {
+	{ "unix:/run/m.sock",		"/run/m.sock" },
+	{ "UNIX:/p",			"/p" },
+	{ "LOCAL:/run/m.sock",		"/run/m.sock" },
+	{ "/tmp/x.sock",		"/tmp/x.sock" },
+	{ ":/tmp/x.sock",		"/tmp/x.sock" },
+	{ "unix:/run/a:b.sock",		"/run/a:b.sock" },
+	{ "unix:/",			NULL },
+	{ "inet:10025@127.0.0.1",	NULL },
+	{ "fd:3",			NULL },
+	{ "bogus:/run/m.sock",		NULL },
+};
+
+static void
+test_unix_path(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+		const char *p = sockspec_unix_path(paths[i].spec);
+
+		if (paths[i].path == NULL ? p != NULL : p == NULL || strcmp(p, paths[i].path) != 0)
+			fail_msg("\"%s\": path \"%s\", want \"%s\"", paths[i].spec,
+			    p ? p : "(none)", paths[i].path ? paths[i].path : "(none)");
 	}
 }
 
@@ -117,6 +167,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse),
+		cmocka_unit_test(test_unix_path),
 		cmocka_unit_test(test_reach),
 	};
 
