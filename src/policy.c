@@ -2,8 +2,9 @@
  * policy.c: from a client address and the time to a decision.
  *
  * Order matters and is cheap first: no address -> accept; map lookup
- * (lock-free, immutable set) -> accept if OK; only then the window table
- * (one shard lock).  Exempt clients never take a table slot.
+ * (lock-free, immutable set: the address, then the verified name) ->
+ * accept if OK; only then the window table (one shard lock).  Exempt
+ * clients never take a table slot.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,10 +75,33 @@ policy_destroy(struct policy *p)
 
 #define COUNT(p, field) atomic_fetch_add_explicit(&(p)->n.field, 1, memory_order_relaxed)
 
+/*
+ * No address entry covers the client: the longest name entry over its
+ * verified name, if any (names.c says when a name counts).  Needs
+ * p->lock held for reading; O(labels).
+ */
+static bool
+decide_by_name(const struct ruleset *rs, const struct policy_conn *c,
+    struct decision *d)
+{
+	char name[NAMES_STRLEN];
+	const char *entry;
+
+	d->name_status = names_verified(c->hostname, c->resolve, name);
+	if (d->name_status != NAMES_VERIFIED || !exempt_has_names(rs->exempt))
+		return false;
+	if ((entry = exempt_lookup_name(rs->exempt, name, &d->match.value)) == NULL)
+		return false;
+	/* A copy: the rules may be swapped and freed once the lock is gone. */
+	snprintf(d->entry_name, sizeof d->entry_name, "%s", entry);
+	d->matched = d->by_name = true;
+	return true;
+}
+
 /* Needs p->lock held for reading. */
 static void
 decide_locked(struct policy *p, const struct ruleset *rs,
-    const struct sockaddr *sa, uint64_t now_ms, struct decision *d)
+    const struct policy_conn *c, uint64_t now_ms, struct decision *d)
 {
 	const struct config *cfg = rs->cfg;
 	struct window_rule rule;
@@ -85,7 +109,7 @@ decide_locked(struct policy *p, const struct ruleset *rs,
 	struct window_key k;
 
 	d->stage = cfg->reply_stage;
-	if (!addr_from_sockaddr(&d->client, sa)) {
+	if (!addr_from_sockaddr(&d->client, c->sa)) {
 		d->kind = DECIDE_NOADDR;
 		return;
 	}
@@ -98,6 +122,13 @@ decide_locked(struct policy *p, const struct ruleset *rs,
 	rule.would = cfg->mode == MODE_LOG;
 	if (exempt_lookup(rs->exempt, &d->client, &d->match)) {
 		d->matched = true;
+		if (d->match.value.kind == EXEMPT_OK) {
+			d->kind = DECIDE_EXEMPT;
+			return;
+		}
+		rule.limit = d->match.value.limit;
+		rule.window_ms = d->match.value.window_s * 1000u;
+	} else if (decide_by_name(rs, c, d)) {
 		if (d->match.value.kind == EXEMPT_OK) {
 			d->kind = DECIDE_EXEMPT;
 			return;
@@ -121,7 +152,7 @@ decide_locked(struct policy *p, const struct ruleset *rs,
 	 * its addresses that no narrower entry takes match the same entry.
 	 */
 	d->key_plen = addr_is_v4(&d->client) ? cfg->ipv4_prefix : cfg->ipv6_prefix;
-	if (d->matched && d->match.plen > d->key_plen) {
+	if (d->matched && !d->by_name && d->match.plen > d->key_plen) {
 		d->key = d->match.prefix;
 		d->key_plen = d->match.plen;
 	} else {
@@ -132,6 +163,10 @@ decide_locked(struct policy *p, const struct ruleset *rs,
 	/* Keys carry 128-bit prefix lengths so that an IPv4 /24 and an IPv6
 	 * /24 can never be the same key. */
 	k.plen = (uint8_t)(addr_is_v4(&d->client) ? d->key_plen + 96 : d->key_plen);
+	/* Under a name entry's limit the client key counts apart, so that no
+	 * counter is ever read under two rules (names.h). */
+	if (d->by_name)
+		names_window_key(k.b, &k.plen, d->entry_name);
 
 	window_check(p->table, &k, &rule, rs->max_window_ms, now_ms, &r);
 	d->count = r.count;
@@ -154,9 +189,18 @@ void
 policy_decide(struct policy *p, const struct sockaddr *sa, uint64_t now_ms,
     struct decision *d)
 {
+	struct policy_conn c = { .sa = sa };
+
+	policy_decide_conn(p, &c, now_ms, d);
+}
+
+void
+policy_decide_conn(struct policy *p, const struct policy_conn *c,
+    uint64_t now_ms, struct decision *d)
+{
 	memset(d, 0, sizeof *d);
 	pthread_rwlock_rdlock(&p->lock);
-	decide_locked(p, p->rules, sa, now_ms, d);
+	decide_locked(p, p->rules, c, now_ms, d);
 	pthread_rwlock_unlock(&p->lock);
 
 	switch (d->kind) {
