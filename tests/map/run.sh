@@ -128,7 +128,7 @@ bad_case 'name: over 253' "$(printf '%63s.%63s.%63s.%62s' '' '' '' '' | tr ' ' a
 bad_case 'name: hyphen at a label end' 'mx-.partner.example OK' 'hyphen'
 bad_case 'name: empty label' 'mx..partner.example OK' 'empty label'
 bad_case 'name: last label all digits' 'mx.partner.123 OK' 'neither an address nor a name'
-bad_case 'name: duplicate, other spelling' 'MX.Example.' 'missing value'
+bad_case 'name: no value' 'MX.Example.' 'MX\.Example\.: missing value'
 bad_case 'ipv4 prefix > 32' '10.0.0.0/33 OK' '33'
 bad_case 'ipv6 prefix > 128' '2001:db8::/129 OK' '129'
 bad_case 'ipv4 host bits' '10.0.0.1/8 OK' '0\.0\.0\.1 lies outside the prefix' \
