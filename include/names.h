@@ -54,8 +54,8 @@ bool names_parse_key(const char *s, char out[NAMES_STRLEN], char *err,
 
 /* Why a client has, or has not, a name that entries may match. */
 enum names_status {
-	NAMES_VERIFIED,		/* a name, and {client_resolve} is OK */
 	NAMES_NONE,		/* no name: NULL, empty or a [literal] */
+	NAMES_VERIFIED,		/* a name, and {client_resolve} is OK */
 	NAMES_UNVERIFIED,	/* a name, but {client_resolve} is not OK or absent */
 	NAMES_INVALID,		/* hostname is not a valid host name */
 };

@@ -79,7 +79,7 @@ struct decision {
 	 * value is match.value, its key entry_name; match.prefix is unset. */
 	bool by_name;
 	char entry_name[NAMES_STRLEN];
-	enum names_status name_status;	/* what the client's name was */
+	enum names_status name_status;	/* the client's name, when the map has names */
 };
 
 /* What the MTA told us at connect (names.h: which of it counts). */

@@ -87,8 +87,11 @@ decide_by_name(const struct ruleset *rs, const struct policy_conn *c,
 	char name[NAMES_STRLEN];
 	const char *entry;
 
+	/* A map without names costs nothing more. */
+	if (!exempt_has_names(rs->exempt))
+		return false;
 	d->name_status = names_verified(c->hostname, c->resolve, name);
-	if (d->name_status != NAMES_VERIFIED || !exempt_has_names(rs->exempt))
+	if (d->name_status != NAMES_VERIFIED)
 		return false;
 	if ((entry = exempt_lookup_name(rs->exempt, name, &d->match.value)) == NULL)
 		return false;
