@@ -80,8 +80,9 @@ bool mapentry_parse_duration(const char *s, uint32_t *seconds);
 void mapentry_format_value(char *dst, size_t dstlen, const struct exempt_value *v);
 
 /*
- * Parse one line of map source text into out.  Returns 1 for an entry,
- * 0 for a blank or comment line, -1 for an error with a reason in err.
+ * Parse one line of map source text into out.  Returns 1 for an entry
+ * (a name entry's name is then the caller's: mapentry_free), 0 for a
+ * blank or comment line, -1 for an error with a reason in err.
  * Syntax, as makemap reads it: KEY, white space, VALUE; '#' at the start
  * of a line (after white space) makes a comment.
  */
