@@ -5,11 +5,15 @@
  */
 #include "unit.h"
 
+#include <fcntl.h>
+
 #include "config.h"
 #include "exempt.h"
 #include "mapentry.h"
 #include "names.h"
+#include "log.h"
 #include "policy.h"
+#include "report.h"
 #include "window.h"
 
 static char tmpdir[PATH_MAX];
@@ -439,6 +443,79 @@ static void test_counted_apart(void **state)
 	fx_free(&fx);
 }
 
+/* What fn logs, through stderr into buf. */
+static void captured(char *buf, size_t len, void (*fn)(void *), void *arg)
+{
+	char path[PATH_MAX];
+	int fd, saved;
+	FILE *f;
+	size_t n;
+
+	unit_path(path, sizeof(path), tmpdir, "log.txt");
+	fflush(stderr);
+	saved = dup(2);
+	assert_true(saved >= 0);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	dup2(fd, 2);
+	close(fd);
+	fn(arg);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	n = fread(buf, 1, len - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+}
+
+struct dues {
+	struct window_due due[8];
+	size_t n;
+};
+
+static void keep_due(const struct window_due *due, void *arg)
+{
+	struct dues *d = arg;
+
+	if (d->n < 8)
+		d->due[d->n++] = *due;
+}
+
+static void log_dues(void *arg)
+{
+	struct dues *d = arg;
+
+	for (size_t i = 0; i < d->n; i++)
+		report_due(&d->due[i], NULL);
+}
+
+/* A client refused under a name entry's limit: its unlogged refusals
+ * come back from the table under the name-entry key, and the summary
+ * line says so rather than printing the hash as an address. */
+static void test_summary_of_name_key(void **state)
+{
+	struct fixture fx;
+	struct dues d = { .n = 0 };
+	char buf[2048];
+
+	(void)state;
+	log_init("test", 1, 0);
+	log_setlevel(LOG_LEVEL_INFO);
+	fx_init(&fx);
+	/* mx1.limited: 2 per minute; 3 more are refused, 2 of them unlogged. */
+	run(&fx, "198.51.100.9", "mx1.partner.example", "OK", 5, 1000, "AARRR");
+	policy_sweep(&fx.p, 1000 + 61000, 1024, keep_due, &d);
+	assert_int_equal(d.n, 1);
+	assert_int_equal(d.due[0].key.plen, NAMES_KEY_PLEN);
+	assert_int_equal(d.due[0].suppressed, 2);
+	captured(buf, sizeof(buf), log_dues, &d);
+	if (strstr(buf, "refused-summary key=name-entry suppressed=2") == NULL)
+		fail_msg("summary line: %s", buf);
+	fx_free(&fx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -449,6 +526,7 @@ int main(void)
 		cmocka_unit_test(test_index_edges),
 		cmocka_unit_test(test_precedence),
 		cmocka_unit_test(test_counted_apart),
+		cmocka_unit_test(test_summary_of_name_key),
 	};
 
 	return cmocka_run_group_tests_name("names", tests, setup, teardown);
