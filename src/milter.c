@@ -43,10 +43,11 @@ refuse(SMFICTX *ctx)
  * The connect macros we need.  Neither MTA sends {client_resolve} at
  * connect by default, and a name is only trusted when it says OK
  * (names.h: sendmail passes even a FORGED PTR name as the hostname).
- * sendmail and Postfix replace this milter's connect list with ours, so it
- * also names what sendmail sends by default (j, _), for anyone debugging
- * with the MTA's macro logs.  {client_ptr}, the unverified PTR name, is
- * deliberately not asked for.
+ * sendmail and Postfix replace this milter's connect list with ours
+ * (Postfix also empties its lists for the other stages, which we do not
+ * use), so it also names what sendmail sends by default (j, _), for anyone
+ * debugging with the MTA's macro logs.  {client_ptr}, the unverified PTR
+ * name, is deliberately not asked for.
  */
 #define CONNECT_MACROS "j _ {client_resolve}"
 
