@@ -39,6 +39,7 @@ endif
 B         ?= build
 CORE_SRC  := src/addr.c src/window.c src/exempt.c src/config.c src/log.c \
              src/policy.c src/siphash.c src/clock.c src/mapentry.c src/mapdb.c src/reload.c \
+             src/names.c \
              src/report.c src/privs.c src/pidfile.c src/sockfile.c src/sockspec.c src/notify.c src/safefile.c
 # sendmail migration: access import, map source editing, socket directory check.
 CORE_SRC  += src/access_import.c src/mapsource.c src/sockdir.c

@@ -21,28 +21,36 @@
 #include "lpm.h"
 #include "mapdb.h"
 #include "mapentry.h"
+#include "names.h"
 
 #define MAX_ENTRIES 256
 
 static bool
 same_entry(const struct map_entry *a, const struct map_entry *b)
 {
-	return lpm_same_key(a, b) && a->value.kind == b->value.kind &&
+	return mapentry_same_key(a, b) && a->value.kind == b->value.kind &&
 	    a->value.limit == b->value.limit && a->value.window_s == b->value.window_s;
 }
 
 static void
 check_entry(const struct map_entry *e, unsigned variant)
 {
-	char key[ADDR_STRLEN], val[MAPENTRY_VALUE_STRLEN], line[256], err[256];
+	char key[MAPENTRY_KEY_STRLEN], val[MAPENTRY_VALUE_STRLEN], line[400], err[400];
 	static const char *const forms[] = {
 		"%s %s\n", "%s\t%s", "  %s \t %s \r\n", "\t%s\t\t%s\t\n",
 	};
 	struct map_entry back;
 	int r;
 
-	CHECK(e->plen >= 0 && e->plen <= family_max(&e->prefix), "plen %d", e->plen);
-	CHECK(host_bits_clear(&e->prefix, e->plen), "an entry with host bits");
+	if (e->name != NULL) {
+		char again[NAMES_STRLEN];
+		CHECK(e->plen == -1, "a name entry with plen %d", e->plen);
+		CHECK(names_parse_key(e->name, again, err, sizeof err) &&
+		    strcmp(again, e->name) == 0, "name \"%s\" not canonical", e->name);
+	} else {
+		CHECK(e->plen >= 0 && e->plen <= family_max(&e->prefix), "plen %d", e->plen);
+		CHECK(host_bits_clear(&e->prefix, e->plen), "an entry with host bits");
+	}
 	if (e->value.kind == EXEMPT_OK)
 		CHECK(e->value.limit == 0 && e->value.window_s == 0, "OK with a limit");
 	else
@@ -58,6 +66,7 @@ check_entry(const struct map_entry *e, unsigned variant)
 	r = mapentry_parse_line(line, &back, err, sizeof err);
 	CHECK(r == 1, "canonical line \"%s %s\" gives %d: %s", key, val, r, r < 0 ? err : "");
 	CHECK(same_entry(&back, e), "canonical line \"%s %s\" parses to another entry", key, val);
+	mapentry_free(&back);
 }
 
 /* Blank for makemap's purposes: nothing but white space, or a comment. */
@@ -74,7 +83,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct map_entry list[MAX_ENTRIES];
 	struct map_entries m = { 0 };
-	char *text = cstring(data, size), *line, err[256];
+	char *text = cstring(data, size), *line, err[400];
 	size_t n = 0, lineno = 0;
 
 	/* Lines as fgets gives them: up to and including '\n'; a NUL byte
@@ -101,12 +110,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			long dup;
 
 			check_entry(&e, (unsigned)lineno);
-			if (n < MAX_ENTRIES)
+			/* The prefix oracle is for addresses (fuzz_names has names). */
+			if (n < MAX_ENTRIES && e.name == NULL)
 				list[n++] = e;
 			/* ratelimit-map -r: a later line replaces the earlier. */
-			if ((dup = mapdb_find(&m, &e)) >= 0)
+			if ((dup = mapdb_find(&m, &e)) >= 0) {
+				mapentry_free(&m.e[dup]);
 				m.e[dup] = e;
-			else
+			} else
 				CHECK(mapdb_push(&m, &e), "mapdb_push");
 		}
 		*end = save;

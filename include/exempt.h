@@ -43,13 +43,18 @@ struct exempt_builder *exempt_builder_new(void);
  * added twice keeps the value added first.  False only when out of memory. */
 bool exempt_builder_add(struct exempt_builder *b, const struct addr *prefix,
     int plen, const struct exempt_value *v);
+/* Add a name entry (canonical, names.h): it covers that name and every
+ * name under it.  A name added twice keeps the value added first.  False
+ * only when out of memory. */
+bool exempt_builder_add_name(struct exempt_builder *b, const char *name,
+    const struct exempt_value *v);
 /* Consumes the builder.  Returns NULL only when memory runs out. */
 struct exempt *exempt_build(struct exempt_builder *b);
 void exempt_builder_free(struct exempt_builder *b);
 
 /*
  * Load a Berkeley DB map (hash or btree, as makemap or ratelimit-map wrote
- * it).  Keys are addresses or CIDR prefixes; a trailing NUL (makemap -N)
+ * it).  Keys are addresses, CIDR prefixes or names; a trailing NUL (makemap -N)
  * is accepted.  An entry that is not an address or prefix, or whose value
  * is not understood, is reported through warn(file, key, reason) and
  * skipped.  Returns NULL with a reason in err when the map cannot be
@@ -67,7 +72,14 @@ struct exempt *exempt_empty(void);
 bool exempt_lookup(const struct exempt *e, const struct addr *a,
     struct exempt_match *out);
 
-size_t exempt_count(const struct exempt *e);	/* prefixes loaded */
+/* The name entry that covers name (canonical, verified: names.h), the
+ * longest first; its value in *out.  Returns the entry's name, which
+ * lives as long as e, or NULL.  O(labels of name). */
+const char *exempt_lookup_name(const struct exempt *e, const char *name,
+    struct exempt_value *out);
+bool exempt_has_names(const struct exempt *e);
+
+size_t exempt_count(const struct exempt *e);	/* entries loaded, names too */
 uint32_t exempt_max_window_s(const struct exempt *e);	/* longest entry window, 0 if none */
 size_t exempt_memory(const struct exempt *e);
 void exempt_free(struct exempt *e);

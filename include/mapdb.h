@@ -19,8 +19,9 @@ struct map_entries {
 	size_t n, cap;
 };
 
-bool mapdb_push(struct map_entries *m, const struct map_entry *e);	/* false: no memory */
-void mapdb_clear(struct map_entries *m);
+/* Append e; m then owns e's name.  False: no memory (e still the caller's). */
+bool mapdb_push(struct map_entries *m, const struct map_entry *e);
+void mapdb_clear(struct map_entries *m);	/* frees the entries' names too */
 /* Sort for dumping (mapentry_cmp). */
 void mapdb_sort(struct map_entries *m);
 /* Index of the entry with e's key, or -1. */

@@ -4,7 +4,9 @@
  * Shared by the daemon's map loader and ratelimit-map, so that the two can
  * never disagree on what a key or a value means.
  *
- *   key:    an IPv4 or IPv6 address, or a CIDR prefix (host bits clear)
+ *   key:    an IPv4 or IPv6 address, or a CIDR prefix (host bits clear),
+ *           or a host or domain name ("partner.example" covers the name
+ *           and every name under it; names.h)
  *   value:  OK          exempt: never counted, never refused
  *           N/DURATION  this entry's own limit: N connections (1..9000)
  *                       per DURATION (1s..1d): "100/60", "500/1h", "20/10m"
@@ -18,19 +20,35 @@
 
 #include "addr.h"
 #include "exempt.h"
+#include "names.h"
 
 #define MAPENTRY_VALUE_STRLEN 32
+/* Long enough for any key, address or name, and a NUL. */
+#define MAPENTRY_KEY_STRLEN NAMES_STRLEN
 
+/*
+ * An address entry has name NULL; a name entry has its canonical name in
+ * name (malloc'ed, owned by the entry: mapentry_free) and plen -1.
+ * Entries are copied by value: a copy shares the name, and exactly one of
+ * the copies is freed.
+ */
 struct map_entry {
 	struct addr prefix;
-	int plen;			/* family terms */
+	int plen;			/* family terms; -1 for a name */
+	char *name;			/* NULL for an address or prefix */
 	struct exempt_value value;
 };
 
 /* Parse a key.  False with a reason naming the problem (for host bits:
- * which network was meant). */
+ * which network was meant).  A name key allocates out->name. */
 bool mapentry_parse_key(const char *s, struct map_entry *out, char *err,
     size_t errlen);
+
+/* Free what a parsed entry holds (its name); e stays a valid, empty key. */
+void mapentry_free(struct map_entry *e);
+
+/* Do a and b have the same key (the values aside)? */
+bool mapentry_same_key(const struct map_entry *a, const struct map_entry *b);
 
 /* Parse a value (surrounding white space is not allowed here).  False
  * with a reason, e.g. "limit 0 is out of range (1..9000)". */
@@ -41,7 +59,8 @@ bool mapentry_parse_value(const char *s, struct exempt_value *out, char *err,
  * "/32" or "/128" for a single address; lower case). */
 void mapentry_format_key(char *dst, size_t dstlen, const struct map_entry *e);
 
-/* Order for dumps: IPv4 before IPv6, then by address, then wider first. */
+/* Order for dumps: IPv4 before IPv6, then by address, then wider first;
+ * names after every address, in byte order. */
 int mapentry_cmp(const struct map_entry *a, const struct map_entry *b);
 
 /* "60", "90s", "10m", "1h", "1d" -> seconds in 1..86400.  False when not. */
@@ -61,8 +80,9 @@ bool mapentry_parse_duration(const char *s, uint32_t *seconds);
 void mapentry_format_value(char *dst, size_t dstlen, const struct exempt_value *v);
 
 /*
- * Parse one line of map source text into out.  Returns 1 for an entry,
- * 0 for a blank or comment line, -1 for an error with a reason in err.
+ * Parse one line of map source text into out.  Returns 1 for an entry
+ * (a name entry's name is then the caller's: mapentry_free), 0 for a
+ * blank or comment line, -1 for an error with a reason in err.
  * Syntax, as makemap reads it: KEY, white space, VALUE; '#' at the start
  * of a line (after white space) makes a comment.
  */

@@ -24,6 +24,7 @@
 #include "addr.h"
 #include "config.h"
 #include "exempt.h"
+#include "names.h"
 #include "window.h"
 
 struct ruleset {
@@ -77,6 +78,18 @@ struct decision {
 				 * let the next connection through, >= 1 */
 	bool matched;		/* a map entry covers the client */
 	struct exempt_match match;	/* that entry (OK or its own limit) */
+	/* A name entry decided (no address entry covers the client): its
+	 * value is match.value, its key entry_name; match.prefix is unset. */
+	bool by_name;
+	char entry_name[NAMES_STRLEN];
+	enum names_status name_status;	/* the client's name, when the map has names */
+};
+
+/* What the MTA told us at connect (names.h: which of it counts). */
+struct policy_conn {
+	const struct sockaddr *sa;	/* may be NULL */
+	const char *hostname;		/* connect hostname; may be NULL */
+	const char *resolve;		/* {client_resolve}; NULL when not sent */
 };
 
 /* Build a ruleset from a loaded config and map (takes both). */
@@ -90,7 +103,14 @@ struct ruleset *policy_swap(struct policy *p, struct ruleset *r);
 /* Free the rules (not the table). */
 void policy_destroy(struct policy *p);
 
-/* Decide for a connection from sa at now_ms; sa may be NULL. */
+/*
+ * Decide for a connection at now_ms.  Precedence: the longest address
+ * entry that covers the client; else the longest name entry over its
+ * verified name; else the configured limit.
+ */
+void policy_decide_conn(struct policy *p, const struct policy_conn *c,
+    uint64_t now_ms, struct decision *d);
+/* The same with the address alone (no name): sa may be NULL. */
 void policy_decide(struct policy *p, const struct sockaddr *sa,
     uint64_t now_ms, struct decision *d);
 

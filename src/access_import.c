@@ -400,9 +400,9 @@ emit_others(FILE *out, FILE *notes, const char *name, const struct lined_access 
 		    l->a.key, l->a.value);
 		break;
 	case ACCESS_HOSTNAME:
-		fprintf(out, "# %s:%d: %s:%s %s: not imported: a name; the map holds "
-		    "addresses and prefixes\n", name, l->line, l->a.tag, l->a.key,
-		    l->a.value);
+		fprintf(out, "# %s:%d: %s:%s %s: not imported: a name; write a name "
+		    "entry by hand if its verified name should be exempt\n", name,
+		    l->line, l->a.tag, l->a.key, l->a.value);
 		fprintf(notes, "%s:%d: note: %s:%s not imported: not an address\n", name,
 		    l->line, l->a.tag, l->a.key);
 		break;

@@ -17,6 +17,7 @@
 #include "exempt.h"
 #include "mapdb.h"
 #include "mapentry.h"
+#include "names.h"
 
 typedef unsigned __int128 u128;
 
@@ -32,6 +33,9 @@ struct prefix {
 struct exempt_builder {
 	struct prefix *p;
 	size_t n, cap;
+	char **names;		/* name entries, copied */
+	struct exempt_value *nvalues;
+	size_t nn, ncap;
 };
 
 struct range4 {
@@ -51,6 +55,7 @@ struct exempt {
 	size_t n6;
 	struct exempt_match *match;
 	size_t nmatch;
+	struct names_index *names;	/* name entries */
 	uint32_t max_window_s;
 };
 
@@ -74,9 +79,35 @@ void
 exempt_builder_free(struct exempt_builder *b)
 {
 	if (b) {
+		for (size_t i = 0; i < b->nn; i++)
+			free(b->names[i]);
+		free(b->names);
+		free(b->nvalues);
 		free(b->p);
 		free(b);
 	}
+}
+
+bool
+exempt_builder_add_name(struct exempt_builder *b, const char *name,
+    const struct exempt_value *v)
+{
+	if (b->nn == b->ncap) {
+		size_t ncap = b->ncap ? b->ncap * 2 : 16;
+		char **nn = realloc(b->names, ncap * sizeof *nn);
+		if (nn == NULL)
+			return false;
+		b->names = nn;
+		struct exempt_value *nv = realloc(b->nvalues, ncap * sizeof *nv);
+		if (nv == NULL)
+			return false;
+		b->nvalues = nv;
+		b->ncap = ncap;
+	}
+	if ((b->names[b->nn] = strdup(name)) == NULL)
+		return false;
+	b->nvalues[b->nn++] = *v;
+	return true;
 }
 
 bool
@@ -239,6 +270,14 @@ exempt_build(struct exempt_builder *b)
 		e->match[i].plen = b->p[i].plen;
 		e->match[i].value = b->p[i].value;
 	}
+	for (size_t i = 0; i < b->nn; i++)
+		if (b->nvalues[i].kind == EXEMPT_LIMIT &&
+		    b->nvalues[i].window_s > e->max_window_s)
+			e->max_window_s = b->nvalues[i].window_s;
+	e->names = names_index_build((const char *const *)b->names, b->nvalues,
+	    sizeof *b->nvalues, b->nn);
+	if (e->names == NULL)
+		goto fail;
 	cut_ranges(b->p, n4, 0, &sw4);
 	/* b->p is NULL for an empty map: no arithmetic on it. */
 	cut_ranges(b->p ? b->p + n4 : NULL, w - n4, (uint32_t)n4, &sw6);
@@ -322,10 +361,23 @@ exempt_lookup(const struct exempt *e, const struct addr *a,
 	return true;
 }
 
+const char *
+exempt_lookup_name(const struct exempt *e, const char *name,
+    struct exempt_value *out)
+{
+	return names_index_lookup(e->names, name, out);
+}
+
+bool
+exempt_has_names(const struct exempt *e)
+{
+	return e->names != NULL && names_index_count(e->names) > 0;
+}
+
 size_t
 exempt_count(const struct exempt *e)
 {
-	return e->nmatch;
+	return e->nmatch + (e->names ? names_index_count(e->names) : 0);
 }
 
 uint32_t
@@ -338,7 +390,8 @@ size_t
 exempt_memory(const struct exempt *e)
 {
 	return sizeof *e + e->n4 * sizeof *e->r4 + e->n6 * sizeof *e->r6 +
-	    e->nmatch * sizeof *e->match;
+	    e->nmatch * sizeof *e->match +
+	    (e->names ? names_index_memory(e->names) : 0);
 }
 
 void
@@ -349,6 +402,7 @@ exempt_free(struct exempt *e)
 	free(e->r4);
 	free(e->r6);
 	free(e->match);
+	names_index_free(e->names);
 	free(e);
 }
 
@@ -372,7 +426,9 @@ exempt_load_db(const char *path, exempt_warn_fn *warn, char *err,
 	if ((b = exempt_builder_new()) == NULL)
 		goto oom;
 	for (size_t i = 0; i < m.n; i++)
-		if (!exempt_builder_add(b, &m.e[i].prefix, m.e[i].plen, &m.e[i].value)) {
+		if (m.e[i].name != NULL ?
+		    !exempt_builder_add_name(b, m.e[i].name, &m.e[i].value) :
+		    !exempt_builder_add(b, &m.e[i].prefix, m.e[i].plen, &m.e[i].value)) {
 			exempt_builder_free(b);
 			goto oom;
 		}

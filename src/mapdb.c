@@ -34,6 +34,8 @@ mapdb_push(struct map_entries *m, const struct map_entry *e)
 void
 mapdb_clear(struct map_entries *m)
 {
+	for (size_t i = 0; i < m->n; i++)
+		mapentry_free(&m->e[i]);
 	free(m->e);
 	memset(m, 0, sizeof *m);
 }
@@ -55,8 +57,7 @@ long
 mapdb_find(const struct map_entries *m, const struct map_entry *e)
 {
 	for (size_t i = 0; i < m->n; i++)
-		if (m->e[i].plen == e->plen &&
-		    memcmp(m->e[i].prefix.b, e->prefix.b, 16) == 0)
+		if (mapentry_same_key(&m->e[i], e))
 			return (long)i;
 	return -1;
 }
@@ -172,7 +173,7 @@ drop_duplicates(struct map_entries *m, const char *path, mapdb_warn_fn *warn)
 	qsort(m->e, m->n, sizeof *m->e, cmp_key_value);
 	for (size_t i = 0; i < m->n; i++) {
 		if (w > 0 && mapentry_cmp(&m->e[w - 1], &m->e[i]) == 0) {
-			char key[ADDR_STRLEN], kept[MAPENTRY_VALUE_STRLEN],
+			char key[MAPENTRY_KEY_STRLEN], kept[MAPENTRY_VALUE_STRLEN],
 			    dropped[MAPENTRY_VALUE_STRLEN], why[160];
 
 			mapentry_format_key(key, sizeof key, &m->e[i]);
@@ -181,6 +182,7 @@ drop_duplicates(struct map_entries *m, const char *path, mapdb_warn_fn *warn)
 			snprintf(why, sizeof why, "the same key is in the map twice, "
 			    "spelled differently; keeping %s, ignoring %s", kept, dropped);
 			warn(path, key, why);
+			mapentry_free(&m->e[i]);
 			continue;
 		}
 		m->e[w++] = m->e[i];
@@ -242,12 +244,12 @@ mapdb_read(const char *path, struct map_entries *out, enum mapdb_type *type,
 	memset(&k, 0, sizeof k);
 	memset(&v, 0, sizeof v);
 	while ((ret = cur->get(cur, &k, &v, DB_NEXT)) == 0) {
-		char key[ADDR_STRLEN + 8], val[256], why[200];
+		char key[MAPENTRY_KEY_STRLEN + 8], val[256], why[300];
 		struct map_entry me;
 
 		if (!datum_string(key, sizeof key, &k)) {
 			datum_shown(key, sizeof key, &k);
-			warn(path, key, "not an address or prefix");
+			warn(path, key, "not an address, prefix or name");
 			continue;
 		}
 		if (!mapentry_parse_key(key, &me, why, sizeof why)) {
@@ -256,13 +258,16 @@ mapdb_read(const char *path, struct map_entries *out, enum mapdb_type *type,
 		}
 		if (!datum_string(val, sizeof val, &v)) {
 			warn(path, key, "value too long or not text");
+			mapentry_free(&me);
 			continue;
 		}
 		if (!mapentry_parse_value(val, &me.value, why, sizeof why)) {
 			warn(path, key, why);
+			mapentry_free(&me);
 			continue;
 		}
 		if (!mapdb_push(out, &me)) {
+			mapentry_free(&me);
 			snprintf(err, errlen, "%s: out of memory", path);
 			goto fail;
 		}
@@ -336,7 +341,7 @@ put_all(DB *db, const struct map_entries *m, char *err, size_t errlen,
     const char *path)
 {
 	for (size_t i = 0; i < m->n; i++) {
-		char key[ADDR_STRLEN], val[MAPENTRY_VALUE_STRLEN];
+		char key[MAPENTRY_KEY_STRLEN], val[MAPENTRY_VALUE_STRLEN];
 		DBT k, v;
 		int ret;
 

@@ -3,6 +3,7 @@
  */
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -15,13 +16,43 @@ bool
 mapentry_parse_key(const char *s, struct map_entry *out, char *err,
     size_t errlen)
 {
-	return addr_parse_prefix(&out->prefix, &out->plen, s, err, errlen);
+	char name[NAMES_STRLEN];
+
+	memset(&out->prefix, 0, sizeof out->prefix);
+	out->name = NULL;
+	if (!names_is_name_key(s))
+		return addr_parse_prefix(&out->prefix, &out->plen, s, err, errlen);
+	if (!names_parse_key(s, name, err, errlen))
+		return false;
+	if ((out->name = strdup(name)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return false;
+	}
+	out->plen = -1;
+	return true;
+}
+
+void
+mapentry_free(struct map_entry *e)
+{
+	free(e->name);
+	e->name = NULL;
+}
+
+bool
+mapentry_same_key(const struct map_entry *a, const struct map_entry *b)
+{
+	if (a->name != NULL || b->name != NULL)
+		return a->name != NULL && b->name != NULL && strcmp(a->name, b->name) == 0;
+	return a->plen == b->plen && memcmp(a->prefix.b, b->prefix.b, 16) == 0;
 }
 
 void
 mapentry_format_key(char *dst, size_t dstlen, const struct map_entry *e)
 {
-	if (e->plen == (addr_is_v4(&e->prefix) ? 32 : 128))
+	if (e->name != NULL)
+		snprintf(dst, dstlen, "%s", e->name);
+	else if (e->plen == (addr_is_v4(&e->prefix) ? 32 : 128))
 		addr_format(dst, dstlen, &e->prefix);
 	else
 		addr_format_prefix(dst, dstlen, &e->prefix, e->plen);
@@ -32,6 +63,11 @@ mapentry_cmp(const struct map_entry *a, const struct map_entry *b)
 {
 	int a4 = addr_is_v4(&a->prefix), b4 = addr_is_v4(&b->prefix), c;
 
+	if (a->name != NULL || b->name != NULL) {
+		if (a->name == NULL || b->name == NULL)
+			return a->name == NULL ? -1 : 1;
+		return strcmp(a->name, b->name);
+	}
 	if (a4 != b4)
 		return a4 ? -1 : 1;
 	if ((c = memcmp(a->prefix.b, b->prefix.b, 16)) != 0)
@@ -161,14 +197,15 @@ int
 mapentry_parse_line(const char *line, struct map_entry *out, char *err,
     size_t errlen)
 {
-	char key[128], value[128];
+	char key[MAPENTRY_KEY_STRLEN], value[128];
 	const char *k, *v;
 	size_t kn, vn;
 
 	if (!mapentry_split_line(line, &k, &kn, &v, &vn))
 		return 0;
 	if (kn >= sizeof key) {
-		snprintf(err, errlen, "key too long");
+		snprintf(err, errlen, "key too long (a name has at most %d characters)",
+		    NAMES_MAX);
 		return -1;
 	}
 	memcpy(key, k, kn);
@@ -186,7 +223,9 @@ mapentry_parse_line(const char *line, struct map_entry *out, char *err,
 	value[vn] = '\0';
 	if (!mapentry_parse_key(key, out, err, errlen))
 		return -1;
-	if (!mapentry_parse_value(value, &out->value, err, errlen))
+	if (!mapentry_parse_value(value, &out->value, err, errlen)) {
+		mapentry_free(out);
 		return -1;
+	}
 	return 1;
 }

@@ -32,10 +32,14 @@ static bool
 carries(const char *line, const struct map_entry *e)
 {
 	struct map_entry x;
-	char err[256];
+	char err[300];
+	bool same;
 
-	return mapentry_parse_line(line, &x, err, sizeof err) == 1 &&
-	    x.plen == e->plen && memcmp(x.prefix.b, e->prefix.b, 16) == 0;
+	if (mapentry_parse_line(line, &x, err, sizeof err) != 1)
+		return false;
+	same = mapentry_same_key(&x, e);
+	mapentry_free(&x);
+	return same;
 }
 
 /* Copy in to out with the edit applied.  Returns the lines that carried
@@ -95,8 +99,9 @@ int
 mapsource_edit(const char *path, const struct map_entry *e, bool add,
     char *err, size_t errlen)
 {
-	char real[PATH_MAX], tmp[PATH_MAX + 16], newline[ADDR_STRLEN + MAPENTRY_VALUE_STRLEN + 4];
-	char key[ADDR_STRLEN], val[MAPENTRY_VALUE_STRLEN];
+	char real[PATH_MAX], tmp[PATH_MAX + 16];
+	char newline[MAPENTRY_KEY_STRLEN + MAPENTRY_VALUE_STRLEN + 4];
+	char key[MAPENTRY_KEY_STRLEN], val[MAPENTRY_VALUE_STRLEN];
 	FILE *in = NULL, *out = NULL;
 	struct stat st;
 	int fd = -1, hits;

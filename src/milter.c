@@ -55,13 +55,52 @@ refuse(SMFICTX *ctx, uint32_t retry_s)
 	return SMFIS_TEMPFAIL;
 }
 
+/*
+ * The connect macros we need.  Neither MTA sends {client_resolve} at
+ * connect by default, and a name is only trusted when it says OK
+ * (names.h: sendmail passes even a FORGED PTR name as the hostname).
+ * sendmail and Postfix replace this milter's connect list with ours
+ * (Postfix also empties its lists for the other stages, which we do not
+ * use), so it also names what sendmail sends by default (j, _), for anyone
+ * debugging with the MTA's macro logs.  {client_ptr}, the unverified PTR
+ * name, is deliberately not asked for.
+ */
+#define CONNECT_MACROS "j _ {client_resolve}"
+
+/*
+ * Registered only to ask for CONNECT_MACROS.  libmilter hands us in *pf1
+ * the protocol flags it would send without this callback (SMFIP_NO* for
+ * every NULL callback), plus SMFIP_SKIP when the MTA offers it; we keep
+ * them exactly, minus SMFIP_SKIP, so every stage we do not use stays
+ * negotiated away and no "no reply" flag (SMFIP_NR_CONN) is ever set.
+ * Actions stay 0 as in xxfi_flags: we never modify a message.
+ */
+static sfsistat
+mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
+    unsigned long f2, unsigned long f3, unsigned long *pf0,
+    unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
+{
+	(void)f0; (void)f1; (void)f2; (void)f3;
+	*pf0 = 0;
+	*pf1 &= ~(unsigned long)SMFIP_SKIP;
+	*pf2 = *pf3 = 0;
+	if (smfi_setsymlist(ctx, SMFIM_CONNECT, CONNECT_MACROS) != MI_SUCCESS)
+		log_warnx("smfi_setsymlist failed: client names will not count");
+	return SMFIS_CONTINUE;
+}
+
 static sfsistat
 mlfi_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 {
 	uint64_t now = clock_now_ms();
+	struct policy_conn c = {
+		.sa = hostaddr,
+		.hostname = hostname,
+		.resolve = smfi_getsymval(ctx, "{client_resolve}"),
+	};
 	struct decision d;
 
-	policy_decide(policy, hostaddr, now, &d);
+	policy_decide_conn(policy, &c, now, &d);
 	report_decision(&d, hostname);
 	if (d.kind != DECIDE_REFUSE)
 		return SMFIS_ACCEPT;
@@ -113,7 +152,7 @@ static struct smfiDesc filter = {
 	.xxfi_close	= NULL,		/* no per-session memory */
 	.xxfi_unknown	= NULL,
 	.xxfi_data	= NULL,
-	.xxfi_negotiate	= NULL,		/* keep libmilter's defaults: never SMFIP_NR_CONN */
+	.xxfi_negotiate	= mlfi_negotiate,	/* connect macros; libmilter's flags kept */
 };
 
 bool

@@ -2,8 +2,9 @@
  * policy.c: from a client address and the time to a decision.
  *
  * Order matters and is cheap first: no address -> accept; map lookup
- * (lock-free, immutable set) -> accept if OK; only then the window table
- * (one shard lock).  Exempt clients never take a table slot.
+ * (lock-free, immutable set: the address, then the verified name) ->
+ * accept if OK; only then the window table (one shard lock).  Exempt
+ * clients never take a table slot.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,6 +97,11 @@ decide_keys(struct policy *p, const struct ruleset *rs, uint64_t now_ms,
 
 	clientkeys_build(rs->cfg, &d->client, d->matched ? &d->match : NULL,
 	    base, &ck);
+	/* A name entry has no prefix (match.plen 0): its rule is put on the
+	 * client's first key, which then counts apart, so that no counter is
+	 * ever read under two rules (names.h). */
+	if (d->by_name)
+		names_window_key(ck.key[0].b, &ck.key[0].plen, d->entry_name);
 	window_check_keys(p->table, ck.n, ck.key, ck.rule, rs->max_window_ms,
 	    now_ms, &m);
 	if (m.refused_by >= 0) {
@@ -121,16 +127,42 @@ decide_keys(struct policy *p, const struct ruleset *rs, uint64_t now_ms,
 	d->suppressed = m.r[shown].suppressed;
 }
 
+/*
+ * No address entry covers the client: the longest name entry over its
+ * verified name, if any (names.c says when a name counts).  Needs
+ * p->lock held for reading; O(labels).
+ */
+static bool
+decide_by_name(const struct ruleset *rs, const struct policy_conn *c,
+    struct decision *d)
+{
+	char name[NAMES_STRLEN];
+	const char *entry;
+
+	/* A map without names costs nothing more. */
+	if (!exempt_has_names(rs->exempt))
+		return false;
+	d->name_status = names_verified(c->hostname, c->resolve, name);
+	if (d->name_status != NAMES_VERIFIED)
+		return false;
+	if ((entry = exempt_lookup_name(rs->exempt, name, &d->match.value)) == NULL)
+		return false;
+	/* A copy: the rules may be swapped and freed once the lock is gone. */
+	snprintf(d->entry_name, sizeof d->entry_name, "%s", entry);
+	d->matched = d->by_name = true;
+	return true;
+}
+
 /* Needs p->lock held for reading. */
 static void
 decide_locked(struct policy *p, const struct ruleset *rs,
-    const struct sockaddr *sa, uint64_t now_ms, struct decision *d)
+    const struct policy_conn *c, uint64_t now_ms, struct decision *d)
 {
 	const struct config *cfg = rs->cfg;
 	struct window_rule rule;
 
 	d->stage = cfg->reply_stage;
-	if (!addr_from_sockaddr(&d->client, sa)) {
+	if (!addr_from_sockaddr(&d->client, c->sa)) {
 		d->kind = DECIDE_NOADDR;
 		return;
 	}
@@ -147,6 +179,11 @@ decide_locked(struct policy *p, const struct ruleset *rs,
 			d->kind = DECIDE_EXEMPT;
 			return;
 		}
+	} else if (decide_by_name(rs, c, d)) {
+		if (d->match.value.kind == EXEMPT_OK) {
+			d->kind = DECIDE_EXEMPT;
+			return;
+		}
 	}
 	decide_keys(p, rs, now_ms, &rule, d);
 }
@@ -155,9 +192,18 @@ void
 policy_decide(struct policy *p, const struct sockaddr *sa, uint64_t now_ms,
     struct decision *d)
 {
+	struct policy_conn c = { .sa = sa };
+
+	policy_decide_conn(p, &c, now_ms, d);
+}
+
+void
+policy_decide_conn(struct policy *p, const struct policy_conn *c,
+    uint64_t now_ms, struct decision *d)
+{
 	memset(d, 0, sizeof *d);
 	pthread_rwlock_rdlock(&p->lock);
-	decide_locked(p, p->rules, sa, now_ms, d);
+	decide_locked(p, p->rules, c, now_ms, d);
 	pthread_rwlock_unlock(&p->lock);
 
 	switch (d->kind) {

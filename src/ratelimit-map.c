@@ -6,7 +6,8 @@
  *   ratelimit-map -u MAP                            dump as text, sorted
  *   ratelimit-map add MAP KEY [VALUE]               add or change one entry
  *   ratelimit-map delete MAP KEY                    remove one entry
- *   ratelimit-map test MAP ADDRESS                  which entry applies
+ *   ratelimit-map test MAP ADDRESS [NAME]           which entry applies
+ *   ratelimit-map test MAP NAME                     (a name: as if verified)
  *   ratelimit-map import-access [-w TIME | -C CF] [-m SOURCE] ACCESS
  *                                  sendmail's ClientRate: entries as map text
  *
@@ -45,7 +46,7 @@ usage_to(FILE *out, int status)
 	    "       %s -u MAP\n"
 	    "       %s add MAP KEY [VALUE]\n"
 	    "       %s delete MAP KEY\n"
-	    "       %s test MAP ADDRESS\n"
+	    "       %s test MAP ADDRESS [NAME] | test MAP NAME\n"
 	    "       %s import-access [-w TIME | -C sendmail.cf] [-m SOURCE] ACCESS\n"
 	    "       %s -h | --help | -V | --version\n",
 	    PROG, PROG, PROG, PROG, PROG, PROG, PROG);
@@ -185,13 +186,14 @@ dedupe(struct lined *v, size_t n, const char *name, bool replace,
 	for (size_t i = 0; i < n; i++) {
 		if (i + 1 < n && mapentry_cmp(&v[i].e, &v[i + 1].e) == 0) {
 			if (!replace) {
-				char key[ADDR_STRLEN];
+				char key[MAPENTRY_KEY_STRLEN];
 				mapentry_format_key(key, sizeof key, &v[i + 1].e);
 				note(v[i + 1].line, "%s:%d: duplicate key %s, first on line "
 				    "%d (use -r to let the later line replace the earlier)",
 				    name, v[i + 1].line, key, v[i].line);
 				errors++;
 			}
+			mapentry_free(&v[i].e);
 			continue;	/* keep the last of a run */
 		}
 		if (!mapdb_push(m, &v[i].e)) {
@@ -255,7 +257,7 @@ read_whole_map(const char *path, struct map_entries *m, enum mapdb_type *type)
 static int
 read_text(FILE *f, const char *name, bool replace, struct map_entries *m)
 {
-	char line[LINE_MAX_LEN + 1], err[256];
+	char line[LINE_MAX_LEN + 1], err[400];
 	int lineno = 0, errors = 0;
 	struct lined *v = NULL;
 	size_t n = 0, cap = 0;
@@ -386,14 +388,15 @@ cmd_edit(const char *arg, const char *keytext, const char *valtext, bool add)
 {
 	struct map_entries m = { 0 };
 	enum mapdb_type type = MAPDB_HASH;
-	char *path = map_path(arg), *real, err[512], key[ADDR_STRLEN];
-	struct map_entry e;
+	char *path = map_path(arg), *real, err[512], key[MAPENTRY_KEY_STRLEN];
+	struct map_entry e = { .name = NULL };
 	int lock, rc = 0;
 	long at;
 
 	if (!mapentry_parse_key(keytext, &e, err, sizeof err) ||
 	    (add && !mapentry_parse_value(valtext, &e.value, err, sizeof err))) {
 		fprintf(stderr, "%s: %s\n", PROG, err);
+		mapentry_free(&e);
 		free(path);
 		return EX_DATAERR;
 	}
@@ -401,6 +404,7 @@ cmd_edit(const char *arg, const char *keytext, const char *valtext, bool add)
 	/* Through a symbolic link: edit the file it leads to, keep the link. */
 	if ((real = mapdb_resolve(path, err, sizeof err)) == NULL) {
 		fprintf(stderr, "%s: %s (the map is unchanged)\n", PROG, err);
+		mapentry_free(&e);
 		free(path);
 		return EX_CANTCREAT;
 	}
@@ -408,6 +412,7 @@ cmd_edit(const char *arg, const char *keytext, const char *valtext, bool add)
 	path = real;
 	if ((lock = mapdb_lock(path, err, sizeof err)) < 0) {
 		fprintf(stderr, "%s: %s\n", PROG, err);
+		mapentry_free(&e);
 		free(path);
 		return EX_CANTCREAT;
 	}
@@ -417,13 +422,15 @@ cmd_edit(const char *arg, const char *keytext, const char *valtext, bool add)
 	}
 	at = mapdb_find(&m, &e);
 	if (add) {
-		if (at >= 0)
+		if (at >= 0) {
+			mapentry_free(&m.e[at]);
 			m.e[at] = e;
-		else if (!mapdb_push(&m, &e)) {
+		} else if (!mapdb_push(&m, &e)) {
 			fprintf(stderr, "%s: out of memory\n", PROG);
 			rc = EX_OSERR;
 			goto out;
 		}
+		e.name = NULL;	/* the map's now */
 	} else {
 		if (at < 0) {
 			fprintf(stderr, "%s: %s: no entry %s (the map is unchanged)\n",
@@ -431,30 +438,66 @@ cmd_edit(const char *arg, const char *keytext, const char *valtext, bool add)
 			rc = 1;
 			goto out;
 		}
+		mapentry_free(&m.e[at]);
 		m.e[at] = m.e[--m.n];
 	}
 	mapdb_sort(&m);
 	rc = write_locked_map(path, type, &m);
 out:
+	mapentry_free(&e);
 	mapdb_unlock(lock);
 	mapdb_clear(&m);
 	free(path);
 	return rc;
 }
 
-static int
-cmd_test(const char *arg, const char *address)
+/* What an entry means, for test. */
+static void
+print_applies(const char *key, const struct exempt_value *v, const char *how)
 {
-	char *path = map_path(arg), err[512], key[ADDR_STRLEN];
 	char val[MAPENTRY_VALUE_STRLEN];
+
+	mapentry_format_value(val, sizeof val, v);
+	if (v->kind == EXEMPT_OK)
+		printf("%s\t%s\texempt: never counted, never refused%s\n", key, val, how);
+	else
+		printf("%s\t%s\tlimit %u connections per %u seconds%s\n", key, val,
+		    v->limit, v->window_s, how);
+}
+
+/*
+ * test MAP ADDRESS [NAME] | test MAP NAME: the entry the daemon would
+ * apply, with its precedence: an address entry, then a name entry over
+ * the client's name (taken as verified by the MTA), then none.
+ */
+static int
+cmd_test(const char *arg, const char *first, const char *second)
+{
+	char *path = map_path(arg), err[512], key[MAPENTRY_KEY_STRLEN];
+	char name[NAMES_STRLEN];
+	const char *address = NULL, *nametext = NULL, *entry;
+	struct exempt_value value;
 	struct exempt_match match;
 	struct map_entry e;
 	struct exempt *ex;
 	struct addr a;
 	int rc;
 
-	if (!addr_parse(&a, address)) {
+	if (second != NULL) {
+		address = first;
+		nametext = second;
+	} else if (names_is_name_key(first)) {
+		nametext = first;
+	} else {
+		address = first;
+	}
+	if (address != NULL && !addr_parse(&a, address)) {
 		fprintf(stderr, "%s: not an IPv4 or IPv6 address: \"%s\"\n", PROG, address);
+		free(path);
+		return EX_DATAERR;
+	}
+	if (nametext != NULL && !names_parse_key(nametext, name, err, sizeof err)) {
+		fprintf(stderr, "%s: not a host name: %s\n", PROG, err);
 		free(path);
 		return EX_DATAERR;
 	}
@@ -463,20 +506,22 @@ cmd_test(const char *arg, const char *address)
 		free(path);
 		return EX_NOINPUT;
 	}
-	if (exempt_lookup(ex, &a, &match)) {
+	rc = 0;
+	if (address != NULL && exempt_lookup(ex, &a, &match)) {
 		e.prefix = match.prefix;
 		e.plen = match.plen;
-		e.value = match.value;
+		e.name = NULL;
 		mapentry_format_key(key, sizeof key, &e);
-		mapentry_format_value(val, sizeof val, &e.value);
-		if (e.value.kind == EXEMPT_OK)
-			printf("%s\t%s\texempt: never counted, never refused\n", key, val);
-		else
-			printf("%s\t%s\tlimit %u connections per %u seconds\n", key, val,
-			    e.value.limit, e.value.window_s);
-		rc = 0;
+		print_applies(key, &match.value, nametext != NULL ?
+		    " (an address entry comes before any name entry)" : "");
+	} else if (nametext != NULL &&
+	    (entry = exempt_lookup_name(ex, name, &value)) != NULL) {
+		print_applies(entry, &value, " (when the MTA has verified the "
+		    "client's name)");
 	} else {
-		printf("%s: no entry; the configured limit applies\n", address);
+		printf("%s%s%s: no entry; the configured limit applies\n",
+		    address ? address : "", address && nametext ? " " : "",
+		    nametext ? name : "");
 		rc = 1;
 	}
 	exempt_free(ex);
@@ -488,7 +533,7 @@ cmd_test(const char *arg, const char *address)
 static void
 entry_text(char *dst, size_t len, const struct map_entry *e)
 {
-	char key[ADDR_STRLEN], val[MAPENTRY_VALUE_STRLEN];
+	char key[MAPENTRY_KEY_STRLEN], val[MAPENTRY_VALUE_STRLEN];
 
 	mapentry_format_key(key, sizeof key, e);
 	mapentry_format_value(val, sizeof val, &e->value);
@@ -501,7 +546,7 @@ static bool
 same_entries(const struct map_entries *map, const struct map_entries *src,
     char *what, size_t len)
 {
-	char a[ADDR_STRLEN + MAPENTRY_VALUE_STRLEN + 2], b[sizeof a];
+	char a[MAPENTRY_KEY_STRLEN + MAPENTRY_VALUE_STRLEN + 2], b[sizeof a];
 	size_t i = 0, j = 0;
 
 	while (i < map->n || j < src->n) {
@@ -541,9 +586,9 @@ cmd_edit_synced(const char *arg, const char *keytext, const char *valtext, bool 
 {
 	struct map_entries m = { 0 }, s = { 0 };
 	enum mapdb_type type = MAPDB_HASH;
-	char *path = map_path(arg), src[PATH_MAX], err[512], what[300];
-	char key[ADDR_STRLEN];
-	struct map_entry e;
+	char *path = map_path(arg), src[PATH_MAX], err[512], what[700];
+	char key[MAPENTRY_KEY_STRLEN];
+	struct map_entry e = { .name = NULL };
 	int lock, rc, hits;
 	long at;
 	FILE *f;
@@ -560,12 +605,14 @@ cmd_edit_synced(const char *arg, const char *keytext, const char *valtext, bool 
 	if (!mapentry_parse_key(keytext, &e, err, sizeof err) ||
 	    (add && !mapentry_parse_value(valtext, &e.value, err, sizeof err))) {
 		fprintf(stderr, "%s: %s\n", PROG, err);
+		mapentry_free(&e);
 		free(path);
 		return EX_DATAERR;
 	}
 	mapentry_format_key(key, sizeof key, &e);
 	if ((lock = mapdb_lock(path, err, sizeof err)) < 0) {
 		fprintf(stderr, "%s: %s\n", PROG, err);
+		mapentry_free(&e);
 		free(path);
 		return EX_CANTCREAT;
 	}
@@ -610,19 +657,26 @@ cmd_edit_synced(const char *arg, const char *keytext, const char *valtext, bool 
 		rc = EX_CANTCREAT;
 		goto out;
 	}
-	if (add && at >= 0)
+	if (add && at >= 0) {
+		mapentry_free(&m.e[at]);
 		m.e[at] = e;
-	else if (add && !mapdb_push(&m, &e)) {
+		e.name = NULL;
+	} else if (add && !mapdb_push(&m, &e)) {
 		fprintf(stderr, "%s: out of memory\n", PROG);
 		rc = EX_OSERR;
 		goto out;
-	} else if (!add)
+	} else if (add) {
+		e.name = NULL;	/* the map's now */
+	} else {
+		mapentry_free(&m.e[at]);
 		m.e[at] = m.e[--m.n];
+	}
 	mapdb_sort(&m);
 	if ((rc = write_locked_map(path, type, &m)) != 0)
 		fprintf(stderr, "%s: %s has the change but %s does not: rebuild it "
 		    "with ratelimit-map %s < %s\n", PROG, src, path, src, src);
 out:
+	mapentry_free(&e);
 	mapdb_unlock(lock);
 	mapdb_clear(&m);
 	mapdb_clear(&s);
@@ -757,8 +811,8 @@ main(int argc, char *argv[])
 		return cmd_edit_synced(argv[1], argv[2], argc == 4 ? argv[3] : "OK", true);
 	if (argc >= 1 && strcmp(argv[0], "delete") == 0 && argc == 3)
 		return cmd_edit_synced(argv[1], argv[2], NULL, false);
-	if (argc >= 1 && strcmp(argv[0], "test") == 0 && argc == 3)
-		return cmd_test(argv[1], argv[2]);
+	if (argc >= 1 && strcmp(argv[0], "test") == 0 && (argc == 3 || argc == 4))
+		return cmd_test(argv[1], argv[2], argc == 4 ? argv[3] : NULL);
 	if (argc == 1 && strcmp(argv[0], "add") != 0 && strcmp(argv[0], "delete") != 0 &&
 	    strcmp(argv[0], "test") != 0)
 		return cmd_build(argv[0], replace, type);

@@ -28,6 +28,14 @@ report_due(const struct window_due *due, void *arg)
 		    (unsigned long long)due->keys, (unsigned long long)due->suppressed);
 		return;
 	}
+	if (due->key.plen == NAMES_KEY_PLEN) {
+		/* A client counted under a name entry's limit: the key is a
+		 * hash; its refusal lines named the client and the entry. */
+		log_notice("%s key=name-entry suppressed=%llu",
+		    due->would ? "would-refuse-summary" : "refused-summary",
+		    (unsigned long long)due->suppressed);
+		return;
+	}
 	format_key(key, sizeof key, &due->key);
 	log_notice("%s key=%s suppressed=%llu",
 	    due->would ? "would-refuse-summary" : "refused-summary", key,
@@ -38,7 +46,7 @@ static void
 report_refusal(const struct decision *d, const char *hostname)
 {
 	char client[ADDR_STRLEN], key[ADDR_STRLEN], host[256], more[32] = "";
-	char entry[ADDR_STRLEN + 8] = "";
+	char entry[NAMES_STRLEN + 8] = "";
 
 	/* The table decides (one line per key per window; every one at
 	 * log level debug). */
@@ -47,7 +55,9 @@ report_refusal(const struct decision *d, const char *hostname)
 	addr_format(client, sizeof client, &d->client);
 	addr_format_prefix(key, sizeof key, &d->key, d->key_plen);
 	log_escape(host, sizeof host, hostname);
-	if (d->matched) {
+	if (d->by_name) {
+		snprintf(entry, sizeof entry, " entry=%s", d->entry_name);
+	} else if (d->matched) {
 		strcpy(entry, " entry=");
 		addr_format_prefix(entry + 7, sizeof entry - 7, &d->match.prefix,
 		    d->match.plen);
@@ -62,7 +72,7 @@ report_refusal(const struct decision *d, const char *hostname)
 void
 report_decision(const struct decision *d, const char *hostname)
 {
-	char client[ADDR_STRLEN], key[ADDR_STRLEN];
+	char client[ADDR_STRLEN], key[ADDR_STRLEN], host[256];
 
 	if (d->kind == DECIDE_REFUSE || d->kind == DECIDE_WOULD_REFUSE) {
 		report_refusal(d, hostname);
@@ -80,6 +90,12 @@ report_decision(const struct decision *d, const char *hostname)
 		return;
 	case DECIDE_EXEMPT:
 		addr_format(client, sizeof client, &d->client);
+		if (d->by_name) {
+			log_escape(host, sizeof host, hostname);
+			log_debug("exempt client=%s entry=%s host=%s", client,
+			    d->entry_name, host);
+			return;
+		}
 		addr_format_prefix(key, sizeof key, &d->match.prefix, d->match.plen);
 		log_debug("exempt client=%s entry=%s", client, key);
 		return;
@@ -87,9 +103,10 @@ report_decision(const struct decision *d, const char *hostname)
 	case DECIDE_UNTRACKED:
 		addr_format(client, sizeof client, &d->client);
 		addr_format_prefix(key, sizeof key, &d->key, d->key_plen);
-		log_debug("%s client=%s key=%s count=%u limit=%u window=%us",
+		log_debug("%s client=%s key=%s count=%u limit=%u window=%us%s%s",
 		    policy_kind_name(d->kind), client, key, d->count, d->limit,
-		    d->window_s);
+		    d->window_s, d->by_name ? " entry=" : "",
+		    d->by_name ? d->entry_name : "");
 		return;
 	}
 }

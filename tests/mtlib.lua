@@ -2,9 +2,12 @@
 --
 --   local lib = dofile(<this file>)
 --   lib.rname(r)                  an SMFIR_* reply as its name, for messages
---   lib.connect(sock, addr, n)    a milter session from addr (n connect
---                                 tries, 50 ms apart); returns the session
---                                 and the reply to CONNECT, or raises
+--   lib.connect(sock, addr, n[, host[, resolve]])
+--                                 a milter session from addr (n connect
+--                                 tries, 50 ms apart) named host (default
+--                                 client.example), with {client_resolve}
+--                                 set when resolve is given; returns the
+--                                 session and the reply to CONNECT, or raises
 --
 -- SMFIR_* are floats under Lua 5.3: compare with ==, print with rname().
 
@@ -26,12 +29,15 @@ function lib.rname(r)
 	return names[math.tointeger(r) or r] or tostring(r)
 end
 
-function lib.connect(sock, addr, tries)
+function lib.connect(sock, addr, tries, host, resolve)
 	local conn = mt.connect(sock, tries, 0.05)
 	if conn == nil then
 		error("mt.connect(" .. tostring(sock) .. ") failed", 0)
 	end
-	local err = mt.conninfo(conn, "client.example", addr)
+	if resolve ~= nil then
+		mt.macro(conn, SMFIC_CONNECT, "{client_resolve}", resolve)
+	end
+	local err = mt.conninfo(conn, host or "client.example", addr)
 	if err ~= nil then
 		error("mt.conninfo(" .. addr .. "): " .. tostring(err), 0)
 	end

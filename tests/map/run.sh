@@ -13,7 +13,7 @@ BIN=${1:?usage: tests/map/run.sh PATH/TO/milter-ratelimit}
 RMAP=$(dirname "$BIN")/ratelimit-map
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib.sh"
-plan 138
+plan 152
 
 # A private 0755 directory (makemap refuses group/world-writable ones), by
 # its physical path: error messages name the file stdin was redirected
@@ -128,7 +128,17 @@ bad_case() {
 }
 
 bad_case 'bad address' '1.2.3.400 OK' '"?1\.2\.3\.400"?' 'address'
-bad_case 'not an address at all' 'mx.example.com OK' 'mx\.example\.com'
+bad_case 'neither an address nor a name' 'mx_example.com OK' 'mx_example\.com' "'_' is not allowed"
+# Name keys: letters, digits, hyphens and dots, as host names are.
+bad_case 'name: leading dot' '.partner.example OK' 'leading dot' 'covers the name and every name under it'
+bad_case 'name: one label' 'partner OK' 'single label'
+bad_case 'name: not ASCII (IDN)' "$(printf 'b\303\274cher.example OK')" 'xn--'
+bad_case 'name: label of 64' "$(printf '%64s' '' | tr ' ' a).example OK" 'longer than 63'
+bad_case 'name: over 253' "$(printf '%63s.%63s.%63s.%62s' '' '' '' '' | tr ' ' a) OK" 'longer than 253'
+bad_case 'name: hyphen at a label end' 'mx-.partner.example OK' 'hyphen'
+bad_case 'name: empty label' 'mx..partner.example OK' 'empty label'
+bad_case 'name: last label all digits' 'mx.partner.123 OK' 'neither an address nor a name'
+bad_case 'name: no value' 'MX.Example.' 'MX\.Example\.: missing value'
 bad_case 'ipv4 prefix > 32' '10.0.0.0/33 OK' '33'
 bad_case 'ipv6 prefix > 128' '2001:db8::/129 OK' '129'
 bad_case 'ipv4 host bits' '10.0.0.1/8 OK' '0\.0\.0\.1 lies outside the prefix' \
@@ -597,11 +607,83 @@ done
 [ -z "$why" ] && pass "map/test-no-match" || fail "map/test-no-match" "$why"
 
 why=
-for a in mx.example.com 10.0.0.0/8 ''; do
+for a in mx_example.com 10.0.0.0/8 ''; do
 	rmap test "$d/m" "$a"
 	[ $rc = 65 ] || why="$why '$a': exit $rc (want 65);"
 done
 [ -z "$why" ] && pass "map/test-not-an-address" || fail "map/test-not-an-address" "$why"
+
+# --- name entries ------------------------------------------------------------
+
+nd=$work/names
+mkdir "$nd"
+printf '%s\n' '# names and addresses together' 'Partner.Example. OK' 'mx1.partner.example 2/1m' \
+    '192.0.2.0/24 5/1m' 'example.org 100/1h' '2001:db8::/32 OK' > "$nd/n.txt"
+rmap "$nd/n" < "$nd/n.txt"
+want=$(printf '%s\n' '192.0.2.0/24	5/1m' '2001:db8::/32	OK' 'example.org	100/1h' \
+    'mx1.partner.example	2/1m' 'partner.example	OK')
+got=$(dump "$nd/n")
+[ $rc = 0 ] && [ "$got" = "$want" ] && pass "map/names-build-dump" ||
+	fail "map/names-build-dump" "exit $rc: $(oneline "$err"); dump '$(oneline "$got")', want '$(oneline "$want")'"
+
+# Lower case, no trailing dot: the same key twice is a duplicate.
+printf '%s\n' 'partner.example OK' 'PARTNER.example. 5/1m' > "$nd/dup.txt"
+rmap "$nd/dupmap" < "$nd/dup.txt"
+[ $rc = 65 ] && printf '%s' "$err" | grep -q "dup.txt:2: duplicate key partner.example, first on line 1" &&
+	pass "map/names-duplicate-spelling" || fail "map/names-duplicate-spelling" "exit $rc (want 65): $(oneline "$err")"
+
+# test NAME: the longest entry over the name (label boundaries only);
+# test ADDRESS NAME: an address entry comes first.
+why=
+for c in 'mx1.partner.example mx1.partner.example 2/1m' 'a.b.mx1.partner.example mx1.partner.example 2/1m' \
+    'MX2.Partner.Example. partner.example OK' 'partner.example partner.example OK' \
+    'www.example.org example.org 100/1h'; do
+	set -- $c
+	rmap test "$nd/n" "$1"
+	first=$(printf '%s\n' "$out" | head -n 1 | cut -f1,2)
+	[ $rc = 0 ] && [ "$first" = "$(printf '%s\t%s' "$2" "$3")" ] ||
+		why="$why $1: exit $rc, got '$(oneline "$out")' want '$2 $3';"
+done
+for c in '192.0.2.7 mx1.partner.example 192.0.2.0/24 5/1m' '198.51.100.7 mx1.partner.example mx1.partner.example 2/1m' \
+    '2001:db8::7 x.example.org 2001:db8::/32 OK'; do
+	set -- $c
+	rmap test "$nd/n" "$1" "$2"
+	first=$(printf '%s\n' "$out" | head -n 1 | cut -f1,2)
+	[ $rc = 0 ] && [ "$first" = "$(printf '%s\t%s' "$3" "$4")" ] ||
+		why="$why $1 $2: exit $rc, got '$(oneline "$out")' want '$3 $4';"
+done
+for a in xpartner.example example.net partner.example.net; do
+	rmap test "$nd/n" "$a"
+	[ $rc = 1 ] || why="$why $a: exit $rc (want 1, no entry): $(oneline "$out $err");"
+done
+rmap test "$nd/n" 198.51.100.7 '[198.51.100.7]'
+[ $rc = 65 ] || why="$why a bracketed literal as the name: exit $rc (want 65);"
+[ -z "$why" ] && pass "map/names-test" || fail "map/names-test" "$why"
+
+# add and delete keep the source text in step, for names as for addresses.
+cp "$nd/n.txt" "$nd/s"
+rmap "$nd/s" < "$nd/s"
+rmap add "$nd/s" New.Partner.Example 7/1m
+rmap add "$nd/s" partner.example. 3/1m
+rmap delete "$nd/s" example.org
+want=$(printf '%s\n' '192.0.2.0/24	5/1m' '2001:db8::/32	OK' 'mx1.partner.example	2/1m' \
+    'new.partner.example	7/1m' 'partner.example	3/1m')
+got=$(dump "$nd/s")
+rebuilt=$(timeout 10 "$RMAP" "$nd/r" < "$nd/s" 2>&1 && dump "$nd/r")
+[ "$got" = "$want" ] && [ "$rebuilt" = "$want" ] && ! grep -q 'example\.org' "$nd/s" &&
+	pass "map/names-add-delete-source" ||
+	fail "map/names-add-delete-source" "dump '$(oneline "$got")', rebuilt '$(oneline "$rebuilt")', want '$(oneline "$want")'; source: $(oneline "$(cat "$nd/s")")"
+
+# makemap writes name keys as it writes any key (lower case, no NUL): the
+# tool and the daemon read them.
+printf '%s\n' 'Partner.Example OK' 'mx1.partner.example 2/1m' > "$nd/mm.txt"
+(cd "$nd" && timeout 10 makemap hash "$nd/mm" < "$nd/mm.txt") 2>"$nd/mm.err"
+got=$(dump "$nd/mm")
+printf '%s\n' "socket = \"unix:$nd/m.sock\"" "exempt_map = \"$nd/mm.db\"" 'user = "root"' > "$nd/mm.conf"
+cout=$(timeout -k 1 10 "$BIN" -n -f "$nd/mm.conf" 2>&1); crc=$?
+[ "$got" = "$(printf '%s\n' 'mx1.partner.example	2/1m' 'partner.example	OK')" ] && [ $crc = 0 ] &&
+	! printf '%s' "$cout" | grep -q skipping &&
+	pass "map/names-makemap" || fail "map/names-makemap" "dump '$(oneline "$got")', -n exit $crc: $(oneline "$cout") $(oneline "$(cat "$nd/mm.err")")"
 
 rmap add "$d/new" 192.0.2.9 4/1m
 [ $rc = 0 ] && [ -f "$d/new.db" ] && [ "$(dump "$d/new")" = "$(printf '192.0.2.9\t4/1m')" ] &&
@@ -806,7 +888,7 @@ got=$(dump "$d/m")
 d=$work/usage
 mkdir "$d"
 why=
-for args in '' '-t dbm m' '-t' 'add' 'add m' 'delete m' 'test m' '-x m' 'm extra' '-u' 'test m 1.2.3.4 extra'; do
+for args in '' '-t dbm m' '-t' 'add' 'add m' 'delete m' 'test m' '-x m' 'm extra' '-u' 'test m 1.2.3.4 a.example extra'; do
 	(cd "$d" && timeout -k 1 10 "$RMAP" $args < /dev/null > /dev/null 2>&1)
 	rc=$?
 	[ $rc = 64 ] || why="$why '$args': exit $rc;"

@@ -14,7 +14,7 @@ set -u
 BIN=${1:?usage: tests/milter/run.sh PATH/TO/milter-ratelimit}
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib.sh"
-plan 89
+plan 92
 
 LIMIT=3
 MT_BOUND=30	# seconds for one miltertest script
@@ -165,6 +165,35 @@ scenario prefix-keys t-prefix-keys.lua 'prefix ipv4/24 { limit = 6 }' \
 RETRY_TEXT='Come back in %{retry} seconds, 100% sure'
 MT_OPTS=-vv scenario retry t-retry.lua 'reply_stage = "helo"' "reply_text = \"$RETRY_TEXT\""
 
+# Name entries (the map built by ratelimit-map, beside the daemon).
+RMAP=$(dirname "$BIN")/ratelimit-map
+printf '%s\n' 'partner.example OK' 'mx1.limited.example 2/1m' '192.0.2.64/28 2/1m' \
+    > "$work/map/names"
+timeout 10 "$RMAP" "$work/map/names" < "$work/map/names" 2>"$work/map/err" ||
+	fail "milter/setup" "ratelimit-map: $(tail_of "$work/map/err")"
+scenario names t-names.lua "exempt_map = \"$work/map/names.db\""
+
+# Negotiation, as an MTA sees it: the daemon asks for the connect macros
+# it needs ({client_resolve}), and keeps every stage it has no callback
+# for negotiated away and no "no reply" flag set (SMFIP_NR_CONN would
+# suppress the CONNECT reply; SMFIP_SKIP is not needed).
+nd=$work/negotiate
+if start_daemon negotiate; then
+	if out=$(timeout -k 1 8 perl "$here/negotiate.pl" "$nd/m.sock" 2>&1); then
+		# mfdef.h: NORCPT 0x8 NOBODY 0x10 NOHDRS 0x20 NOEOH 0x40
+		# NOUNKNOWN 0x100 NODATA 0x200 (no callbacks for those stages).
+		want_p=$(printf '0x%x' $((0x8 | 0x10 | 0x20 | 0x40 | 0x100 | 0x200)))
+		want="$(printf 'version=6 actions=0x0 protocol=%s\nmacros 0=j _ {client_resolve}' "$want_p")"
+		[ "$out" = "$want" ] && pass "milter/negotiate-macros-and-flags" ||
+			fail "milter/negotiate-macros-and-flags" "got '$(oneline "$out")', want '$(oneline "$want")'"
+	else
+		fail "milter/negotiate-macros-and-flags" "negotiate.pl: $(oneline "$out")"
+	fi
+else
+	fail "milter/negotiate-macros-and-flags" "$(why_down "$nd")"
+fi
+stop_daemon "$nd"
+
 # The longest reply_text libmilter passes on: 980 characters as sent, each
 # '%' doubled (940 letters and 20 '%').  A refused client must get
 # SMFIR_REPLYCODE (421 with our text), not a bare SMFIR_TEMPFAIL.
@@ -217,6 +246,12 @@ expect_lines refusal-log-prefix-keys prefix-keys \
     "(^|[ :])refused client=2001:db8:70:1::1 key=2001:db8:70:1::1/128 count=3 limit=2 " \
     "(^|[ :])refused client=2001:db8:70:1::3 key=2001:db8:70:1::/64 count=4 limit=3 " \
     "(^|[ :])refused client=2001:db8:70:4::1 key=2001:db8:70::/48 count=6 limit=5 "
+expect_lines names-log names \
+    "exempt client=192\.0\.2\.110 entry=partner\.example host=mx1\.partner\.example( |$)" \
+    "exempt client=2001:db8:110::1 entry=partner\.example host=MX2\.Partner\.Example\.( |$)" \
+    "(^|[ :])refused client=192\.0\.2\.117 key=192\.0\.2\.117/32 count=3 limit=2 window=60s stage=connect retry=[0-9]+s entry=mx1\.limited\.example host=a\.mx1\.limited\.example( |$)" \
+    "(^|[ :])refused client=192\.0\.2\.111 key=192\.0\.2\.111/32 count=4${e}connect retry=[0-9]+s host=mx1\.partner\.example( |$)" \
+    "(^|[ :])refused client=192\.0\.2\.65 key=192\.0\.2\.65/32 count=3 limit=2 window=60s stage=connect retry=[0-9]+s entry=192\.0\.2\.64/28 host=mx1\.partner\.example( |$)"
 expect_lines log-mode-would-refuse log-mode \
     "would-refuse client=192\.0\.2\.70 " "would-refuse client=2001:db8:70::1 "
 

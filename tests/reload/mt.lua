@@ -11,6 +11,8 @@
 --           every other answer must be A or R
 --   stop, max, secs          load: run the steps round robin until the
 --           file stop exists, max sessions are done or secs seconds pass
+--   host, resolve   optional, every mode: the connect hostname and the
+--           {client_resolve} macro of every session
 --
 -- Prints one result line on stdout ("ok ...", or for poll "tries=N"); on
 -- any failure writes the reason on stderr and exits 1.  miltertest
@@ -35,7 +37,7 @@ end
 
 -- One milter session from addr; returns the reply to CONNECT.
 local function session(addr)
-	local conn, r = lib.connect(sock, addr, 20)
+	local conn, r = lib.connect(sock, addr, 20, host, resolve)
 	mt.disconnect(conn)
 	return r
 end

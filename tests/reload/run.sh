@@ -18,7 +18,7 @@ BIN=${1:?usage: tests/reload/run.sh PATH/TO/milter-ratelimit}
 RMAP=$(dirname "$BIN")/ratelimit-map
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib.sh"
-plan 41
+plan 44
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/milter-ratelimit-reload.XXXXXX") || exit 1
 chmod 0755 "$work"
@@ -127,6 +127,41 @@ build_map() {
 	_m=$1; shift
 	printf '%s\n' "$@" | timeout -k 1 10 "$RMAP" "$_m" 2>> "$work/rmap.err"
 }
+
+# --- names: a name entry added to the running daemon's map ---------------------------
+# A verified client (its hostname, {client_resolve} OK) under the new entry
+# is exempt at the next map check; a FORGED one stays counted.
+
+D=names
+mkdir -p "$work/$D"
+map=$work/$D/exempt
+build_map "$map" '198.51.100.1 OK'
+if start_daemon $D 'limit = 3' 'window = 60' 'map_check_interval = 2' \
+    "exempt_map = \"$map.db\""; then
+	c=192.0.2.20 f=192.0.2.21
+	ok="host=mx1.partner.example resolve=OK"
+	if mt $D seq "steps=$(rep $c A 3) $c=R" $ok && [ $mt_rc = 0 ]; then
+		timeout -k 1 10 "$RMAP" add "$map" partner.example 2>> "$work/rmap.err"
+		mt $D poll addr=$c want=A tries=300 gap=0.02 $ok
+		[ $mt_rc = 0 ] && pass "reload/name-add-picked-up" ||
+			fail "reload/name-add-picked-up" "$(mtfail $D)"
+		mt $D seq "steps=$(rep $c A 6)" $ok
+		[ $mt_rc = 0 ] && pass "reload/name-add-exempts" ||
+			fail "reload/name-add-exempts" "$(mtfail $D)"
+		mt $D seq "steps=$(rep $f A 3) $f=R" host=mx1.partner.example resolve=FORGED
+		[ $mt_rc = 0 ] && pass "reload/name-forged-still-counted" ||
+			fail "reload/name-forged-still-counted" "$(mtfail $D)"
+	else
+		why="before the edit: $(mtfail $D)"
+		fail "reload/name-add-picked-up" "$why"
+		fail "reload/name-add-exempts" "$why"
+		fail "reload/name-forged-still-counted" "$why"
+	fi
+else
+	for t in name-add-picked-up name-add-exempts name-forged-still-counted; do
+		fail "reload/$t" "$(why_down "$work/$D")"
+	done
+fi
 
 # --- 6 (started first, checked last): SIGHUP stops the daemon ------------------------
 
