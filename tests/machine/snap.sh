@@ -4,9 +4,11 @@
 #   sh tests/machine/snap.sh DIR
 #
 # DIR/packages   the installed packages, "NAME VERSION" a line
-# DIR/enabled    the enable links: systemd's (/etc/systemd/system and
-#                /etc/systemd/user, with their targets) and the rc start
-#                links (/etc/rc?.d/S*)
+# DIR/enabled    the enable links: systemd's (in a .wants or .requires
+#                directory under /etc/systemd/system or /etc/systemd/user,
+#                with their targets) and the rc start links (/etc/rc?.d/S*),
+#                as tests/deps.sh tells them (a mask or an alias enables
+#                nothing; DIR/etc has them all)
 # DIR/hosts.allow  the sha256 of /etc/hosts.allow, or "absent"
 # DIR/hosts.allow.rules  its lines other than comments and blank ones
 #                (only when it exists)
@@ -30,7 +32,8 @@ export LC_ALL=C
 dpkg-query -W -f='${db:Status-Status} ${binary:Package} ${Version}\n' | awk '$1 == "installed" { print $2, $3 }' |
     sort > "$D/packages"
 {
-	find /etc/systemd/system /etc/systemd/user -type l -printf '%p -> %l\n' 2>/dev/null || :
+	find /etc/systemd/system /etc/systemd/user -type l \( -path '*.wants/*' -o -path '*.requires/*' \) \
+	    -printf '%p -> %l\n' 2>/dev/null || :
 	ls -d /etc/rc?.d/S* 2>/dev/null || :
 } | sort > "$D/enabled"
 if [ -e /etc/hosts.allow ]; then
