@@ -73,6 +73,7 @@ FAKEEOF
 }
 
 # deps_run [ENV=VALUE...]: deps.sh $PKG, output in $W/out, status in $rc.
+# shellcheck disable=SC2034
 deps_run() {
 	env "$@" timeout -k 5 60 sh "$DEPS_SH" "$PKG" > "$W/out" 2>&1
 	rc=$?

@@ -116,7 +116,7 @@ echo "# snapshots: before deps $(cat "$S/before/when"), after deps $(cat "$S/dep
 # else our parent.
 runner=$PPID
 p=$$
-for i in $(seq 1 50); do
+for _ in $(seq 1 50); do
 	p=$(awk '{ sub(/.*\) /, ""); print $2 }' "/proc/$p/stat" 2>/dev/null) || break
 	case $p in ''|0|1) break ;; esac
 	if tr '\0' ' ' < "/proc/$p/cmdline" 2>/dev/null | grep -q 'tests/run\.sh'; then runner=$p; fi

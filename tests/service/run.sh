@@ -36,8 +36,10 @@ top=$(cd "$here/../.." && pwd)
 # (MRL_SERVICE_NS) and /etc is the copy (MRL_PRIVATE_ETC): a value of
 # either inherited from elsewhere proves nothing.
 _ns=$(readlink /proc/self/ns/mnt)
+# same_file A B: A and B are one file (device and inode).
+same_file() { [ "$(stat -Lc %d:%i "$1" 2>&1)" = "$(stat -Lc %d:%i "$2" 2>&1)" ]; }
 if [ "$(id -u)" = 0 ] && ! { [ -n "${MRL_SERVICE_NS:-}" ] && [ "$MRL_SERVICE_NS" != "$_ns" ] &&
-    [ -n "${MRL_PRIVATE_ETC:-}" ] && [ /etc/passwd -ef "$MRL_PRIVATE_ETC/passwd" ]; }; then
+    [ -n "${MRL_PRIVATE_ETC:-}" ] && same_file /etc/passwd "$MRL_PRIVATE_ETC/passwd"; }; then
 	_etc=$(mktemp -d "${TMPDIR:-/tmp}/milter-ratelimit-etc.XXXXXX") || exit 1
 	if cp -a /etc "$_etc/etc"; then
 		MRL_SERVICE_NS=$_ns MRL_PRIVATE_ETC=$_etc/etc unshare -m --propagation private sh -c \
@@ -136,7 +138,7 @@ for tool in useradd groupadd usermod userdel groupdel adduser addgroup deluser d
 done
 PATH=$work/noacct:$PATH
 . "$top/tests/accounts.sh"
-if ! [ /etc/passwd -ef "${MRL_PRIVATE_ETC:-/nonexistent}/passwd" ] ||
+if ! same_file /etc/passwd "${MRL_PRIVATE_ETC:-/nonexistent}/passwd" ||
     [ "$_ns" = "${MRL_SERVICE_NS:-}" ]; then
 	fail "service/private-etc" "/etc is not the private copy in a namespace of our own"
 	exit 1
