@@ -11,11 +11,35 @@
 # (sendmail, sendmail-bin, sendmail-base, sendmail-cf), each with what it
 # depends on.  Their status files are built from `apt-cache show` of the
 # exact versions apt picks.  Needs apt lists (apt-get update), no root.
+#
+# Then what deps.sh does around a real install, with a fake apt-get, one
+# behaviour per file, each in a private mount namespace of its own (root;
+# skipped otherwise; tests/deps/ns.sh): NS_TESTS below.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 . "$here/../lib.sh"
-plan 5
+# signal.sh: SIGHUP, SIGINT, SIGTERM during the install clean up, exit non-zero
+# failed-install.sh: a failed apt-get install still has its enable links undone
+# links.sh: only the new packages' enable links are undone (not masks, aliases, others')
+# upgrades.sh: upgrades named before the install; needrestart suspended
+NS_TESTS="signal failed-install links upgrades"
+ns_n=0
+for t in $NS_TESTS; do
+	ns_n=$((ns_n + $(sh "$here/$t.sh" "$top" --names | wc -w)))
+done
+plan $((5 + ns_n))
+
+# The namespace tests first: they need no apt lists.
+for t in $NS_TESTS; do
+	if [ "$(id -u)" = 0 ]; then
+		timeout -k 5 300 sh "$here/$t.sh" "$top"
+	else
+		for n in $(sh "$here/$t.sh" "$top" --names); do
+			skip "deps/$n" "needs root (a private mount namespace)"
+		done
+	fi
+done
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/milter-ratelimit-deps.XXXXXX") || exit 1
 cleanup() { [ -n "${KEEP:-}" ] && echo "kept $work" >&2 || rm -rf "$work"; }

@@ -108,41 +108,9 @@ mta_etc_check() {
 	fi
 }
 
-# acct_free_id: a system id (below 1000) no user and no group has.
-acct_free_id() {
-	local i
-	for i in $(seq 999 -1 100); do
-		cut -d: -f3 /etc/passwd /etc/group | grep -qx "$i" || { echo "$i"; return 0; }
-	done
-	return 1
-}
-
-# acct_group NAME: the group, if the machine has none of that name.
-acct_group() {
-	local id
-	getent group "$1" >/dev/null && return 0
-	id=$(acct_free_id) || return 1
-	echo "$1:x:$id:" >> /etc/group
-}
-
-# acct_user NAME GROUP HOME: the system user, if the machine has none.
-acct_user() {
-	local id gid
-	getent passwd "$1" >/dev/null && return 0
-	gid=$(getent group "$2" | cut -d: -f3)
-	[ -n "$gid" ] || return 1
-	id=$(acct_free_id) || return 1
-	echo "$1:x:$id:$gid::$3:/usr/sbin/nologin" >> /etc/passwd
-}
-
-# acct_member GROUP USER: USER joins GROUP (as usermod -a -G would).
-acct_member() {
-	local new
-	id -nG "$2" | tr ' ' '\n' | grep -qx "$1" && return 0
-	new=$(awk -F: -v OFS=: -v g="$1" -v u="$2" \
-	    '$1 == g { $4 = ($4 == "" ? u : $4 "," u) } { print }' /etc/group) || return 1
-	printf '%s\n' "$new" > /etc/group
-}
+# acct_group, acct_user, acct_member: tests/accounts.sh.
+# shellcheck source=tests/accounts.sh
+. "$TOP/tests/accounts.sh"
 
 # --- small helpers ----------------------------------------------------------------
 

@@ -11,8 +11,8 @@
 # "PASS: service/NAME" or "FAIL: service/NAME: why", and a few "# ..."
 # lines on stderr with measured numbers.
 #
-# The test user mrltest and group mrltestg are created when missing and
-# removed again at the end if this run created them.  Every daemon has a
+# The test user mrltest and group mrltestg, when missing, exist only in the
+# suite's private copy of /etc (tests/accounts.sh).  Every daemon has a
 # private directory with its config, its log (-d: stderr) and a socket
 # directory owned by the test user, so that it can remove its socket and
 # pid file once it has given up root (the daemon warns about that
@@ -28,14 +28,21 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 . "$here/../lib.sh"
 
-# The suite adds (and removes) its test user, and useradd and userdel
-# rewrite /etc/passwd, /etc/group, their shadows and the backups
-# (/etc/passwd- ...).  So that nothing under the machine's /etc changes,
-# the suite runs in a private mount namespace over a copy of /etc.
-if [ "$(id -u)" = 0 ] && [ -z "${MRL_PRIVATE_ETC:-}" ]; then
+# The suite runs in a private mount namespace over a copy of /etc, where
+# its test user and group are appended to the copy's /etc/passwd and
+# /etc/group (tests/accounts.sh): the machine's /etc is never written and
+# no useradd/groupadd runs (they would report to the host: audit, auth.log).
+# We are inside when our mount namespace is not the one we left
+# (MRL_SERVICE_NS) and /etc is the copy (MRL_PRIVATE_ETC): a value of
+# either inherited from elsewhere proves nothing.
+_ns=$(readlink /proc/self/ns/mnt)
+# same_file A B: A and B are one file (device and inode).
+same_file() { [ "$(stat -Lc %d:%i "$1" 2>&1)" = "$(stat -Lc %d:%i "$2" 2>&1)" ]; }
+if [ "$(id -u)" = 0 ] && ! { [ -n "${MRL_SERVICE_NS:-}" ] && [ "$MRL_SERVICE_NS" != "$_ns" ] &&
+    [ -n "${MRL_PRIVATE_ETC:-}" ] && same_file /etc/passwd "$MRL_PRIVATE_ETC/passwd"; }; then
 	_etc=$(mktemp -d "${TMPDIR:-/tmp}/milter-ratelimit-etc.XXXXXX") || exit 1
 	if cp -a /etc "$_etc/etc"; then
-		MRL_PRIVATE_ETC=$_etc/etc unshare -m --propagation private sh -c \
+		MRL_SERVICE_NS=$_ns MRL_PRIVATE_ETC=$_etc/etc unshare -m --propagation private sh -c \
 		    'mount --bind "$MRL_PRIVATE_ETC" /etc && exec sh "$@"' sh "$0" "$@"
 		_rc=$?
 	else
@@ -45,7 +52,7 @@ if [ "$(id -u)" = 0 ] && [ -z "${MRL_PRIVATE_ETC:-}" ]; then
 	rm -rf "$_etc"
 	exit $_rc
 fi
-plan 62
+plan 63
 
 TUSER=mrltest
 TGROUP=mrltestg
@@ -63,8 +70,6 @@ chmod 0755 "$work"
 daemons=	# directories of daemons started with start_daemon
 start_env=	# VAR=VALUE words start_daemon puts in the daemon's environment
 start_wrap=	# a command start_daemon runs the daemon under (setpriv ...)
-made_user=
-made_group=
 rsyslog_pid=
 
 cleanup() {
@@ -77,11 +82,7 @@ cleanup() {
 		[ -n "$_p" ] && kill -KILL "$_p" 2>/dev/null
 	fi
 	[ -n "$rsyslog_pid" ] && kill -TERM "$rsyslog_pid" 2>/dev/null
-	# Reap what was killed before the user goes: userdel refuses a user
-	# that still owns processes.
 	wait 2>/dev/null
-	[ -n "$made_user" ] && userdel "$TUSER" 2>/dev/null
-	[ -n "$made_group" ] && groupdel "$TGROUP" 2>/dev/null
 	[ -n "${KEEP:-}" ] && echo "kept $work" >&2 || rm -rf "$work"
 }
 trap cleanup EXIT
@@ -114,7 +115,7 @@ fi
 pkgbin_wrap "$work/pkg" man 'exec mman "$@"'
 PATH=$work/pkg/bin:$PATH
 for tool in miltertest timeout unshare rsyslogd fail2ban-regex python3 systemd-analyze mman \
-    useradd groupadd getent stat setpriv cc; do
+    getent stat setpriv cc; do
 	command -v $tool >/dev/null 2>&1 || {
 		fail "service/setup" "$tool not found (make deps-test)"
 		exit 1
@@ -127,14 +128,26 @@ fakeclock_lib >/dev/null || {
 for b in "$BIN" "$RMAP"; do
 	[ -x "$b" ] || { fail "service/setup" "no executable $b"; exit 1; }
 done
-if ! getent group "$TGROUP" >/dev/null; then
-	groupadd --system "$TGROUP" || { fail "service/setup" "groupadd $TGROUP failed"; exit 1; }
-	made_group=1
+# The accounts, in the private /etc only.  The account tools are shims
+# that refuse: nothing in the suite may reach for them.
+mkdir -p "$work/noacct"
+for tool in useradd groupadd usermod userdel groupdel adduser addgroup deluser delgroup; do
+	printf '#!/bin/sh\necho "service suite: %s refused (tests/accounts.sh)" >&2\nexit 1\n' \
+	    "$tool" > "$work/noacct/$tool"
+	chmod 0755 "$work/noacct/$tool"
+done
+PATH=$work/noacct:$PATH
+. "$top/tests/accounts.sh"
+if ! same_file /etc/passwd "${MRL_PRIVATE_ETC:-/nonexistent}/passwd" ||
+    [ "$_ns" = "${MRL_SERVICE_NS:-}" ]; then
+	fail "service/private-etc" "/etc is not the private copy in a namespace of our own"
+	exit 1
 fi
-if ! getent passwd "$TUSER" >/dev/null; then
-	useradd --system --user-group --no-create-home --home-dir /nonexistent \
-	    --shell /usr/sbin/nologin "$TUSER" || { fail "service/setup" "useradd $TUSER failed"; exit 1; }
-	made_user=1
+if acct_group "$TGROUP" && acct_group "$TUSER" && acct_user "$TUSER" "$TUSER" /nonexistent; then
+	pass "service/private-etc"
+else
+	fail "service/private-etc" "cannot add $TUSER, $TGROUP to the private /etc/passwd, /etc/group"
+	exit 1
 fi
 T_UID=$(id -u "$TUSER") T_GID=$(id -g "$TUSER")
 T_GROUPS=$(id -G "$TUSER")
