@@ -146,11 +146,96 @@ static void test_refused_knock_evicts_nobody(void **state)
 		    (unsigned long long)(s1.evictions - s0.evictions));
 }
 
+
+/*
+ * Real threads, real clock, four keys per client (/32, /24, /16, /8 with
+ * limits 2, 10, 37, 1000 an hour) over 256 clients in 8 shards: keys of
+ * overlapping sets hash to shards in every order.  No key may let more
+ * than its limit through (plus g - 1 for a grouped limit, window.h:
+ * 37 -> g 4, 1000 -> g 111).
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <time.h>
+
+static atomic_uint a32[256], a24[16], a16[4], a8[1];
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void *stress_worker(void *arg)
+{
+	uint64_t rng = (uint64_t)(uintptr_t)arg * 0x9e3779b97f4a7c15u | 1;
+
+	for (int n = 0; n < 40000; n++) {
+		uint32_t b, c, d, ip;
+		struct window_multi m;
+
+		rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+		b = rng & 3, c = (rng >> 2) & 3, d = (rng >> 4) & 15;
+		ip = IP(10, b, c, d);
+		{
+			struct window_key k[4] = { v4key(ip, 32), v4key(ip, 24),
+			    v4key(ip, 16), v4key(ip, 8) };
+			struct window_rule r[4] = { rule(2, HOUR_MS, n & 1),
+			    rule(10, HOUR_MS, n & 1), rule(37, HOUR_MS, n & 1),
+			    rule(1000, HOUR_MS, n & 1) };
+			window_check_keys(tab, 4, k, r, HOUR_MS, mono_ms(), &m);
+		}
+		if (m.refused_by < 0) {
+			atomic_fetch_add(&a32[(b * 4 + c) * 16 + d], 1);
+			atomic_fetch_add(&a24[b * 4 + c], 1);
+			atomic_fetch_add(&a16[b], 1);
+			atomic_fetch_add(&a8[0], 1);
+		}
+	}
+	return NULL;
+}
+
+static void test_threads_four_keys_hold(void **state)
+{
+	pthread_t th[4];
+	unsigned total = 0;
+
+	(void)state;
+	tab = window_create(8192, unit_seed());
+	assert_non_null(tab);
+	for (uintptr_t i = 0; i < 4; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, stress_worker, (void *)(i + 1)), 0);
+	for (int i = 0; i < 4; i++)
+		pthread_join(th[i], NULL);
+	for (int i = 0; i < 256; i++) {
+		if (a32[i] > 2)
+			fail_msg("/32 %d let %u through, limit 2", i, a32[i]);
+	}
+	for (int i = 0; i < 16; i++) {
+		total += a24[i];
+		if (a24[i] > 10)
+			fail_msg("/24 %d let %u through, limit 10", i, a24[i]);
+	}
+	for (int i = 0; i < 4; i++)
+		if (a16[i] > 40)
+			fail_msg("/16 %d let %u through, limit 37 (+3)", i, a16[i]);
+		else
+			print_message("/16 %d: %u\n", i, a16[i]);
+	if (a8[0] > 1110)
+		fail_msg("/8 let %u through, limit 1000 (+110)", a8[0]);
+	/* it can fail the other way too: the keys must have let some through */
+	if (a8[0] != total || total < 40)
+		fail_msg("allowed %u (/8) vs %u (sum of /24s)", a8[0], total);
+	print_message("allowed: /8 %u\n", a8[0]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_later_key_not_evicted, cleanup),
 		cmocka_unit_test_teardown(test_refused_knock_evicts_nobody, cleanup),
+		cmocka_unit_test_teardown(test_threads_four_keys_hold, cleanup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
