@@ -692,10 +692,14 @@ window_check_keys(struct window_table *t, size_t n, const struct window_key keys
 	 * every key's entry is found, so that no eviction takes an entry of
 	 * this check (a /24 after the /32 that needed the room). */
 	for (size_t i = 0; i < n && !any; i++) {
-		if (p[i].x == NULL) {
-			pick_insert(t, &p[i], &keys[i], max_window_ms, p, n);
-			p[i].untracked = p[i].x == NULL;
-		}
+		if (p[i].x != NULL)
+			continue;
+		/* Found now only if the caller broke "all distinct": share
+		 * the entry rather than make a twin of it. */
+		if ((p[i].x = lookup(p[i].s, bucket_of(p[i].s, p[i].h), &keys[i])) != NULL)
+			continue;
+		pick_insert(t, &p[i], &keys[i], max_window_ms, p, n);
+		p[i].untracked = p[i].x == NULL;
 	}
 
 	/* Then write: a connection let through counts in every key; a
