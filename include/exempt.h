@@ -67,6 +67,11 @@ struct exempt *exempt_empty(void);
 bool exempt_lookup(const struct exempt *e, const struct addr *a,
     struct exempt_match *out);
 
+/* The longest entry that covers all of a's /plen (family terms): the
+ * longest over a that is no longer than plen.  False when none does. */
+bool exempt_lookup_covering(const struct exempt *e, const struct addr *a,
+    int plen, struct exempt_match *out);
+
 size_t exempt_count(const struct exempt *e);	/* prefixes loaded */
 uint32_t exempt_max_window_s(const struct exempt *e);	/* longest entry window, 0 if none */
 size_t exempt_memory(const struct exempt *e);
