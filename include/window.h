@@ -122,8 +122,9 @@ struct window_result {
 	uint32_t suppressed;	/* with log: earlier refusals never logged */
 };
 
-/* The most keys one check may take (window_check_keys). */
-#define WINDOW_KEYS_MAX 4
+/* The most keys one check may take (window_check_keys): a client's
+ * CONFIG_KEYS_MAX and a map entry's own (clientkeys.h). */
+#define WINDOW_KEYS_MAX 5
 
 struct window_multi {
 	struct window_result r[WINDOW_KEYS_MAX];	/* per key; log/suppressed

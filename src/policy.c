@@ -94,8 +94,8 @@ decide_keys(struct policy *p, const struct ruleset *rs, uint64_t now_ms,
 	struct window_multi m;
 	size_t shown = 0;
 
-	clientkeys_build(rs->cfg, &d->client, d->matched ? &d->match : NULL,
-	    base, &ck);
+	clientkeys_build(rs->cfg, rs->exempt, &d->client,
+	    d->matched ? &d->match : NULL, base, &ck);
 	window_check_keys(p->table, ck.n, ck.key, ck.rule, rs->max_window_ms,
 	    now_ms, &m);
 	if (m.refused_by >= 0) {
