@@ -77,7 +77,9 @@
  * reused first; otherwise the least recently seen of a random sample that
  * is not at its limit is evicted.  An entry at or over its limit is never
  * evicted; a new client that finds no room is let through untracked and
- * counted in the stats.
+ * counted in the stats.  A refused connection makes no room, and no key
+ * of a check is evicted by the check itself (every key is looked up
+ * before room is made for any).
  */
 #ifndef MRL_WINDOW_H
 #define MRL_WINDOW_H
