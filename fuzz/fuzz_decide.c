@@ -24,11 +24,13 @@
  *
  * The decision is checked too: no address for NULL and other families;
  * the client is the socket's address; the map match is the brute-force
- * longest-prefix match (lpm.h); the key is the client masked to the
- * configured prefix, or a narrower entry's own prefix; counts agree with
- * the verdict; and, for limits of at most WINDOW_SLOTS on the big table,
- * the count is the exact number of counted connections in the window (a
- * model kept here).
+ * longest-prefix match (lpm.h); the keys are the client masked to each
+ * configured prefix, each under the rule of the narrowest entry over it
+ * whole (none under an OK one), and a narrower entry's own prefix
+ * (clientkeys.h); the decision names one of them with its rule; counts
+ * agree with the verdict; and, for keys with limits of at most
+ * WINDOW_SLOTS on the big table, the counts are the exact number of
+ * counted connections in the window (a model kept here).
  *
  * Input: byte 0 picks the config (bits 0-1) and the table (bit 2); two
  * bytes give the starting clock in seconds; then records, each
@@ -273,7 +275,14 @@ struct model_key {
 	uint64_t t[WINDOW_SLOTS];
 };
 
-static struct model_key model[MAX_RECORDS];
+/* A key the client should be counted under, and its rule. */
+struct fkey {
+	struct addr key;
+	int plen;
+	uint32_t limit, window_s;
+};
+
+static struct model_key model[MAX_RECORDS * WINDOW_KEYS_MAX];
 static size_t model_n;
 
 static struct model_key *
@@ -282,7 +291,7 @@ model_find(const struct addr *key, int plen)
 	for (size_t i = 0; i < model_n; i++)
 		if (model[i].plen == plen && same_addr(&model[i].key, key))
 			return &model[i];
-	CHECK(model_n < MAX_RECORDS, "model full");
+	CHECK(model_n < sizeof model / sizeof model[0], "model full");
 	memset(&model[model_n], 0, sizeof model[0]);
 	model[model_n].key = *key;
 	model[model_n].plen = plen;
@@ -468,7 +477,8 @@ line_suppressed(const char *line, size_t len)
 
 static void
 check_decision(const struct decision *d, const struct sa_buf *sa,
-    const struct config *cfg)
+    const struct config *cfg, struct fkey keys[WINDOW_KEYS_MAX], size_t *nk,
+    size_t *shown)
 {
 	long m;
 
@@ -491,22 +501,43 @@ check_decision(const struct decision *d, const struct sa_buf *sa,
 	}
 	CHECK(d->kind != DECIDE_EXEMPT, "exempt without an OK entry");
 
-	/* The counter key: the client masked to the configured prefix, or the
-	 * map entry's own prefix when that is narrower (policy.c). */
-	int plen = addr_is_v4(&d->client) ? cfg->ipv4_prefix : cfg->ipv6_prefix;
-	struct addr k = d->client;
-	if (m >= 0 && map[m].plen > plen) {
-		plen = map[m].plen;
-		k = map[m].prefix;
+	/* The keys, the slow way (clientkeys.h): an entry narrower than the
+	 * first key counts at its own prefix; each configured key takes the
+	 * rule of the narrowest entry over it whole (OK: not counted). */
+	int fam = addr_is_v4(&d->client) ? 0 : 1;
+	bool own = m >= 0 && map[m].plen > cfg->keys[fam][0].plen;
+
+	*nk = 0;
+	for (int i = 0; own && i < cfg->nkeys[fam]; i++)
+		if (cfg->keys[fam][i].plen == map[m].plen)
+			own = false;
+	if (own)
+		keys[(*nk)++] = (struct fkey){ map[m].prefix, map[m].plen,
+		    map[m].value.limit, map[m].value.window_s };
+	for (int i = 0; i < cfg->nkeys[fam]; i++) {
+		const struct config_key *ck = &cfg->keys[fam][i];
+		long w = lpm_find_within(map, map_n, &d->client, ck->plen);
+		struct fkey k = { d->client, ck->plen, ck->limit, ck->window };
+
+		if (w >= 0 && map[w].value.kind == EXEMPT_OK)
+			continue;
+		if (w >= 0) {
+			k.limit = map[w].value.limit;
+			k.window_s = map[w].value.window_s;
+		}
+		addr_mask(&k.key, k.plen);
+		keys[(*nk)++] = k;
 	}
-	addr_mask(&k, plen);
-	CHECK(d->key_plen == plen && same_addr(&d->key, &k), "the key is not the counter key");
+	CHECK(*nk >= 1, "no key");
+	*shown = *nk;
+	for (size_t j = 0; j < *nk; j++)
+		if (d->key_plen == keys[j].plen && same_addr(&d->key, &keys[j].key))
+			*shown = j;
+	CHECK(*shown < *nk, "the key is not one of the client's");
 	CHECK(host_bits_clear(&d->key, d->key_plen), "host bits in the key");
-	if (m >= 0)
-		CHECK(d->limit == map[m].value.limit && d->window_s == map[m].value.window_s,
-		    "not the entry's limit");
-	else
-		CHECK(d->limit == cfg->limit && d->window_s == cfg->window, "not the config's limit");
+	CHECK(d->limit == keys[*shown].limit && d->window_s == keys[*shown].window_s,
+	    "not the key's rule");
+	CHECK(d->kind != DECIDE_ALLOW || *shown == 0, "allowed, yet not the first key");
 
 	switch (d->kind) {
 	case DECIDE_ALLOW:
@@ -582,7 +613,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (unsigned i = 0; i < repeat; i++) {
 			struct decision d;
 			const char *line;
-			size_t len, lines;
+			size_t len, lines, nk, shown = 0;
+			struct fkey keys[WINDOW_KEYS_MAX];
 
 			/* The maintenance thread, once a second. */
 			if (now - last_sweep >= 1000) {
@@ -596,30 +628,47 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			policy_decide(&p, sa.sa, now, &d);
 			seen++;
 			tally[d.kind]++;
-			check_decision(&d, &sa, cfg);
+			nk = 0;
+			check_decision(&d, &sa, cfg, keys, &nk, &shown);
 
-			/* The exact count, where the table keeps it exactly. */
+			/* The exact counts, where the table keeps them exactly:
+			 * every key when let through; with count_refused a
+			 * refusal only in the keys that refused it. */
 			if (big && (d.kind == DECIDE_ALLOW || d.kind == DECIDE_REFUSE ||
 			    d.kind == DECIDE_WOULD_REFUSE)) {
-				struct model_key *mk = model_find(&d.key, d.key_plen);
-				uint32_t before = 0;
+				struct model_key *mk[WINDOW_KEYS_MAX];
+				uint32_t before[WINDOW_KEYS_MAX];
+				bool any_off = false, exact_refuse = false;
 
-				if (d.limit > WINDOW_SLOTS)
-					mk->off = true;
-				if (!mk->off) {
-					for (size_t j = 0; j < mk->n; j++)
-						before += now - mk->t[j] < d.window_s * 1000ull;
-					CHECK(d.count == before + 1, "count %u, the model %u",
-					    d.count, before + 1);
-					CHECK((d.kind == DECIDE_ALLOW) == (before < d.limit),
-					    "%s at %u of %u", policy_kind_name(d.kind), before + 1, d.limit);
-					if (d.kind == DECIDE_ALLOW || cfg->count_refused) {
-						if (mk->n == WINDOW_SLOTS) {
-							memmove(mk->t, mk->t + 1, sizeof mk->t - sizeof mk->t[0]);
-							mk->n--;
-						}
-						mk->t[mk->n++] = now;
+				for (size_t j = 0; j < nk; j++) {
+					mk[j] = model_find(&keys[j].key, keys[j].plen);
+					if (keys[j].limit > WINDOW_SLOTS)
+						mk[j]->off = true;
+					any_off |= mk[j]->off;
+					before[j] = 0;
+					for (size_t i = 0; i < mk[j]->n; i++)
+						before[j] += now - mk[j]->t[i] <
+						    keys[j].window_s * 1000ull;
+					if (!mk[j]->off && before[j] >= keys[j].limit)
+						exact_refuse = true;
+				}
+				CHECK(!(exact_refuse && d.kind == DECIDE_ALLOW),
+				    "allowed with a key at its limit");
+				CHECK(any_off || (d.kind == DECIDE_ALLOW) == !exact_refuse,
+				    "%s, the model %s", policy_kind_name(d.kind),
+				    exact_refuse ? "refused" : "allowed");
+				CHECK(mk[shown]->off || d.count == before[shown] + 1,
+				    "count %u, the model %u", d.count, before[shown] + 1);
+				for (size_t j = 0; j < nk; j++) {
+					if (mk[j]->off || !(d.kind == DECIDE_ALLOW ||
+					    (cfg->count_refused && before[j] >= keys[j].limit)))
+						continue;
+					if (mk[j]->n == WINDOW_SLOTS) {
+						memmove(mk[j]->t, mk[j]->t + 1,
+						    sizeof mk[j]->t - sizeof mk[j]->t[0]);
+						mk[j]->n--;
 					}
+					mk[j]->t[mk[j]->n++] = now;
 				}
 			}
 

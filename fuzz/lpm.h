@@ -32,6 +32,21 @@ lpm_find(const struct map_entry *e, size_t n, const struct addr *a)
 	return best;
 }
 
+/* Index of the entry that covers all of a's /within (family terms): the
+ * longest over a no longer than within, or -1. */
+static inline long
+lpm_find_within(const struct map_entry *e, size_t n, const struct addr *a,
+    int within)
+{
+	long best = -1;
+
+	for (size_t i = 0; i < n; i++)
+		if (e[i].plen <= within && lpm_covers(&e[i], a) &&
+		    (best < 0 || e[i].plen > e[best].plen))
+			best = (long)i;
+	return best;
+}
+
 static inline bool
 lpm_same_key(const struct map_entry *a, const struct map_entry *b)
 {
@@ -61,6 +76,18 @@ lpm_check(const struct exempt *ex, const struct map_entry *e, size_t n,
 	    m.value.window_s == e[want].value.window_s,
 	    "lookup of %s: the value is not the first added for that prefix", text);
 	CHECK(exempt_lookup(ex, a, NULL), "lookup of %s with out == NULL", text);
+
+	/* exempt_lookup_covering, at a length the address picks */
+	int within = a->b[15] % (addr_is_v4(a) ? 33 : 129);
+	want = lpm_find_within(e, n, a, within);
+	memset(&m, 0x5a, sizeof m);
+	got = exempt_lookup_covering(ex, a, within, &m);
+	CHECK(got == (want >= 0), "covering /%d of %s: found %d, expected %d", within,
+	    text, got, want >= 0);
+	if (got)
+		CHECK(same_addr(&m.prefix, &e[want].prefix) && m.plen == e[want].plen,
+		    "covering /%d of %s: got an entry /%d, expected entry %ld (/%d)",
+		    within, text, m.plen, want, e[want].plen);
 }
 
 /* a + delta (delta -1 or +1) within its family; false when it would leave

@@ -4,12 +4,25 @@
  * Without a map entry of its own, a client is counted under every key of
  * its family (config.h: the global prefix, limit and window, then each
  * prefix section), each with its own rule; it is refused when any key is
- * over.  A map entry with its own limit (N/DURATION) decides alone: the
- * client is counted under that one key (the family's first prefix, or the
- * entry's own prefix when it is narrower) with the entry's rule, and the
- * prefix sections do not apply.  The entry is the admin's word on this
- * client, as an OK entry is: a relay given 2000/1h must not still be held
- * at its /24's 60 a minute.  Pure: no lock, no table.
+ * over.  A map entry with its own limit (N/DURATION) sets the rule of the
+ * keys that lie inside its range (key prefix no shorter than the entry's:
+ * the per-address key, and any section at least as narrow); a key wider
+ * than the entry keeps its own rule.  So an entry never loosens an
+ * aggregate the admin did not name, and an entry the size of a section's
+ * key raises or lowers that aggregate as well as each address.  An entry
+ * narrower than the family's first key is counted, besides, at its own
+ * prefix under its own rule.
+ *
+ * One rule per key.  Entries nest: a /25 entry inside a /24 entry.  A key
+ * takes the rule of the narrowest entry that covers it whole (an OK entry:
+ * the key is not counted), whichever client reaches it, else its own; so
+ * the /24 key has the /24 entry's rule for the clients of the /25 as for
+ * the rest.  Were a key's rule to follow each client's own entry, one key
+ * would meet two rules, and alternating clients between them (two group
+ * sizes, window.h) would restart its count at every switch: a limit
+ * bypass.  An entry's own key is only reached by the clients of that
+ * entry, or is a config key of the same length: one table key, one count.
+ * Pure: no lock, no table.
  */
 #ifndef MRL_CLIENTKEYS_H
 #define MRL_CLIENTKEYS_H
@@ -21,22 +34,26 @@
 #include "exempt.h"
 #include "window.h"
 
+/* The config's keys and an entry's own. */
+#define CLIENTKEYS_MAX (CONFIG_KEYS_MAX + 1)
+
 struct clientkeys {
-	size_t n;				/* 1..CONFIG_KEYS_MAX */
-	struct window_key key[CONFIG_KEYS_MAX];	/* table form: 128-bit plen */
-	struct window_rule rule[CONFIG_KEYS_MAX];
-	struct addr prefix[CONFIG_KEYS_MAX];	/* the key as an address ... */
-	int plen[CONFIG_KEYS_MAX];		/* ... and its length, family terms */
+	size_t n;				/* 1..CLIENTKEYS_MAX */
+	struct window_key key[CLIENTKEYS_MAX];	/* table form: 128-bit plen */
+	struct window_rule rule[CLIENTKEYS_MAX];
+	struct addr prefix[CLIENTKEYS_MAX];	/* the key as an address ... */
+	int plen[CLIENTKEYS_MAX];		/* ... and its length, family terms */
 };
 
 /*
- * The keys of client under cfg.  entry is the map entry with its own
- * limit that covers the client, or NULL.  base carries what every rule
- * shares (count_refused, log_all, would); limits and windows come from
- * the keys.
+ * The keys of client under cfg and map.  entry is the longest entry of map
+ * over the client, one with its own limit, or NULL when none covers it
+ * (an OK entry is the caller's: the client is not counted at all).  base
+ * carries what every rule shares (count_refused, log_all, would); limits
+ * and windows come from the keys.  At least one key.
  */
-void clientkeys_build(const struct config *cfg, const struct addr *client,
-    const struct exempt_match *entry, const struct window_rule *base,
-    struct clientkeys *out);
+void clientkeys_build(const struct config *cfg, const struct exempt *map,
+    const struct addr *client, const struct exempt_match *entry,
+    const struct window_rule *base, struct clientkeys *out);
 
 #endif

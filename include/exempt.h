@@ -79,6 +79,11 @@ const char *exempt_lookup_name(const struct exempt *e, const char *name,
     struct exempt_value *out);
 bool exempt_has_names(const struct exempt *e);
 
+/* The longest entry that covers all of a's /plen (family terms): the
+ * longest over a that is no longer than plen.  False when none does. */
+bool exempt_lookup_covering(const struct exempt *e, const struct addr *a,
+    int plen, struct exempt_match *out);
+
 size_t exempt_count(const struct exempt *e);	/* entries loaded, names too */
 uint32_t exempt_max_window_s(const struct exempt *e);	/* longest entry window, 0 if none */
 size_t exempt_memory(const struct exempt *e);

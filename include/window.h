@@ -77,7 +77,9 @@
  * reused first; otherwise the least recently seen of a random sample that
  * is not at its limit is evicted.  An entry at or over its limit is never
  * evicted; a new client that finds no room is let through untracked and
- * counted in the stats.
+ * counted in the stats.  A refused connection makes no room, and no key
+ * of a check is evicted by the check itself (every key is looked up
+ * before room is made for any).
  */
 #ifndef MRL_WINDOW_H
 #define MRL_WINDOW_H
@@ -122,8 +124,9 @@ struct window_result {
 	uint32_t suppressed;	/* with log: earlier refusals never logged */
 };
 
-/* The most keys one check may take (window_check_keys). */
-#define WINDOW_KEYS_MAX 4
+/* The most keys one check may take (window_check_keys): a client's
+ * CONFIG_KEYS_MAX and a map entry's own (clientkeys.h). */
+#define WINDOW_KEYS_MAX 5
 
 struct window_multi {
 	struct window_result r[WINDOW_KEYS_MAX];	/* per key; log/suppressed

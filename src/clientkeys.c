@@ -3,8 +3,8 @@
 
 #include "clientkeys.h"
 
-_Static_assert(CONFIG_KEYS_MAX <= WINDOW_KEYS_MAX,
-    "the table must take every key of a family in one check");
+_Static_assert(CLIENTKEYS_MAX <= WINDOW_KEYS_MAX,
+    "the table must take every key of a client in one check");
 
 /* Key i: addr masked to plen (family terms), under limit per window_s. */
 static void
@@ -26,43 +26,40 @@ put(struct clientkeys *out, const struct addr *a, int plen, uint32_t limit,
 }
 
 void
-clientkeys_build(const struct config *cfg, const struct addr *client,
-    const struct exempt_match *entry, const struct window_rule *base,
-    struct clientkeys *out)
+clientkeys_build(const struct config *cfg, const struct exempt *map,
+    const struct addr *client, const struct exempt_match *entry,
+    const struct window_rule *base, struct clientkeys *out)
 {
 	int fam = addr_is_v4(client) ? 0 : 1;
-	const struct config_key *first = &cfg->keys[fam][0];
+	bool own = entry != NULL && entry->plen > cfg->keys[fam][0].plen;
 
 	out->n = 0;
-	if (entry != NULL) {
-		/*
-		 * The counter key.  Normally the family's first key.  A map
-		 * entry narrower than that key is counted at its own prefix:
-		 * its rule then always meets the same count, and the rest of
-		 * the client key keeps a count of its own under its own rule.
-		 * Counting both under the client key would let one key meet
-		 * two rules, and alternating between them (two group sizes)
-		 * restarted its count at every switch: a limit bypass.  With
-		 * this choice every counter key is always read under one rule
-		 * (for a given ruleset): an entry wider than the client key
-		 * covers the whole key, so all its addresses that no narrower
-		 * entry takes match the same entry.  No other key of the
-		 * config is read under an entry's rule either: a client an
-		 * entry covers is counted under no prefix section, and a key
-		 * of a section is only ever reached by clients no entry with
-		 * a limit covers.
-		 */
-		if (entry->plen > first->plen)
-			put(out, &entry->prefix, entry->plen, entry->value.limit,
-			    entry->value.window_s, base);
-		else
-			put(out, client, first->plen, entry->value.limit,
-			    entry->value.window_s, base);
-		return;
-	}
+	/* An entry narrower than the first key: its own key, named first
+	 * (it stands for the client in an allowed decision), unless a
+	 * section has its length: that key is the same one, met below. */
+	for (int i = 0; own && i < cfg->nkeys[fam]; i++)
+		if (cfg->keys[fam][i].plen == entry->plen)
+			own = false;
+	if (own)
+		put(out, &entry->prefix, entry->plen, entry->value.limit,
+		    entry->value.window_s, base);
 	for (int i = 0; i < cfg->nkeys[fam]; i++) {
 		const struct config_key *k = &cfg->keys[fam][i];
+		struct exempt_match wide;
+		const struct exempt_match *by = NULL;
 
-		put(out, client, k->plen, k->limit, k->window, base);
+		/* The narrowest entry over the whole key: the client's own
+		 * when the key lies inside it, else one further out. */
+		if (entry != NULL && entry->plen <= k->plen)
+			by = entry;
+		else if (entry != NULL &&
+		    exempt_lookup_covering(map, client, k->plen, &wide))
+			by = &wide;
+		if (by == NULL)
+			put(out, client, k->plen, k->limit, k->window, base);
+		else if (by->value.kind == EXEMPT_LIMIT)
+			put(out, client, k->plen, by->value.limit,
+			    by->value.window_s, base);
+		/* else inside an OK entry: not counted */
 	}
 }

@@ -5,7 +5,10 @@
  * and then by length (wider first), one pass with a stack of the prefixes
  * that enclose the current point cuts the address space into disjoint
  * ranges, each labelled with the innermost (longest) prefix over it.
- * Lookup is then one binary search, whatever the nesting depth.
+ * Lookup is then one binary search, whatever the nesting depth.  Each
+ * prefix also keeps the index of the one that immediately encloses it
+ * (the stack below it when it is pushed), so the entries over a point
+ * can be walked outwards (exempt_lookup_covering).
  *
  * IPv4 and IPv6 are kept apart (IPv4 ranges in 32 bits, IPv6 in 128), so
  * an IPv4 entry can never cover an IPv6 address or the reverse.
@@ -20,6 +23,8 @@
 #include "names.h"
 
 typedef unsigned __int128 u128;
+
+#define NO_PARENT UINT32_MAX
 
 struct prefix {
 	u128 lo, hi;
@@ -54,6 +59,7 @@ struct exempt {
 	struct range6 *r6;
 	size_t n6;
 	struct exempt_match *match;
+	uint32_t *parent;	/* per match: the enclosing match, or NO_PARENT */
 	size_t nmatch;
 	struct names_index *names;	/* name entries */
 	uint32_t max_window_s;
@@ -187,11 +193,14 @@ emit(struct sweep *s, u128 lo, u128 hi, uint32_t m)
  * Cut the sorted, deduplicated prefixes p[0..n) (one family) into
  * disjoint ranges.  first_match is the index the first prefix has in the
  * match table.  `cursor` is the first address not yet emitted; `done`
- * says the cursor has run past the top of the address space.
+ * says the cursor has run past the top of the address space.  parent
+ * (indexed like the match table) gets each prefix's enclosing one: once
+ * the prefixes that end before p[i] are closed, the stack's top encloses
+ * p[i], since prefixes nest or are disjoint.
  */
 static void
 cut_ranges(const struct prefix *p, size_t n, uint32_t first_match,
-    struct sweep *out)
+    uint32_t *parent, struct sweep *out)
 {
 	size_t *stack = malloc((n ? n : 1) * sizeof *stack);
 	size_t depth = 0;
@@ -218,6 +227,8 @@ cut_ranges(const struct prefix *p, size_t n, uint32_t first_match,
 			break;
 		if (depth > 0 && cursor < p[i].lo)
 			emit(out, cursor, p[i].lo - 1, first_match + (uint32_t)stack[depth - 1]);
+		parent[first_match + i] = depth > 0 ?
+		    first_match + (uint32_t)stack[depth - 1] : NO_PARENT;
 		stack[depth++] = i;
 		cursor = p[i].lo;
 		done = 0;
@@ -260,7 +271,8 @@ exempt_build(struct exempt_builder *b)
 
 	e->nmatch = w;
 	e->match = calloc(w ? w : 1, sizeof *e->match);
-	if (e->match == NULL)
+	e->parent = calloc(w ? w : 1, sizeof *e->parent);
+	if (e->match == NULL || e->parent == NULL)
 		goto fail;
 	for (size_t i = 0; i < w; i++) {
 		if (b->p[i].value.kind == EXEMPT_LIMIT &&
@@ -278,9 +290,9 @@ exempt_build(struct exempt_builder *b)
 	    sizeof *b->nvalues, b->nn);
 	if (e->names == NULL)
 		goto fail;
-	cut_ranges(b->p, n4, 0, &sw4);
+	cut_ranges(b->p, n4, 0, e->parent, &sw4);
 	/* b->p is NULL for an empty map: no arithmetic on it. */
-	cut_ranges(b->p ? b->p + n4 : NULL, w - n4, (uint32_t)n4, &sw6);
+	cut_ranges(b->p ? b->p + n4 : NULL, w - n4, (uint32_t)n4, e->parent, &sw6);
 	if (sw4.failed || sw6.failed)
 		goto fail;
 
@@ -320,12 +332,11 @@ exempt_empty(void)
 	return b ? exempt_build(b) : NULL;
 }
 
-bool
-exempt_lookup(const struct exempt *e, const struct addr *a,
-    struct exempt_match *out)
+/* The index of the longest prefix over a, or NO_PARENT when none is. */
+static uint32_t
+find(const struct exempt *e, const struct addr *a)
 {
 	size_t lo = 0, hi;
-	uint32_t m;
 
 	if (addr_is_v4(a)) {
 		uint32_t x = (uint32_t)a->b[12] << 24 | (uint32_t)a->b[13] << 16 |
@@ -340,8 +351,8 @@ exempt_lookup(const struct exempt *e, const struct addr *a,
 				hi = mid;
 		}
 		if (lo == 0 || e->r4[lo - 1].hi < x)
-			return false;
-		m = e->r4[lo - 1].m;
+			return NO_PARENT;
+		return e->r4[lo - 1].m;
 	} else {
 		u128 x = to_u128(a->b);
 		hi = e->n6;
@@ -353,9 +364,36 @@ exempt_lookup(const struct exempt *e, const struct addr *a,
 				hi = mid;
 		}
 		if (lo == 0 || e->r6[lo - 1].hi < x)
-			return false;
-		m = e->r6[lo - 1].m;
+			return NO_PARENT;
+		return e->r6[lo - 1].m;
 	}
+}
+
+bool
+exempt_lookup(const struct exempt *e, const struct addr *a,
+    struct exempt_match *out)
+{
+	uint32_t m = find(e, a);
+
+	if (m == NO_PARENT)
+		return false;
+	if (out)
+		*out = e->match[m];
+	return true;
+}
+
+bool
+exempt_lookup_covering(const struct exempt *e, const struct addr *a,
+    int plen, struct exempt_match *out)
+{
+	uint32_t m = find(e, a);
+
+	/* Outwards from the innermost entry over a: the first no longer
+	 * than plen covers all of a's /plen. */
+	while (m != NO_PARENT && e->match[m].plen > plen)
+		m = e->parent[m];
+	if (m == NO_PARENT)
+		return false;
 	if (out)
 		*out = e->match[m];
 	return true;
@@ -390,7 +428,7 @@ size_t
 exempt_memory(const struct exempt *e)
 {
 	return sizeof *e + e->n4 * sizeof *e->r4 + e->n6 * sizeof *e->r6 +
-	    e->nmatch * sizeof *e->match +
+	    e->nmatch * (sizeof *e->match + sizeof *e->parent) +
 	    (e->names ? names_index_memory(e->names) : 0);
 }
 
@@ -403,6 +441,7 @@ exempt_free(struct exempt *e)
 	free(e->r6);
 	free(e->match);
 	names_index_free(e->names);
+	free(e->parent);
 	free(e);
 }
 

@@ -95,13 +95,16 @@ decide_keys(struct policy *p, const struct ruleset *rs, uint64_t now_ms,
 	struct window_multi m;
 	size_t shown = 0;
 
-	clientkeys_build(rs->cfg, &d->client, d->matched ? &d->match : NULL,
-	    base, &ck);
-	/* A name entry has no prefix (match.plen 0): its rule is put on the
-	 * client's first key, which then counts apart, so that no counter is
-	 * ever read under two rules (names.h). */
-	if (d->by_name)
+	/* A name entry has no prefix: its rule is put on the client's first
+	 * key only, which then counts apart, so that no counter is ever read
+	 * under two rules (names.h); the prefix sections keep their own. */
+	clientkeys_build(rs->cfg, rs->exempt, &d->client,
+	    d->matched && !d->by_name ? &d->match : NULL, base, &ck);
+	if (d->by_name) {
+		ck.rule[0].limit = d->match.value.limit;
+		ck.rule[0].window_ms = d->match.value.window_s * 1000u;
 		names_window_key(ck.key[0].b, &ck.key[0].plen, d->entry_name);
+	}
 	window_check_keys(p->table, ck.n, ck.key, ck.rule, rs->max_window_ms,
 	    now_ms, &m);
 	if (m.refused_by >= 0) {

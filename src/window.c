@@ -497,35 +497,40 @@ struct pick {
 	uint32_t now;		/* the shard's time, low 32 bits */
 	uint32_t g;
 	uint32_t count;		/* connections in the window before this one */
-	bool fresh;		/* inserted by this check */
 	bool stale_g;		/* kept with another group size: unreadable */
+	bool untracked;		/* no room for it */
 	bool refuse;
 };
 
-/* Find key's entry in p->s, or make one.  keep[] are entries of the
- * same shard this check already holds: making room must not take them.
- * Needs p->s->lock. */
+/* Find key's entry in p->s; p->x NULL when it has none.  Needs
+ * p->s->lock. */
 static void
-pick_entry(struct window_table *t, struct pick *p, const struct window_key *key,
-    uint32_t max_window_ms, const struct pick *held, size_t nheld)
+pick_lookup(struct pick *p, const struct window_key *key)
+{
+	p->stale_g = false;
+	if ((p->x = lookup(p->s, bucket_of(p->s, p->h), key)) != NULL)
+		p->stale_g = p->x->gsize_m1 != p->g - 1;
+}
+
+/* Make an entry for key, which has none in p->s.  all[0..n) are every
+ * key of this check: making room must not take an entry any of them
+ * holds, found or made, whatever its place in the caller's order.
+ * Leaves p->x NULL when there is no room.  Needs p->s->lock. */
+static void
+pick_insert(struct window_table *t, struct pick *p, const struct window_key *key,
+    uint32_t max_window_ms, const struct pick *all, size_t n)
 {
 	struct shard *s = p->s;
 	uint32_t b = bucket_of(s, p->h);
 	uint16_t i;
 
-	p->fresh = false;
-	p->stale_g = false;
-	if ((p->x = lookup(s, b, key)) != NULL) {
-		p->stale_g = p->x->gsize_m1 != p->g - 1;
-		return;
-	}
 	if (s->free_head == NIL) {
 		uint16_t keep[WINDOW_KEYS_MAX];
 		size_t nk = 0;
 
-		for (size_t j = 0; j < nheld; j++)
-			if (held[j].s == s && held[j].x != NULL)
-				keep[nk++] = (uint16_t)(held[j].x - s->e);
+		for (size_t j = 0; j < n; j++)
+			if (all[j].s == s && all[j].x != NULL)
+				keep[nk++] = (uint16_t)(all[j].x - s->e);
 		evict_one(t, s, p->now, max_window_ms, keep, nk);
 	}
 	if ((i = s->free_head) == NIL) {
@@ -542,7 +547,6 @@ pick_entry(struct window_table *t, struct pick *p, const struct window_key *key,
 	p->x->next = s->e[b].bhead;
 	s->e[b].bhead = i;
 	s->used++;
-	p->fresh = true;
 }
 
 /* Store this connection in x.  Needs the shard lock. */
@@ -660,12 +664,14 @@ window_check_keys(struct window_table *t, size_t n, const struct window_key keys
 		}
 	}
 
-	/* Read every key before any is written. */
+	/* Read every key before any is written.  A key with no entry has
+	 * counted nothing and cannot refuse, so the found entries decide. */
 	for (size_t i = 0; i < n; i++) {
 		struct entry *x;
 
 		p[i].now = (uint32_t)shard_now(p[i].s, now_ms);
-		pick_entry(t, &p[i], &keys[i], max_window_ms, p, i);
+		pick_lookup(&p[i], &keys[i]);
+		p[i].untracked = false;
 		p[i].count = 0;
 		p[i].refuse = false;
 		if ((x = p[i].x) == NULL || p[i].stale_g)
@@ -681,6 +687,20 @@ window_check_keys(struct window_table *t, size_t n, const struct window_key keys
 		p[i].refuse = p[i].count >= rules[i].limit;
 		any |= p[i].refuse;
 	}
+	/* Only a connection let through is counted in a new key: a refused
+	 * one makes no room, so it evicts no one.  Room is made only once
+	 * every key's entry is found, so that no eviction takes an entry of
+	 * this check (a /24 after the /32 that needed the room). */
+	for (size_t i = 0; i < n && !any; i++) {
+		if (p[i].x != NULL)
+			continue;
+		/* Found now only if the caller broke "all distinct": share
+		 * the entry rather than make a twin of it. */
+		if ((p[i].x = lookup(p[i].s, bucket_of(p[i].s, p[i].h), &keys[i])) != NULL)
+			continue;
+		pick_insert(t, &p[i], &keys[i], max_window_ms, p, n);
+		p[i].untracked = p[i].x == NULL;
+	}
 
 	/* Then write: a connection let through counts in every key; a
 	 * refused one only in the keys that refused it, and only with
@@ -690,7 +710,8 @@ window_check_keys(struct window_table *t, size_t n, const struct window_key keys
 		struct entry *x = p[i].x;
 
 		if (x == NULL) {
-			r->verdict = WINDOW_UNTRACKED;
+			/* No room; or, refused, not looked for (counts nothing) */
+			r->verdict = p[i].untracked ? WINDOW_UNTRACKED : WINDOW_ALLOW;
 			r->count = 1;
 			continue;
 		}
@@ -728,13 +749,6 @@ window_check_keys(struct window_table *t, size_t n, const struct window_key keys
 		mark_refusal(q->s, q->x, q->now, &rules[out->refused_by],
 		    &out->r[out->refused_by]);
 	}
-	/* A key inserted by this check but not counted in it (another key
-	 * refused the connection) holds nothing: give its entry back, or it
-	 * would sit in the table with no slot for the sweep to see. */
-	for (size_t i = 0; i < n; i++)
-		if (p[i].fresh && p[i].x->nrec == 0)
-			entry_release(t, p[i].s, (uint16_t)(p[i].x - p[i].s->e));
-
 	for (size_t j = nlock; j > 0; j--)
 		pthread_mutex_unlock(&t->shards[order[j - 1]].lock);
 }

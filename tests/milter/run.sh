@@ -14,7 +14,7 @@ set -u
 BIN=${1:?usage: tests/milter/run.sh PATH/TO/milter-ratelimit}
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib.sh"
-plan 92
+plan 94
 
 LIMIT=3
 MT_BOUND=30	# seconds for one miltertest script
@@ -161,6 +161,11 @@ scenario log-mode t-log-mode.lua 'mode = "log"'
 scenario hostile-host t-hostile-host.lua
 scenario prefix-keys t-prefix-keys.lua 'prefix ipv4/24 { limit = 6 }' \
     'prefix ipv6/128 { limit = 2 }' 'prefix ipv6/48 { limit = 5 }'
+printf '%s\n' '203.0.113.0/24 2/1m' '192.0.2.0/24 9/1h' > "$work/map/entries"
+timeout 10 makemap hash "$work/map/entries" < "$work/map/entries" 2>"$work/map/err" ||
+	fail "milter/setup" "makemap: $(tail_of "$work/map/err")"
+scenario entry-keys t-entry-keys.lua "exempt_map = \"$work/map/entries.db\"" \
+    'prefix ipv4/24 { limit = 6 }' 'prefix ipv4/16 { limit = 10 }'
 # -vv: miltertest traces the length of each packet it reads.
 RETRY_TEXT='Come back in %{retry} seconds, 100% sure'
 MT_OPTS=-vv scenario retry t-retry.lua 'reply_stage = "helo"' "reply_text = \"$RETRY_TEXT\""
@@ -227,6 +232,12 @@ counts() {
 	grep -E "(^|[^-])refused client=$2 " "$work/$1/log" |
 		sed -n 's/.* count=\([0-9]*\) .*/\1/p' | tr '\n' ' ' | sed 's/ $//'
 }
+
+# The entry's limit is the /24's; the /16 section keeps its own.
+expect_lines refusal-log-entry-keys entry-keys \
+    "(^|[ :])refused client=203\.0\.113\.3 key=203\.0\.113\.0/24 count=3 limit=2 window=60s " \
+    "(^|[ :])refused client=192\.0\.2\.3 key=192\.0\.2\.0/24 count=10 limit=9 window=3600s " \
+    "(^|[ :])refused client=192\.0\.3\.2 key=192\.0\.0\.0/16 count=11 limit=10 window=60s "
 
 e=' limit=3 window=60s stage='
 expect_lines refusal-log limit \

@@ -469,6 +469,7 @@ static struct addr random_probe(uint64_t *rng, const struct rentry *set, size_t 
 static void test_random_against_brute_force(void **state)
 {
 	uint64_t seed;
+	unsigned long covering_checked = 0;
 
 	(void)state;
 	for (seed = 1; seed <= 6; seed++) {
@@ -526,10 +527,33 @@ static void test_random_against_brute_force(void **state)
 				    "/%d tag %u", (unsigned long long)seed,
 				    unit_hex16(a.b, hx), m.plen, m.value.limit,
 				    best->plen, best->tag);
+			/* exempt_lookup_covering: the longest no longer than
+			 * a random length (family terms) */
+			{
+				int within = (int)unit_below(&rng, a_v4 ? 33 : 129);
+
+				best = NULL;
+				for (i = 0; i < kept; i++)
+					if (set[i].plen <= within && covers(&set[i], a_v4, &a) &&
+					    (best == NULL || set[i].plen > best->plen))
+						best = &set[i];
+				memset(&m, 0xee, sizeof(m));
+				hit = exempt_lookup_covering(e, &a, within, &m);
+				if (hit != (best != NULL) || (best != NULL &&
+				    (m.plen != best->plen || m.value.limit != best->tag ||
+				    !unit_addr_eq(&m.prefix, &best->p))))
+					fail_msg("seed %llu query %s within /%d: covering %d /%d, "
+					    "brute force %d /%d", (unsigned long long)seed,
+					    unit_hex16(a.b, hx), within, hit, hit ? m.plen : -1,
+					    best != NULL, best ? best->plen : -1);
+				covering_checked += best != NULL;
+			}
 		}
 		exempt_free(e);
 		free(set);
 	}
+	/* a walk that never finds an outer entry proves nothing */
+	assert_true(covering_checked > 1000);
 }
 
 /* ---- exempt_parse_value ------------------------------------------------------ */
