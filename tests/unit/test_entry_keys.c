@@ -282,6 +282,46 @@ static void test_key_inside_ok_entry_not_counted(void **state)
 	stop(&r);
 }
 
+/* A name entry has no prefix: its limit is the named client's own (its
+ * first key, counted apart from the address's plain count), and the prefix
+ * sections still hold it with its neighbours.  A verified partner given
+ * 20/1m gets 20 alone, but its /24 section (6) counts it with the rest. */
+static void test_name_entry_keeps_the_sections(void **state)
+{
+	struct run r;
+	struct exempt_builder *b = exempt_builder_new();
+	struct exempt_value v = { .kind = EXEMPT_LIMIT, .limit = 20, .window_s = 60 };
+	struct config *c;
+	const char *text = "limit = 3\nwindow = 60\nipv4_prefix = 32\n"
+	    "max_clients = 10000\nprefix ipv4/24 { limit = 6 }\n";
+	struct sockaddr_storage ss;
+	struct policy_conn pc = { NULL, "mx1.partner.example", "OK" };
+	struct decision d;
+	unsigned named = 0;
+
+	(void)state;
+	c = config_parse_text("r.conf", text, strlen(text), report);
+	assert_non_null(c);
+	assert_non_null(b);
+	assert_true(exempt_builder_add_name(b, "partner.example", &v));
+	r.t = window_create(10000, unit_seed());
+	assert_non_null(r.t);
+	policy_init(&r.p, r.t, policy_ruleset(c, exempt_build(b)));
+	r.now = 1000000;
+	/* Alone in its /24: the named client gets 6 (the section), not 20,
+	 * and not 3 (the global per-address limit its name lifted). */
+	pc.sa = unit_sockaddr(&ss, "198.51.100.7", 25);
+	for (int i = 0; i < 30; i++) {
+		policy_decide_conn(&r.p, &pc, r.now++, &d);
+		named += d.kind == DECIDE_ALLOW;
+	}
+	assert_int_equal(named, 6);
+	assert_int_equal(d.key_plen, 24);
+	/* A neighbour without a name meets the same /24 count: refused. */
+	assert_int_equal(knock(&r, "198.51.100.8").kind, DECIDE_REFUSE);
+	stop(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -292,6 +332,7 @@ int main(void)
 		cmocka_unit_test(test_nested_entries_one_rule_per_key),
 		cmocka_unit_test(test_narrow_entry_own_key_is_the_section_key),
 		cmocka_unit_test(test_key_inside_ok_entry_not_counted),
+		cmocka_unit_test(test_name_entry_keeps_the_sections),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
