@@ -84,10 +84,12 @@ $(B)/ratelimit-map: $(B)/ratelimit-map.o $(CORE_OBJ)
 $(B)/%.o: src/%.c $(wildcard include/*.h) | $(B)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
-$(B):
-	mkdir -p $(B)/tests
+# Each directory its own target: check-deps makes $(B)/machine first, and
+# an existing $(B) must not stand for $(B)/tests.
+$(B) $(B)/tests:
+	mkdir -p $@
 
-$(B)/tests/%: tests/unit/%.c tests/unit/unit.h $(CORE_OBJ) | $(B)
+$(B)/tests/%: tests/unit/%.c tests/unit/unit.h $(CORE_OBJ) | $(B)/tests
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -Itests/unit -o $@ $< $(CORE_OBJ) $(LDLIBS) -lcmocka
 
 include bench/Makefile.inc

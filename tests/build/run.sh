@@ -6,7 +6,7 @@
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/lib.sh"
-plan 19
+plan 20
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 
@@ -148,6 +148,18 @@ for kind in symlink foreign; do
 	grep -q "make run: ./run is" "$co.out" || why="$why no clear refusal;"
 	[ -z "$why" ] && pass "$T" || fail "$T" "$why $(tail -n 3 "$co.out" | tr '\n' ' ')"
 done
+
+# make check runs check-deps first, which writes $(B)/machine: a build
+# directory that exists without its tests/ must still get the unit tests
+# built (a fresh clone on CI: every link failed with "cannot open output
+# file build/tests/test_addr").
+bd=$stage/b-machine-first
+mkdir -p "$bd/machine"
+if out=$(make -C "$top" -j2 B="$bd" units 2>&1) && [ -x "$bd/tests/test_addr" ]; then
+	pass "build/units-build-when-build-dir-exists"
+else
+	fail "build/units-build-when-build-dir-exists" "$(printf '%s' "$out" | tail -n 3 | tr '\n' ' ')"
+fi
 
 # A Debian package build passes dpkg-buildflags' values: CPPFLAGS carries
 # -D_FORTIFY_SOURCE=2, LDFLAGS -Wl,-z,relro.  Every compile line must have
