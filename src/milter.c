@@ -100,6 +100,14 @@ mlfi_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 	};
 	struct decision d;
 
+	/* What the MTA said about the client's name, for whoever checks an
+	 * MTA's name verification (tests/mta/names.sh); untrusted text. */
+	if (log_getlevel() >= LOG_LEVEL_DEBUG) {
+		char h[256], r[64];
+		log_escape(h, sizeof h, hostname != NULL ? hostname : "(null)");
+		log_escape(r, sizeof r, c.resolve != NULL ? c.resolve : "(unset)");
+		log_debug("connect host=%s client_resolve=%s", h, r);
+	}
 	policy_decide_conn(policy, &c, now, &d);
 	report_decision(&d, hostname);
 	if (d.kind != DECIDE_REFUSE)
