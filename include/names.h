@@ -12,9 +12,9 @@
  * The client's name comes from the MTA: the connect hostname, which is a
  * bracketed address literal when the MTA has no name for the client, and
  * the {client_resolve} macro.  A name counts only when {client_resolve} is
- * "OK": sendmail passes the PTR name as the connect hostname even when it
- * does not resolve back to the client (FORGED), so the hostname alone
- * proves nothing (see names_verified).
+ * "OK", so the hostname alone proves nothing (see names_verified).  Seen
+ * (tests/mta/names.sh): sendmail 8.17.1.9 and Postfix 3.7.11 both pass a
+ * FORGED PTR name as an address literal; only sendmail's own log shows it.
  *
  * Lookup cost is O(labels of the client's name), whatever the number of
  * entries: one hash probe per suffix at a label boundary.

@@ -58,7 +58,7 @@ refuse(SMFICTX *ctx, uint32_t retry_s)
 /*
  * The connect macros we need.  Neither MTA sends {client_resolve} at
  * connect by default, and a name is only trusted when it says OK
- * (names.h: sendmail passes even a FORGED PTR name as the hostname).
+ * (names.h: the hostname alone proves nothing).
  * sendmail and Postfix replace this milter's connect list with ours
  * (Postfix also empties its lists for the other stages, which we do not
  * use), so it also names what sendmail sends by default (j, _), for anyone

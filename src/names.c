@@ -146,9 +146,10 @@ names_verified(const char *hostname, const char *resolve, char out[NAMES_STRLEN]
 		return NAMES_INVALID;
 	}
 	/*
-	 * The hostname argument alone is not proof: sendmail passes its PTR
-	 * name there even when the name does not resolve back to the client
-	 * ({client_resolve} FORGED).  Both MTAs say OK only for a name that
+	 * The hostname argument alone is not proof.  Both real MTAs pass a
+	 * FORGED PTR name as a literal (tests/mta/names.sh), but an MTA (or a
+	 * version, or a TEMP lookup) that passes the name with anything but OK
+	 * must not exempt anybody.  Both MTAs say OK only for a name that
 	 * resolves forward to the client's address (Postfix also for the NAME
 	 * of an authorized XCLIENT), so only OK counts; an MTA that did not
 	 * send the macro gets no name.
