@@ -14,7 +14,8 @@
 #   ::1         limited like .11 (key ::/64), through swaks over IPv6
 #   127.0.0.14  helo stage only: skips HELO; the 4th gets 421 at MAIL FROM
 # and the milter's log must show each refusal (client, key, count) and none
-# for the others.
+# for the others.  Then tests/mta/debian.sh (Debian's own sendmail.mc) and
+# tests/mta/names.sh (name entries, a /24 section) in namespaces of their own.
 #
 # sendmail, rsyslogd and Postfix are Debian's packages unpacked into private
 # roots (tests/pkgroot.sh), never installed: sendmail-bin and postfix
@@ -52,7 +53,7 @@ MTA_START_CHECKS=1
 MTA_TAG=
 # debian.sh sources this file for its functions: its own plan, not ours.
 if [ -z "${MTA_LIB:-}" ]; then
-	plan 96
+	plan 133
 fi
 # The chrooted Postfix, as Debian ships it (postfix_chroot_main).
 # shellcheck source=tests/mta/chroot.sh
@@ -430,6 +431,9 @@ main() {
 	# Debian's own sendmail.mc and access, before and after the README's
 	# migration (its own work directory and network namespace).
 	bash "$HERE/debian.sh" "$BIN"
+	# Name entries and a /24 section, both MTAs resolving from a private
+	# hosts file (its own mount namespace).
+	bash "$HERE/names.sh" "$BIN"
 	mta_etc_check "the suite leaves /etc as it found it (accounts, hosts, hosts.allow, mail, rsyslog, boot)" "$etc"
 	note "mta suite took $((SECONDS - t0)) s"
 }
