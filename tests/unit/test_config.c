@@ -24,27 +24,11 @@ static void report_cb(const char *line)
 	rep.n++;
 }
 
-static char tmpdir[PATH_MAX];
-
-static int setup(void **state)
-{
-	(void)state;
-	unit_tmpdir(tmpdir, sizeof(tmpdir));
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	unit_rmtree(tmpdir);
-	return 0;
-}
-
 /* Write content to NAME in the temp dir and load it. */
 static struct config *load_text(const char *name, const char *content,
     char *path, size_t pathlen)
 {
-	unit_path(path, pathlen, tmpdir, name);
+	unit_path(path, pathlen, unit_tmp(), name);
 	unit_write_file(path, content);
 	memset(&rep, 0, sizeof(rep));
 	return config_load(path, report_cb);
@@ -201,6 +185,16 @@ static int expect_bad_at(const char *what, const char *content, int line)
 	return 0;
 }
 
+/* The bad line third of four, among good ones. */
+static int expect_bad_third(const char *what, const char *line)
+{
+	char text[4096];
+
+	snprintf(text, sizeof(text),
+	    "socket = \"unix:/x\"\nlimit = 5\n%s\nwindow = 30\n", line);
+	return expect_bad_at(what, text, 3);
+}
+
 static void test_bad_values(void **state)
 {
 	static const struct {
@@ -240,10 +234,7 @@ static void test_bad_values(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		/* the bad line third of four */
-		snprintf(text, sizeof(text),
-		    "socket = \"unix:/x\"\nlimit = 5\n%s\nwindow = 30\n",
-		    cases[i].line);
-		nbad += expect_bad_at(cases[i].what, text, 3);
+		nbad += expect_bad_third(cases[i].what, cases[i].line);
 		/* and first, and last with no newline after it */
 		snprintf(text, sizeof(text), "%s\nlimit = 5\n", cases[i].line);
 		nbad += expect_bad_at(cases[i].what, text, 1);
@@ -516,7 +507,7 @@ static void test_missing_file(void **state)
 	struct config *c;
 
 	(void)state;
-	unit_path(path, sizeof(path), tmpdir, "does-not-exist.conf");
+	unit_path(path, sizeof(path), unit_tmp(), "does-not-exist.conf");
 	memset(&rep, 0, sizeof(rep));
 	c = config_load(path, report_cb);
 	assert_null(c);
@@ -705,10 +696,7 @@ static void test_prefix_errors(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		snprintf(text, sizeof(text),
-		    "socket = \"unix:/x\"\nlimit = 5\n%s\nwindow = 30\n",
-		    cases[i].line);
-		nbad += expect_bad_at(cases[i].what, text, 3);
+		nbad += expect_bad_third(cases[i].what, cases[i].line);
 		snprintf(text, sizeof(text), "# c\n# c\nlimit = 5\n\n%s", cases[i].line);
 		nbad += expect_bad_at(cases[i].what, text, 5);
 	}
@@ -789,5 +777,5 @@ int main(void)
 		cmocka_unit_test(test_reply_format),
 	};
 
-	return cmocka_run_group_tests_name("config", tests, setup, teardown);
+	return cmocka_run_group_tests_name("config", tests, unit_tmp_setup, unit_tmp_teardown);
 }
