@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "listener.h"
+
 #define CONFIG_DEFAULT_PATH "/etc/milter-ratelimit.conf"
 /* The longest reply_text, counted after each '%' is doubled: libmilter's
  * MAXREPLYLEN.  smfi_setreply() refuses a longer text (it counts the text
@@ -64,6 +66,9 @@ struct config {
 	int log_level;		/* LOG_ERR..LOG_DEBUG */
 	int syslog_facility;	/* LOG_MAIL, ... */
 	bool allow_world_writable;	/* accept a config or map anyone may write */
+	/* listener PORT { ... } sections in file order (listener.h). */
+	struct listener_rule listeners[LISTENER_MAX];
+	int nlisteners;
 };
 
 /*
