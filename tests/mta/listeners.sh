@@ -70,7 +70,9 @@ ls_clients() {
 	fi
 }
 
-ls_sm_ready() { listening "$LS_SUB_SM" || mta_dead "$SM_PID"; }
+# ls_listening4 PORT: 127.0.0.1:PORT is up (lib.sh's listening wants ::1 too).
+ls_listening4() { [[ $(ss -Hltn "sport = :$1") == *"127.0.0.1:$1 "* ]]; }
+ls_sm_ready() { ls_listening4 "$LS_SUB_SM" || mta_dead "$SM_PID"; }
 
 # listeners_sendmail: sendmail with a second daemon, Name=MSA, on
 # LS_SUB_SM (127.0.0.1 only).
@@ -84,14 +86,14 @@ listeners_sendmail() {
 		return
 	fi
 	SM_WHERE="127.0.0.1:$SM_PORT, 127.0.0.1:$LS_SUB_SM" MTA_START_CHECKS= sendmail_launch "$name" || return
-	if wait_for 10 ls_sm_ready && listening "$LS_SUB_SM"; then pass "$name"
+	if wait_for 10 ls_sm_ready && ls_listening4 "$LS_SUB_SM"; then pass "$name"
 	else fail_log "$name" "not listening on $LS_SUB_SM" "$d/stderr" "$d/maillog"; return; fi
 	ls_milter_start sendmail "$LS_SUB_SM" || return
 	ls_clients sendmail "$SM_PORT" "$LS_SUB_SM"
 	milter_stop "sendmail listeners"
 }
 
-ls_pf_ready() { listening "$PF_PORT" && listening "$LS_SUB_PF"; }
+ls_pf_ready() { listening "$PF_PORT" && ls_listening4 "$LS_SUB_PF"; }
 
 # listeners_postfix: Postfix (stopped) restarted with a second smtpd
 # service on LS_SUB_PF.
