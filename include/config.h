@@ -95,8 +95,9 @@ size_t config_reply_format(const char *text, uint32_t retry_s, char *buf,
     size_t len);
 
 /* Every key for a log line: "ipv4/32:10/60s,ipv4/24:60/60s,ipv6/64:10/60s"
- * (family/length:limit/window), cut to len. */
-#define CONFIG_KEYS_STRLEN 256
+ * (family/length:limit/window), then each listener section
+ * ("listener/587:off", listener_format), cut to len. */
+#define CONFIG_KEYS_STRLEN 1024
 void config_keys_format(const struct config *c, char *buf, size_t len);
 
 const char *config_stage_name(enum reply_stage s);

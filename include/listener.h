@@ -18,6 +18,7 @@
 #define MRL_LISTENER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <confuse.h>
@@ -77,5 +78,11 @@ void listener_window_key(uint8_t b[16], uint8_t *plen, uint16_t port);
 void listener_warn_missing(void);
 
 const char *listener_mode_name(enum listener_mode m);
+
+/* sep then the rule for a log line, into buf (len > 0): "listener/587:off",
+ * "listener/2525:30/3600s", "listener/465:log:10/60s" (a mode only when
+ * the section sets one).  Returns the length written, < len. */
+size_t listener_format(const struct listener_rule *r, const char *sep,
+    char *buf, size_t len);
 
 #endif

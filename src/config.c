@@ -700,6 +700,8 @@ config_keys_format(const struct config *c, char *buf, size_t len)
 				return;
 			o += (size_t)n;
 		}
+	for (int i = 0; i < c->nlisteners && o < len; i++)
+		o += listener_format(&c->listeners[i], o ? "," : "", buf + o, len - o);
 }
 
 size_t

@@ -160,3 +160,20 @@ listener_mode_name(enum listener_mode m)
 {
 	return m == LISTENER_GLOBAL ? "global" : mode_names[m];
 }
+
+size_t
+listener_format(const struct listener_rule *r, const char *sep, char *buf,
+    size_t len)
+{
+	int n;
+
+	if (r->mode == LISTENER_OFF)
+		n = snprintf(buf, len, "%slistener/%u:off", sep, r->port);
+	else
+		n = snprintf(buf, len, "%slistener/%u:%s%s%u/%us", sep, r->port,
+		    r->mode == LISTENER_GLOBAL ? "" : mode_names[r->mode],
+		    r->mode == LISTENER_GLOBAL ? "" : ":", r->limit, r->window);
+	if (n < 0)
+		return 0;
+	return (size_t)n < len ? (size_t)n : len - 1;
+}

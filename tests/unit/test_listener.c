@@ -97,6 +97,18 @@ static void test_parse(void **state)
 	assert_int_equal(c->listeners[2].window, 90);	/* the global one */
 	assert_int_equal(c->listeners[3].mode, LISTENER_ENFORCE);
 	assert_int_equal(c->listeners[3].limit, 7);
+	{
+		char keys[CONFIG_KEYS_STRLEN], small[40];
+
+		config_keys_format(c, keys, sizeof(keys));
+		assert_string_equal(keys, "ipv4/32:7/90s,ipv6/64:7/90s,"
+		    "listener/587:off,listener/2525:30/3600s,"
+		    "listener/465:log:4/90s,listener/26:enforce:7/90s");
+		/* cut, never overrun */
+		config_keys_format(c, small, sizeof(small));
+		assert_true(strlen(small) < sizeof(small));
+		assert_memory_equal(small, keys, strlen(small));
+	}
 	d = config_dup(c);
 	assert_non_null(d);
 	assert_int_equal(d->nlisteners, 4);
