@@ -85,7 +85,7 @@ listeners_sendmail() {
 		fail_log "$name" "m4 sendmail.mc failed" "$d/m4.err"
 		return
 	fi
-	SM_WHERE="127.0.0.1:$SM_PORT, 127.0.0.1:$LS_SUB_SM" MTA_START_CHECKS= sendmail_launch "$name" || return
+	SM_WHERE="127.0.0.1:$SM_PORT, 127.0.0.1:$LS_SUB_SM" MTA_START_CHECKS='' sendmail_launch "$name" || return
 	if wait_for 10 ls_sm_ready && ls_listening4 "$LS_SUB_SM"; then pass "$name"
 	else fail_log "$name" "not listening on $LS_SUB_SM" "$d/stderr" "$d/maillog"; return; fi
 	ls_milter_start sendmail "$LS_SUB_SM" || return
@@ -98,10 +98,12 @@ ls_pf_ready() { listening "$PF_PORT" && ls_listening4 "$LS_SUB_PF"; }
 # listeners_postfix: Postfix (stopped) restarted with a second smtpd
 # service on LS_SUB_PF.
 listeners_postfix() {
+	# shellcheck disable=SC2034  # PORT, NAME: read by subst
 	local PORT=$PF_PORT NAME=$PF_NAME d=$W/pf name="postfix listeners: postfix starts with two listeners"
 	[ -n "$PF" ] || { fail "$name" "no unpacked postfix"; return; }
 	subst "$MTA_DIR/postfix-master.cf.in" "$d/etc/master.cf"
 	printf '%s\n' "$LS_SUB_PF    inet  n       -       n       -       -       smtpd" >> "$d/etc/master.cf"
+	# shellcheck disable=SC2034  # read by lib.sh's postfix_stop
 	PF_UP=1
 	if ! postfix start > "$d/start-listeners.log" 2>&1; then
 		fail_log "$name" "postfix start failed" "$d/start-listeners.log" "$d/maillog"
