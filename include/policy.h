@@ -83,6 +83,10 @@ struct decision {
 	bool by_name;
 	char entry_name[NAMES_STRLEN];
 	enum names_status name_status;	/* the client's name, when the map has names */
+	/* The listener section that applied (listener.h); 0: none.  Its
+	 * keys count apart from the global ones; mode "off": DECIDE_EXEMPT
+	 * with matched false. */
+	uint16_t listener_port;
 };
 
 /* What the MTA told us at connect (names.h: which of it counts). */
@@ -90,6 +94,7 @@ struct policy_conn {
 	const struct sockaddr *sa;	/* may be NULL */
 	const char *hostname;		/* connect hostname; may be NULL */
 	const char *resolve;		/* {client_resolve}; NULL when not sent */
+	const char *port;		/* {daemon_port}; NULL when not sent */
 };
 
 /* Build a ruleset from a loaded config and map (takes both). */
@@ -104,9 +109,11 @@ struct ruleset *policy_swap(struct policy *p, struct ruleset *r);
 void policy_destroy(struct policy *p);
 
 /*
- * Decide for a connection at now_ms.  Precedence: the longest address
- * entry that covers the client; else the longest name entry over its
- * verified name; else the configured limit.
+ * Decide for a connection at now_ms.  A listener section with mode "off"
+ * accepts first.  Then precedence: the longest address entry that covers
+ * the client; else the longest name entry over its verified name; else
+ * the configured limit, the listener's own for its first key when its
+ * section sets one.
  */
 void policy_decide_conn(struct policy *p, const struct policy_conn *c,
     uint64_t now_ms, struct decision *d);

@@ -56,6 +56,7 @@ static cfg_opt_t options[] = {
 	CFG_STR("syslog_facility", "mail",	CFGF_NONE),
 	CFG_BOOL("allow_world_writable", cfg_false, CFGF_NONE),
 	CFG_SEC("prefix",	prefix_options,	CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
+	CFG_SEC("listener",	listener_cfg_options, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
 	CFG_END()
 };
 
@@ -581,6 +582,9 @@ config_parse_text(const char *path, const char *raw, size_t len,
 	cfg_set_validate_func(cfg, "prefix", validate_prefix);
 	cfg_set_validate_func(cfg, "prefix|limit", validate_int);
 	cfg_set_validate_func(cfg, "prefix|window", validate_int);
+	cfg_set_validate_func(cfg, "listener", listener_cfg_validate);
+	cfg_set_validate_func(cfg, "listener|limit", validate_int);
+	cfg_set_validate_func(cfg, "listener|window", validate_int);
 
 	ret = cfg_parse_buf(cfg, text);
 	if (ret != CFG_SUCCESS) {
@@ -616,7 +620,9 @@ config_parse_text(const char *path, const char *raw, size_t len,
 	c->allow_world_writable = cfg_getbool(cfg, "allow_world_writable") == cfg_true;
 	if (!c->path || !c->socket || !c->reply_text || !c->reply_escaped || !c->user)
 		goto oom;
-	if (!config_keys(c, cfg, path, report)) {
+	if (!config_keys(c, cfg, path, report) |
+	    !listener_cfg_load(cfg, path, c->limit, c->window, c->listeners,
+	    &c->nlisteners, report)) {
 		config_free(c);
 		c = NULL;
 	} else if (*c->socket == '\0' || *c->user == '\0') {
@@ -694,6 +700,8 @@ config_keys_format(const struct config *c, char *buf, size_t len)
 				return;
 			o += (size_t)n;
 		}
+	for (int i = 0; i < c->nlisteners && o < len; i++)
+		o += listener_format(&c->listeners[i], o ? "," : "", buf + o, len - o);
 }
 
 size_t

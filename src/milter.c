@@ -63,9 +63,10 @@ refuse(SMFICTX *ctx, uint32_t retry_s)
  * (Postfix also empties its lists for the other stages, which we do not
  * use), so it also names what sendmail sends by default (j, _), for anyone
  * debugging with the MTA's macro logs.  {client_ptr}, the unverified PTR
- * name, is deliberately not asked for.
+ * name, is deliberately not asked for.  {daemon_port} picks the
+ * listener section (listener.h); sendmail has it, Postfix from 3.2.
  */
-#define CONNECT_MACROS "j _ {client_resolve}"
+#define CONNECT_MACROS "j _ {client_resolve} {daemon_port}"
 
 /*
  * Registered only to ask for CONNECT_MACROS.  libmilter hands us in *pf1
@@ -97,6 +98,7 @@ mlfi_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 		.sa = hostaddr,
 		.hostname = hostname,
 		.resolve = smfi_getsymval(ctx, "{client_resolve}"),
+		.port = smfi_getsymval(ctx, "{daemon_port}"),
 	};
 	struct decision d;
 

@@ -14,7 +14,7 @@ set -u
 BIN=${1:?usage: tests/milter/run.sh PATH/TO/milter-ratelimit}
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib.sh"
-plan 94
+plan 97
 
 LIMIT=3
 MT_BOUND=30	# seconds for one miltertest script
@@ -178,6 +178,10 @@ timeout 10 "$RMAP" "$work/map/names" < "$work/map/names" 2>"$work/map/err" ||
 	fail "milter/setup" "ratelimit-map: $(tail_of "$work/map/err")"
 scenario names t-names.lua "exempt_map = \"$work/map/names.db\""
 
+# Listener sections, keyed by {daemon_port}.
+scenario listeners t-listeners.lua 'listener 587 { mode = "off" }' \
+    'listener 2525 { limit = 5 }'
+
 # Negotiation, as an MTA sees it: the daemon asks for the connect macros
 # it needs ({client_resolve}), and keeps every stage it has no callback
 # for negotiated away and no "no reply" flag set (SMFIP_NR_CONN would
@@ -188,7 +192,7 @@ if start_daemon negotiate; then
 		# mfdef.h: NORCPT 0x8 NOBODY 0x10 NOHDRS 0x20 NOEOH 0x40
 		# NOUNKNOWN 0x100 NODATA 0x200 (no callbacks for those stages).
 		want_p=$(printf '0x%x' $((0x8 | 0x10 | 0x20 | 0x40 | 0x100 | 0x200)))
-		want="$(printf 'version=6 actions=0x0 protocol=%s\nmacros 0=j _ {client_resolve}' "$want_p")"
+		want="$(printf 'version=6 actions=0x0 protocol=%s\nmacros 0=j _ {client_resolve} {daemon_port}' "$want_p")"
 		[ "$out" = "$want" ] && pass "milter/negotiate-macros-and-flags" ||
 			fail "milter/negotiate-macros-and-flags" "got '$(oneline "$out")', want '$(oneline "$want")'"
 	else
@@ -232,6 +236,14 @@ counts() {
 	grep -E "(^|[^-])refused client=$2 " "$work/$1/log" |
 		sed -n 's/.* count=\([0-9]*\) .*/\1/p' | tr '\n' ' ' | sed 's/ $//'
 }
+
+# A refusal on a listener with a section names it; a missing
+# {daemon_port} is said once, not per connection.
+expect_lines refusal-log-listener listeners \
+    "(^|[ :])refused client=192\.0\.2\.20 key=192\.0\.2\.20/32 count=6 limit=5 window=60s stage=connect retry=[0-9]+s listener=2525 "
+n=$(grep -c 'sent no {daemon_port}' "$work/listeners/log")
+[ "$n" = 1 ] && pass "milter/listener-missing-macro-once" ||
+	fail "milter/listener-missing-macro-once" "$n lines about the missing macro, want 1"
 
 # The entry's limit is the /24's; the /16 section keeps its own.
 expect_lines refusal-log-entry-keys entry-keys \

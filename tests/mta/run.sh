@@ -52,11 +52,14 @@ MTA_START_CHECKS=1
 MTA_TAG=
 # debian.sh sources this file for its functions: its own plan, not ours.
 if [ -z "${MTA_LIB:-}" ]; then
-	plan 96
+	plan 112
 fi
 # The chrooted Postfix, as Debian ships it (postfix_chroot_main).
 # shellcheck source=tests/mta/chroot.sh
 . "$HERE/chroot.sh"
+# Two listeners per MTA, one of them off (listener sections).
+# shellcheck source=tests/mta/listeners.sh
+. "$HERE/listeners.sh"
 
 SM_PORT=2525
 PF_PORT=2526
@@ -419,11 +422,15 @@ main() {
 		phase sendmail "$SM_PORT" helo
 	fi
 	sendmail_stop
+	listeners_sendmail
+	sendmail_stop
 	if postfix_start; then
 		postfix_n_silent
 		phase postfix "$PF_PORT" connect
 		phase postfix "$PF_PORT" helo
 	fi
+	postfix_stop
+	[ -n "$PF" ] && listeners_postfix
 	postfix_stop
 	postfix_chroot_main
 	pfc_cleanup

@@ -290,7 +290,7 @@ static void test_name_entry_keeps_the_sections(void **state)
 	const char *text = "limit = 3\nwindow = 60\nipv4_prefix = 32\n"
 	    "max_clients = 10000\nprefix ipv4/24 { limit = 6 }\n";
 	struct sockaddr_storage ss;
-	struct policy_conn pc = { NULL, "mx1.partner.example", "OK" };
+	struct policy_conn pc = { NULL, "mx1.partner.example", "OK", NULL };
 	struct decision d;
 	unsigned named = 0;
 

@@ -344,7 +344,7 @@ static struct decision decide(struct fixture *fx, const char *ip,
     const char *host, const char *resolve, uint64_t now)
 {
 	struct sockaddr_storage ss;
-	struct policy_conn c = { unit_sockaddr(&ss, ip, 25), host, resolve };
+	struct policy_conn c = { unit_sockaddr(&ss, ip, 25), host, resolve, NULL };
 	struct decision d;
 
 	memset(&d, 0xee, sizeof(d));
