@@ -47,6 +47,8 @@ CORE_SRC  += src/access_import.c src/mapsource.c src/sockdir.c
 CORE_SRC  += src/postfixcheck.c
 # Several keys per client (prefix sections).
 CORE_SRC  += src/clientkeys.c
+# Open sessions per client (max_concurrent).
+CORE_SRC  += src/concurrency.c
 DAEMON_SRC := src/main.c src/milter.c src/daemon.c src/maint.c
 CORE_OBJ  := $(CORE_SRC:src/%.c=$(B)/%.o)
 DAEMON_OBJ := $(DAEMON_SRC:src/%.c=$(B)/%.o)
