@@ -14,7 +14,7 @@ set -u
 BIN=${1:?usage: tests/milter/run.sh PATH/TO/milter-ratelimit}
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib.sh"
-plan 100
+plan 103
 
 LIMIT=3
 MT_BOUND=30	# seconds for one miltertest script
@@ -183,6 +183,10 @@ scenario names t-names.lua "exempt_map = \"$work/map/names.db\""
 MT_OPTS="-D max=2" scenario concurrent t-concurrent.lua 'limit = 1000' 'max_concurrent = 2'
 MT_OPTS="-D max=2 -D stage=helo" scenario concurrent-helo t-concurrent.lua 'limit = 1000' \
     'max_concurrent = 2' 'reply_stage = "helo"'
+MT_OPTS="-D case=log" scenario concurrent-log-mode t-concurrent-more.lua 'limit = 1000' \
+    'max_concurrent = 2' 'mode = "log"'
+MT_OPTS="-D case=reload -D dir=$work/concurrent-reload" scenario concurrent-reload \
+    t-concurrent-more.lua 'limit = 1000' 'max_concurrent = 2'
 MT_OPTS="-D max=1 -D same4=192.0.2.99" scenario concurrent-prefix t-concurrent.lua 'limit = 1000' \
     'max_concurrent = 1' 'ipv4_prefix = 24'
 
@@ -295,6 +299,9 @@ expect_lines log-mode-would-refuse log-mode \
 expect_lines concurrent-log concurrent \
     "(^|[ :])refused-concurrent client=192\.0\.2\.150 key=192\.0\.2\.150/32 concurrent=2 max_concurrent=2( |$)" \
     "(^|[ :])refused-concurrent client=2001:db8:150::2 key=2001:db8:150::/64 concurrent=2 max_concurrent=2( |$)"
+expect_lines concurrent-log-mode-line concurrent-log-mode \
+    "(^|[ :])would-refuse-concurrent client=192\.0\.2\.160 key=192\.0\.2\.160/32 concurrent=2 max_concurrent=2( |$)" \
+    "(^|[ :])would-refuse-concurrent client=192\.0\.2\.160 key=192\.0\.2\.160/32 concurrent=3 max_concurrent=2( |$)"
 expect_lines concurrent-log-prefix concurrent-prefix \
     "(^|[ :])refused-concurrent client=192\.0\.2\.99 key=192\.0\.2\.0/24 concurrent=1 max_concurrent=1( |$)"
 
