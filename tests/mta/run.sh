@@ -52,11 +52,14 @@ MTA_START_CHECKS=1
 MTA_TAG=
 # debian.sh sources this file for its functions: its own plan, not ours.
 if [ -z "${MTA_LIB:-}" ]; then
-	plan 96
+	plan 110
 fi
 # The chrooted Postfix, as Debian ships it (postfix_chroot_main).
 # shellcheck source=tests/mta/chroot.sh
 . "$HERE/chroot.sh"
+# max_concurrent through both MTAs (conc_phase).
+# shellcheck source=tests/mta/concurrent.sh
+. "$HERE/concurrent.sh"
 
 SM_PORT=2525
 PF_PORT=2526
@@ -76,6 +79,7 @@ note() { echo "# $*"; }
 alive() { mta_alive "$1"; }
 dead() { mta_dead "$1"; }
 cleanup() {
+	conc_kill
 	milter_stop
 	sendmail_stop
 	postfix_stop
@@ -127,6 +131,7 @@ milter_conf() {
 	user        = "nobody"
 	group       = "postfix"
 	socket_mode = "0660"
+	${MILTER_EXTRA:-}
 	EOF
 }
 
@@ -417,12 +422,14 @@ main() {
 	if sendmail_start; then
 		phase sendmail "$SM_PORT" connect
 		phase sendmail "$SM_PORT" helo
+		conc_phase sendmail "$SM_PORT"
 	fi
 	sendmail_stop
 	if postfix_start; then
 		postfix_n_silent
 		phase postfix "$PF_PORT" connect
 		phase postfix "$PF_PORT" helo
+		conc_phase postfix "$PF_PORT"
 	fi
 	postfix_stop
 	postfix_chroot_main
