@@ -62,6 +62,21 @@ session_new(SMFICTX *ctx)
 	return s;
 }
 
+/* Give back what the session counted and free its data; the session
+ * then has none.  Idempotent. */
+static void
+session_end(SMFICTX *ctx)
+{
+	struct session *s = smfi_getpriv(ctx);
+
+	if (s == NULL)
+		return;
+	if (s->counted && !conc_release(conc, &s->key))
+		log_warnx("bug: a session released a concurrency count it did not hold");
+	smfi_setpriv(ctx, NULL);
+	free(s);
+}
+
 /* The retry seconds a session was marked with, or -1: not refused. */
 static long
 marked_retry(SMFICTX *ctx)
@@ -195,6 +210,11 @@ mlfi_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 	struct decision d;
 	struct session *s;
 
+	/* Defensive: a session has no data yet at CONNECT (close ends every
+	 * session, also before SMFIC_QUIT_NC's next one, and libmilter's
+	 * state machine ignores a second CONNECT: seen with miltertest); were
+	 * that ever to change, nothing leaks. */
+	session_end(ctx);
 	policy_decide_conn(policy, &c, now, &d);
 	report_decision(&d, hostname);
 	if (d.kind != DECIDE_REFUSE) {
@@ -246,14 +266,7 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
 static sfsistat
 mlfi_close(SMFICTX *ctx)
 {
-	struct session *s = smfi_getpriv(ctx);
-
-	if (s == NULL)
-		return SMFIS_CONTINUE;
-	if (s->counted && !conc_release(conc, &s->key))
-		log_warnx("bug: a session released a concurrency count it did not hold");
-	smfi_setpriv(ctx, NULL);
-	free(s);
+	session_end(ctx);
 	return SMFIS_CONTINUE;
 }
 
