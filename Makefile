@@ -49,6 +49,8 @@ CORE_SRC  += src/postfixcheck.c
 CORE_SRC  += src/clientkeys.c
 # Per-listener rules ({daemon_port}).
 CORE_SRC  += src/listener.c
+# Open sessions per client (max_concurrent).
+CORE_SRC  += src/concurrency.c
 DAEMON_SRC := src/main.c src/milter.c src/daemon.c src/maint.c
 CORE_OBJ  := $(CORE_SRC:src/%.c=$(B)/%.o)
 DAEMON_OBJ := $(DAEMON_SRC:src/%.c=$(B)/%.o)

@@ -57,6 +57,7 @@ struct config {
 				 * it has no CONFIG_REPLY_RETRY (config_reply_format) */
 	enum run_mode mode;
 	uint64_t max_clients;
+	uint32_t max_concurrent;	/* open sessions per key; 0: off (concurrency.h) */
 	bool count_refused;
 	uint32_t map_check_interval;	/* seconds, 0 = only on SIGUSR1 */
 	char *user;		/* run as this user once the socket is open */

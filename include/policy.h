@@ -87,6 +87,12 @@ struct decision {
 	 * keys count apart from the global ones; mode "off": DECIDE_EXEMPT
 	 * with matched false. */
 	uint16_t listener_port;
+	/* max_concurrent as in force for this decision (0: off), the prefix
+	 * length of the client's concurrency key (the first key of its
+	 * family: ipv4_prefix or ipv6_prefix, family terms), and mode log. */
+	uint32_t max_concurrent;
+	int conc_plen;
+	bool log_mode;
 };
 
 /* What the MTA told us at connect (names.h: which of it counts). */
@@ -124,6 +130,10 @@ void policy_decide(struct policy *p, const struct sockaddr *sa,
 /* The reply text in force for a client that may come back in retry_s
  * seconds, '%' doubled, copied into buf (config_reply_format). */
 void policy_reply_text(struct policy *p, uint32_t retry_s, char *buf, size_t len);
+
+/* Whether max_concurrent is on now (the milter then stays in the session
+ * of a counted client), and the reply stage in force. */
+bool policy_concurrency_on(struct policy *p, enum reply_stage *stage);
 
 /* The longest window in force, for the table's sweep. */
 uint32_t policy_max_window_ms(struct policy *p);

@@ -46,6 +46,7 @@ static cfg_opt_t options[] = {
 	CFG_STR("reply_text",	"Connection rate limit exceeded", CFGF_NONE),
 	CFG_STR("mode",		"enforce",	CFGF_NONE),
 	CFG_INT("max_clients",	1000000,	CFGF_NONE),
+	CFG_INT("max_concurrent", 0,		CFGF_NONE),	/* 0: off */
 	CFG_BOOL("count_refused", cfg_true,	CFGF_NONE),
 	CFG_INT("map_check_interval", 5,	CFGF_NONE),
 	CFG_STR("user",		"milter-ratelimit", CFGF_NONE),
@@ -71,6 +72,7 @@ static const struct int_range int_ranges[] = {
 	{ "ipv4_prefix", 8,	32 },
 	{ "ipv6_prefix", 16,	128 },
 	{ "max_clients", 100,	100000000 },
+	{ "max_concurrent", 0,	100000 },
 	{ "map_check_interval", 0, 3600 },
 };
 
@@ -609,6 +611,7 @@ config_parse_text(const char *path, const char *raw, size_t len,
 	c->reply_escaped = escape_percent(c->reply_text ? c->reply_text : "");
 	c->mode = (enum run_mode)choice_value(cfg, "mode");
 	c->max_clients = (uint64_t)cfg_getint(cfg, "max_clients");
+	c->max_concurrent = (uint32_t)cfg_getint(cfg, "max_concurrent");
 	c->count_refused = cfg_getbool(cfg, "count_refused") == cfg_true;
 	c->map_check_interval = (uint32_t)cfg_getint(cfg, "map_check_interval");
 	c->user = strdup(cfg_getstr(cfg, "user"));

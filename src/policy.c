@@ -190,10 +190,13 @@ decide_locked(struct policy *p, const struct ruleset *rs,
 	struct window_rule rule;
 
 	d->stage = cfg->reply_stage;
+	d->max_concurrent = cfg->max_concurrent;
+	d->log_mode = cfg->mode == MODE_LOG;
 	if (!addr_from_sockaddr(&d->client, c->sa)) {
 		d->kind = DECIDE_NOADDR;
 		return;
 	}
+	d->conc_plen = addr_is_v4(&d->client) ? cfg->ipv4_prefix : cfg->ipv6_prefix;
 	if (cfg->nlisteners > 0) {
 		if (c->port == NULL)
 			listener_warn_missing();
@@ -277,6 +280,18 @@ policy_reply_text(struct policy *p, uint32_t retry_s, char *buf, size_t len)
 	pthread_rwlock_rdlock(&p->lock);
 	config_reply_format(p->rules->cfg->reply_text, retry_s, buf, len);
 	pthread_rwlock_unlock(&p->lock);
+}
+
+bool
+policy_concurrency_on(struct policy *p, enum reply_stage *stage)
+{
+	bool on;
+
+	pthread_rwlock_rdlock(&p->lock);
+	on = p->rules->cfg->max_concurrent > 0;
+	*stage = p->rules->cfg->reply_stage;
+	pthread_rwlock_unlock(&p->lock);
+	return on;
 }
 
 uint32_t

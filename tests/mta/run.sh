@@ -52,7 +52,7 @@ MTA_START_CHECKS=1
 MTA_TAG=
 # debian.sh sources this file for its functions: its own plan, not ours.
 if [ -z "${MTA_LIB:-}" ]; then
-	plan 112
+	plan 126
 fi
 # The chrooted Postfix, as Debian ships it (postfix_chroot_main).
 # shellcheck source=tests/mta/chroot.sh
@@ -60,6 +60,9 @@ fi
 # Two listeners per MTA, one of them off (listener sections).
 # shellcheck source=tests/mta/listeners.sh
 . "$HERE/listeners.sh"
+# max_concurrent through both MTAs (conc_phase).
+# shellcheck source=tests/mta/concurrent.sh
+. "$HERE/concurrent.sh"
 
 SM_PORT=2525
 PF_PORT=2526
@@ -79,6 +82,7 @@ note() { echo "# $*"; }
 alive() { mta_alive "$1"; }
 dead() { mta_dead "$1"; }
 cleanup() {
+	conc_kill
 	milter_stop
 	sendmail_stop
 	postfix_stop
@@ -130,6 +134,7 @@ milter_conf() {
 	user        = "nobody"
 	group       = "postfix"
 	socket_mode = "0660"
+	${MILTER_EXTRA:-}
 	EOF
 }
 
@@ -420,6 +425,7 @@ main() {
 	if sendmail_start; then
 		phase sendmail "$SM_PORT" connect
 		phase sendmail "$SM_PORT" helo
+		conc_phase sendmail "$SM_PORT"
 	fi
 	sendmail_stop
 	listeners_sendmail
@@ -428,6 +434,7 @@ main() {
 		postfix_n_silent
 		phase postfix "$PF_PORT" connect
 		phase postfix "$PF_PORT" helo
+		conc_phase postfix "$PF_PORT"
 	fi
 	postfix_stop
 	[ -n "$PF" ] && listeners_postfix

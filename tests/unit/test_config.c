@@ -51,6 +51,7 @@ static void assert_defaults(const struct config *c, const char *path)
 	assert_string_equal(c->reply_escaped, "Connection rate limit exceeded");
 	assert_int_equal(c->mode, MODE_ENFORCE);
 	assert_int_equal(c->max_clients, 1000000);
+	assert_int_equal(c->max_concurrent, 0);	/* off */
 	assert_true(c->count_refused);
 }
 
@@ -109,6 +110,7 @@ static void test_values_at_the_bounds(void **state)
 	    "reply_text = \"%s\"\n"
 	    "mode = \"log\"\n"
 	    "max_clients = 100000000\n"
+	    "max_concurrent = 100000\n"
 	    "count_refused = false\n", long_text);
 	c = load_text("low.conf", text, path, sizeof(path));
 	if (c == NULL)
@@ -124,6 +126,7 @@ static void test_values_at_the_bounds(void **state)
 	assert_string_equal(c->reply_text, long_text);
 	assert_int_equal(c->mode, MODE_LOG);
 	assert_int_equal(c->max_clients, 100000000);
+	assert_int_equal(c->max_concurrent, 100000);
 	assert_false(c->count_refused);
 	config_free(c);
 
@@ -133,6 +136,7 @@ static void test_values_at_the_bounds(void **state)
 	    "ipv4_prefix = 8\n"
 	    "ipv6_prefix = 16\n"
 	    "max_clients = 100\n"
+	    "max_concurrent = 1\n"
 	    "reply_stage = \"connect\"\n"
 	    "mode = \"enforce\"\n"
 	    "count_refused = true\n", path, sizeof(path));
@@ -144,6 +148,7 @@ static void test_values_at_the_bounds(void **state)
 	assert_int_equal(c->ipv4_prefix, 8);
 	assert_int_equal(c->ipv6_prefix, 16);
 	assert_int_equal(c->max_clients, 100);
+	assert_int_equal(c->max_concurrent, 1);
 	assert_int_equal(c->reply_stage, STAGE_CONNECT);
 	assert_int_equal(c->mode, MODE_ENFORCE);
 	assert_true(c->count_refused);
@@ -224,6 +229,8 @@ static void test_bad_values(void **state)
 		{ "max_clients 99", "max_clients = 99" },
 		{ "max_clients 100000001", "max_clients = 100000001" },
 		{ "max_clients -1", "max_clients = -1" },
+		{ "max_concurrent 100001", "max_concurrent = 100001" },
+		{ "max_concurrent -1", "max_concurrent = -1" },
 		{ "count_refused maybe", "count_refused = maybe" },
 		{ "syntax error", "limit = = 5" },
 	};
