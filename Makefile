@@ -47,6 +47,10 @@ CORE_SRC  += src/access_import.c src/mapsource.c src/sockdir.c
 CORE_SRC  += src/postfixcheck.c
 # Several keys per client (prefix sections).
 CORE_SRC  += src/clientkeys.c
+# Per-listener rules ({daemon_port}).
+CORE_SRC  += src/listener.c
+# Open sessions per client (max_concurrent).
+CORE_SRC  += src/concurrency.c
 DAEMON_SRC := src/main.c src/milter.c src/daemon.c src/maint.c
 CORE_OBJ  := $(CORE_SRC:src/%.c=$(B)/%.o)
 DAEMON_OBJ := $(DAEMON_SRC:src/%.c=$(B)/%.o)
@@ -59,11 +63,12 @@ BUILD_DEPS := build-essential pkg-config libmilter-dev libdb-dev libconfuse-dev
 # would remove an admin's Postfix.  Listed instead: the plain libraries
 # those unpacked binaries load (sendmail-bin, rsyslog, postfix), m4 for
 # sendmail's .mc files and python3 for fail2ban-regex.  tests/deps.sh
-# removes nothing and leaves nothing enabled.
+# removes nothing and leaves nothing enabled.  netbase: /etc/services, for
+# the port names libmilter accepts (inet:smtp@...); a minimal system lacks it.
 MTA_LIBS   := libldap-2.5-0 liblockfile1 libnsl2 libsasl2-2 libssl3 libwrap0 \
               libestr0 libfastjson4 liblognorm5 libsystemd0 libuuid1 libzstd1 \
               zlib1g libicu72
-TEST_DEPS  := $(BUILD_DEPS) libcmocka-dev miltertest swaks libio-socket-inet6-perl \
+TEST_DEPS  := $(BUILD_DEPS) libcmocka-dev miltertest swaks libio-socket-inet6-perl netbase \
               m4 python3 iproute2 mandoc db5.3-util procps util-linux systemd \
               valgrind clang libclang-rt-14-dev strace libfaketime $(MTA_LIBS)
 

@@ -8,6 +8,7 @@
  *   rss_kb()         VmRSS of this process from /proc/self/status
  *   splitmix64()     a fast seeded generator for keys and traces
  *   scramble32()     a bijection on 32 bits (distinct in, distinct out)
+ *   median()         the median of n rounds' figures (sorts them in place)
  */
 #ifndef MRL_BENCH_H
 #define MRL_BENCH_H
@@ -162,6 +163,22 @@ scramble32(uint32_t x)
 	x *= 0x846ca68bu;
 	x ^= x >> 16;
 	return x;
+}
+
+static inline int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The median of v[0..n-1], n > 0; v is sorted on return. */
+static inline double
+median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof *v, cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 #endif

@@ -151,21 +151,6 @@ run(struct setup *s, int fam, uint32_t n, uint64_t m, uint64_t *rng,
 	return (double)(t1 - t0) / (double)m;
 }
 
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double
-median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof *v, cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 int
 main(int argc, char *argv[])
 {

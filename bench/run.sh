@@ -2,7 +2,8 @@
 # The benchmark suite: `make bench` (full) and `make bench-quick` (quick).
 #
 #   bench/run.sh BUILD_DIR full|quick [SECTION...]
-#   sections: protocol table keys accuracy exempt sendmail (default: all)
+#   sections: protocol table keys accuracy exempt sendmail concurrent
+#             (default: all)
 #
 # protocol  milter-ratelimit beside bench/baseline (libmilter, connect
 #           only, always accept) driven by bench/loadgen over unix sockets,
@@ -15,6 +16,8 @@
 # accuracy  bench/accuracy: table against an exact sliding log
 # exempt    bench/exemptbench: a 1,000,000-entry map: load, memory, lookups
 # sendmail  bench/sendmail.sh: sendmail's ratecontrol against the milter
+# concurrent  max_concurrent off (ACCEPT at connect) against on (CONTINUE,
+#           count, close callback releases), same loadgen runs interleaved
 #
 # Prints everything, then a GOALS block (met / missed, figure by figure).
 # Timing is never asserted here: bench/smoke.sh asserts counts for CI.
@@ -24,7 +27,7 @@ set -u +m
 B=${1:?usage: bench/run.sh BUILD_DIR full|quick [SECTION...]}
 MODE=${2:-quick}
 shift 2 2>/dev/null || shift $#
-SECTIONS=${*:-protocol table keys accuracy exempt sendmail}
+SECTIONS=${*:-protocol table keys accuracy exempt sendmail concurrent}
 HERE=$(cd "$(dirname "$0")" && pwd)
 B=$(cd "$B" && pwd)
 BB=$B/bench
@@ -194,6 +197,78 @@ sec_protocol() {
 	kill -TERM $PIDS 2>/dev/null
 }
 
+# --- concurrent ----------------------------------------------------------------
+
+# Two daemons alike but for max_concurrent (0: off, today's ACCEPT at
+# connect; 10: every session counted, answered CONTINUE, released in the
+# close callback).  loadgen plays sendmail: OPTNEG, CONNECT, QUIT, close;
+# 1,000,000 distinct addresses (no refusal either way).
+sec_concurrent() {
+	local d=$W/concurrent conc r name out
+	mkdir -m 0755 "$d"
+	echo
+	echo "== concurrent: max_concurrent off against on (bench/loadgen, unix sockets)"
+	for name in off on; do
+		cat > "$d/$name.conf" <<-EOF
+		socket = "unix:$d/$name.sock"
+		limit = 10
+		window = 60
+		max_clients = 1000000
+		max_concurrent = $([ $name = on ] && echo 10 || echo 0)
+		user = "root"
+		EOF
+		"$B/milter-ratelimit" -d -f "$d/$name.conf" 2> "$d/$name.log" &
+		PIDS="$PIDS $!"
+	done
+	if ! wait_sock "$d/off.sock" || ! wait_sock "$d/on.sock"; then
+		echo "FAIL: the milters did not start: $(cat "$d/off.log" "$d/on.log")"
+		return 1
+	fi
+	echo "each run: $SECS s; $ROUNDS rounds per cell, order alternating"
+	for conc in $CONCS; do
+		for r in $(seq 1 "$ROUNDS"); do
+			local order="off on"
+			[ $((r % 2)) = 0 ] && order="on off"
+			for name in $order; do
+				out=$("$BB/loadgen" -s "unix:$d/$name.sock" -c "$conc" -n 10000000 \
+				    -t "$SECS" -a uniform:1000000 -S "$r" -q)
+				echo "  c=$conc round $r $name: ${out#RESULT }" | cut -c1-200
+				echo "conc name=$name conc=$conc round=$r ${out#RESULT }" >> "$RES"
+			done
+		done
+	done
+	awk '
+	$1 == "conc" {
+		for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+		k = v["conc"] " " v["round"]; rate[k, v["name"]] = v["rate"]; p99[k, v["name"]] = v["p99_us"]
+		if (!(v["conc"] in seen)) { seen[v["conc"]] = 1; cs[++nc] = v["conc"] }
+		if (v["round"] > nr) nr = v["round"]
+	}
+	function median(a, n,   i, j, t) {
+		for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+	}
+	END {
+		print ""
+		print "concurrent summary (on / off, ratios of runs done back to back; medians over rounds)"
+		printf "  %4s %10s %10s %8s %9s %9s\n", "conc", "off/s", "on/s", "rate", "off p99", "on p99"
+		for (c = 1; c <= nc; c++) {
+			n = 0
+			for (r = 1; r <= nr; r++) {
+				k = cs[c] " " r
+				if (!((k, "on") in rate) || !((k, "off") in rate)) continue
+				n++; rr[n] = rate[k, "on"] / rate[k, "off"]; a[n] = rate[k, "off"]; b[n] = rate[k, "on"]
+				pa[n] = p99[k, "off"]; pb[n] = p99[k, "on"]
+			}
+			if (n == 0) continue
+			printf "  %4d %10.0f %10.0f %8.3f %8.0fus %8.0fus\n", cs[c], median(a, n), median(b, n), median(rr, n), median(pa, n), median(pb, n)
+			printf "SUMMARY concurrent conc=%d rate_ratio=%.4f\n", cs[c], median(rr, n)
+		}
+	}' "$RES" | tee -a "$W/summary"
+	# shellcheck disable=SC2086
+	kill -TERM $PIDS 2>/dev/null
+}
+
 cleanup_pids() {
 	local p
 	for p in $PIDS; do
@@ -306,7 +381,7 @@ header
 for s in $SECTIONS; do
 	t=$SECONDS
 	case $s in
-	protocol|table|keys|accuracy|exempt|sendmail) "sec_$s" ;;
+	protocol|table|keys|accuracy|exempt|sendmail|concurrent) "sec_$s" ;;
 	*) echo "unknown section $s" ;;
 	esac
 	echo "  ($s: $((SECONDS - t)) s)"

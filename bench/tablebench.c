@@ -198,21 +198,6 @@ run_pass(struct window_table *t, enum variant v, int threads, uint32_t nkeys,
 }
 
 static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double
-median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof *v, cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-static int
 bench_size(uint32_t nkeys, uint64_t checks, int rounds)
 {
 	struct window_table *t;

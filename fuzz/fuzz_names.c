@@ -221,6 +221,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		c.sa = (struct sockaddr *)&sin;
 		c.hostname = line;
 		c.resolve = resolve;
+		c.port = NULL;	/* no listener sections in this config */
 		policy_decide_conn(&p, &c, 1000, &d);
 		want = st == NAMES_VERIFIED ? oracle(keys, n, name) : -1;
 		CHECK(d.by_name == (want >= 0), "\"%.60s\": by_name %d, want %d", line,

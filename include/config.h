@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "listener.h"
+
 #define CONFIG_DEFAULT_PATH "/etc/milter-ratelimit.conf"
 /* The longest reply_text, counted after each '%' is doubled: libmilter's
  * MAXREPLYLEN.  smfi_setreply() refuses a longer text (it counts the text
@@ -55,6 +57,7 @@ struct config {
 				 * it has no CONFIG_REPLY_RETRY (config_reply_format) */
 	enum run_mode mode;
 	uint64_t max_clients;
+	uint32_t max_concurrent;	/* open sessions per key; 0: off (concurrency.h) */
 	bool count_refused;
 	uint32_t map_check_interval;	/* seconds, 0 = only on SIGUSR1 */
 	char *user;		/* run as this user once the socket is open */
@@ -64,6 +67,9 @@ struct config {
 	int log_level;		/* LOG_ERR..LOG_DEBUG */
 	int syslog_facility;	/* LOG_MAIL, ... */
 	bool allow_world_writable;	/* accept a config or map anyone may write */
+	/* listener PORT { ... } sections in file order (listener.h). */
+	struct listener_rule listeners[LISTENER_MAX];
+	int nlisteners;
 };
 
 /*
@@ -90,8 +96,9 @@ size_t config_reply_format(const char *text, uint32_t retry_s, char *buf,
     size_t len);
 
 /* Every key for a log line: "ipv4/32:10/60s,ipv4/24:60/60s,ipv6/64:10/60s"
- * (family/length:limit/window), cut to len. */
-#define CONFIG_KEYS_STRLEN 256
+ * (family/length:limit/window), then each listener section
+ * ("listener/587:off", listener_format), cut to len. */
+#define CONFIG_KEYS_STRLEN 1024
 void config_keys_format(const struct config *c, char *buf, size_t len);
 
 const char *config_stage_name(enum reply_stage s);

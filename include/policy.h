@@ -83,6 +83,16 @@ struct decision {
 	bool by_name;
 	char entry_name[NAMES_STRLEN];
 	enum names_status name_status;	/* the client's name, when the map has names */
+	/* The listener section that applied (listener.h); 0: none.  Its
+	 * keys count apart from the global ones; mode "off": DECIDE_EXEMPT
+	 * with matched false. */
+	uint16_t listener_port;
+	/* max_concurrent as in force for this decision (0: off), the prefix
+	 * length of the client's concurrency key (the first key of its
+	 * family: ipv4_prefix or ipv6_prefix, family terms), and mode log. */
+	uint32_t max_concurrent;
+	int conc_plen;
+	bool log_mode;
 };
 
 /* What the MTA told us at connect (names.h: which of it counts). */
@@ -90,6 +100,7 @@ struct policy_conn {
 	const struct sockaddr *sa;	/* may be NULL */
 	const char *hostname;		/* connect hostname; may be NULL */
 	const char *resolve;		/* {client_resolve}; NULL when not sent */
+	const char *port;		/* {daemon_port}; NULL when not sent */
 };
 
 /* Build a ruleset from a loaded config and map (takes both). */
@@ -104,9 +115,11 @@ struct ruleset *policy_swap(struct policy *p, struct ruleset *r);
 void policy_destroy(struct policy *p);
 
 /*
- * Decide for a connection at now_ms.  Precedence: the longest address
- * entry that covers the client; else the longest name entry over its
- * verified name; else the configured limit.
+ * Decide for a connection at now_ms.  A listener section with mode "off"
+ * accepts first.  Then precedence: the longest address entry that covers
+ * the client; else the longest name entry over its verified name; else
+ * the configured limit, the listener's own for its first key when its
+ * section sets one.
  */
 void policy_decide_conn(struct policy *p, const struct policy_conn *c,
     uint64_t now_ms, struct decision *d);
@@ -117,6 +130,10 @@ void policy_decide(struct policy *p, const struct sockaddr *sa,
 /* The reply text in force for a client that may come back in retry_s
  * seconds, '%' doubled, copied into buf (config_reply_format). */
 void policy_reply_text(struct policy *p, uint32_t retry_s, char *buf, size_t len);
+
+/* Whether max_concurrent is on now (the milter then stays in the session
+ * of a counted client), and the reply stage in force. */
+bool policy_concurrency_on(struct policy *p, enum reply_stage *stage);
 
 /* The longest window in force, for the table's sweep. */
 uint32_t policy_max_window_ms(struct policy *p);

@@ -46,6 +46,7 @@ static cfg_opt_t options[] = {
 	CFG_STR("reply_text",	"Connection rate limit exceeded", CFGF_NONE),
 	CFG_STR("mode",		"enforce",	CFGF_NONE),
 	CFG_INT("max_clients",	1000000,	CFGF_NONE),
+	CFG_INT("max_concurrent", 0,		CFGF_NONE),	/* 0: off */
 	CFG_BOOL("count_refused", cfg_true,	CFGF_NONE),
 	CFG_INT("map_check_interval", 5,	CFGF_NONE),
 	CFG_STR("user",		"milter-ratelimit", CFGF_NONE),
@@ -56,6 +57,7 @@ static cfg_opt_t options[] = {
 	CFG_STR("syslog_facility", "mail",	CFGF_NONE),
 	CFG_BOOL("allow_world_writable", cfg_false, CFGF_NONE),
 	CFG_SEC("prefix",	prefix_options,	CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
+	CFG_SEC("listener",	listener_cfg_options, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
 	CFG_END()
 };
 
@@ -70,6 +72,7 @@ static const struct int_range int_ranges[] = {
 	{ "ipv4_prefix", 8,	32 },
 	{ "ipv6_prefix", 16,	128 },
 	{ "max_clients", 100,	100000000 },
+	{ "max_concurrent", 0,	100000 },
 	{ "map_check_interval", 0, 3600 },
 };
 
@@ -581,6 +584,9 @@ config_parse_text(const char *path, const char *raw, size_t len,
 	cfg_set_validate_func(cfg, "prefix", validate_prefix);
 	cfg_set_validate_func(cfg, "prefix|limit", validate_int);
 	cfg_set_validate_func(cfg, "prefix|window", validate_int);
+	cfg_set_validate_func(cfg, "listener", listener_cfg_validate);
+	cfg_set_validate_func(cfg, "listener|limit", validate_int);
+	cfg_set_validate_func(cfg, "listener|window", validate_int);
 
 	ret = cfg_parse_buf(cfg, text);
 	if (ret != CFG_SUCCESS) {
@@ -605,6 +611,7 @@ config_parse_text(const char *path, const char *raw, size_t len,
 	c->reply_escaped = escape_percent(c->reply_text ? c->reply_text : "");
 	c->mode = (enum run_mode)choice_value(cfg, "mode");
 	c->max_clients = (uint64_t)cfg_getint(cfg, "max_clients");
+	c->max_concurrent = (uint32_t)cfg_getint(cfg, "max_concurrent");
 	c->count_refused = cfg_getbool(cfg, "count_refused") == cfg_true;
 	c->map_check_interval = (uint32_t)cfg_getint(cfg, "map_check_interval");
 	c->user = strdup(cfg_getstr(cfg, "user"));
@@ -616,7 +623,9 @@ config_parse_text(const char *path, const char *raw, size_t len,
 	c->allow_world_writable = cfg_getbool(cfg, "allow_world_writable") == cfg_true;
 	if (!c->path || !c->socket || !c->reply_text || !c->reply_escaped || !c->user)
 		goto oom;
-	if (!config_keys(c, cfg, path, report)) {
+	if (!config_keys(c, cfg, path, report) |
+	    !listener_cfg_load(cfg, path, c->limit, c->window, c->listeners,
+	    &c->nlisteners, report)) {
 		config_free(c);
 		c = NULL;
 	} else if (*c->socket == '\0' || *c->user == '\0') {
@@ -694,6 +703,8 @@ config_keys_format(const struct config *c, char *buf, size_t len)
 				return;
 			o += (size_t)n;
 		}
+	for (int i = 0; i < c->nlisteners && o < len; i++)
+		o += listener_format(&c->listeners[i], o ? "," : "", buf + o, len - o);
 }
 
 size_t

@@ -8,38 +8,93 @@
  * the "helo" stage SMFIS_CONTINUE, a mark in the context, and the 421
  * 4.3.2 reply at HELO/EHLO, or at MAIL for a client that skipped HELO, so
  * that the client reads our text (FACTS: the MTAs drop it at connect).
+ *
+ * With max_concurrent on, a client that is let in is counted under its
+ * concurrency key and gets SMFIS_CONTINUE instead, so that the milter
+ * stays in the session until the MTA ends it: libmilter calls xxfi_close
+ * once per session, also when the MTA drops the milter connection
+ * (mi_engine: "close must always be called"), and close gives the count
+ * back.  The next session of a key at its limit gets 421 at connect.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include <libmilter/mfapi.h>
 
 #include "clock.h"
+#include "concurrency.h"
 #include "log.h"
 #include "milter.h"
 #include "report.h"
 
 static struct policy *policy;	/* set once before smfi_main(); has its own locks */
+static struct conc_table *conc;	/* open sessions per key; its own shard locks */
 
-/* The per-session mark for a refused client in the helo stage: a pointer
- * to refused_marks[retry_s], the seconds until the client's next
- * connection would be accepted, as found at connect.  Only its address
- * matters: nothing is allocated per session, so there is nothing to free
- * in xxfi_close.  retry_s never exceeds the longest window (one day). */
-#define RETRY_MAX (WINDOW_MS_MAX / 1000u)
-static char refused_marks[RETRY_MAX + 1];
+/*
+ * A session's private data (smfi_setpriv), only for a session that needs
+ * one: refused in the helo stage, or counted under max_concurrent.
+ * Allocated at connect, freed in xxfi_close, which also gives back
+ * exactly the count recorded here, once.
+ */
+struct session {
+	long retry;		/* >= 0: refused in the helo stage, the seconds
+				 * until the client's next connection would be
+				 * accepted, as found at connect; -1: not */
+	bool counted;		/* holds one count of `key` in conc */
+	struct conc_key key;
+};
+
+static struct session *
+session_new(SMFICTX *ctx)
+{
+	struct session *s = calloc(1, sizeof *s);
+
+	if (s == NULL)
+		return NULL;
+	s->retry = -1;
+	if (smfi_setpriv(ctx, s) != MI_SUCCESS) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* Give back what the session counted and free its data; the session
+ * then has none.  Idempotent. */
+static void
+session_end(SMFICTX *ctx)
+{
+	struct session *s = smfi_getpriv(ctx);
+
+	if (s == NULL)
+		return;
+	if (s->counted && !conc_release(conc, &s->key))
+		log_warnx("bug: a session released a concurrency count it did not hold");
+	smfi_setpriv(ctx, NULL);
+	free(s);
+}
 
 /* The retry seconds a session was marked with, or -1: not refused. */
 static long
 marked_retry(SMFICTX *ctx)
 {
-	char *m = smfi_getpriv(ctx);
+	struct session *s = smfi_getpriv(ctx);
 
-	/* Nothing but mlfi_connect sets a session's private pointer. */
-	if (m == NULL)
-		return -1;
-	return m - refused_marks;
+	return s == NULL ? -1 : s->retry;
+}
+
+/* What HELO and MAIL answer a session that is not refused: a counted one
+ * stays (SMFIS_CONTINUE) so that its count is given back at the end of
+ * the SMTP session, not when the MTA would drop an accepted milter. */
+static sfsistat
+not_refused(SMFICTX *ctx)
+{
+	struct session *s = smfi_getpriv(ctx);
+
+	return s != NULL && s->counted ? SMFIS_CONTINUE : SMFIS_ACCEPT;
 }
 
 static sfsistat
@@ -63,9 +118,10 @@ refuse(SMFICTX *ctx, uint32_t retry_s)
  * (Postfix also empties its lists for the other stages, which we do not
  * use), so it also names what sendmail sends by default (j, _), for anyone
  * debugging with the MTA's macro logs.  {client_ptr}, the unverified PTR
- * name, is deliberately not asked for.
+ * name, is deliberately not asked for.  {daemon_port} picks the
+ * listener section (listener.h); sendmail has it, Postfix from 3.2.
  */
-#define CONNECT_MACROS "j _ {client_resolve}"
+#define CONNECT_MACROS "j _ {client_resolve} {daemon_port}"
 
 /*
  * Registered only to ask for CONNECT_MACROS.  libmilter hands us in *pf1
@@ -80,12 +136,66 @@ mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
     unsigned long f2, unsigned long f3, unsigned long *pf0,
     unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
 {
-	(void)f0; (void)f1; (void)f2; (void)f3;
+	enum reply_stage stage;
+
+	(void)f0; (void)f2; (void)f3;
 	*pf0 = 0;
 	*pf1 &= ~(unsigned long)SMFIP_SKIP;
+	/* max_concurrent keeps a counted session open past CONNECT: with
+	 * replies at connect, HELO and MAIL are of no use, so negotiate them
+	 * away too (only what the MTA offers; libmilter checks).  Read per
+	 * milter connection: a reload applies to the next one. */
+	if (policy_concurrency_on(policy, &stage) && stage == STAGE_CONNECT)
+		*pf1 |= f1 & (unsigned long)(SMFIP_NOHELO | SMFIP_NOMAIL);
 	*pf2 = *pf3 = 0;
 	if (smfi_setsymlist(ctx, SMFIM_CONNECT, CONNECT_MACROS) != MI_SUCCESS)
 		log_warnx("smfi_setsymlist failed: client names will not count");
+	return SMFIS_CONTINUE;
+}
+
+/*
+ * max_concurrent for a client let in by the rate limit: count it under
+ * its key, or refuse it at connect when the key is at its limit (mode
+ * log: count it all the same and log).  A table without room, or no
+ * memory for the session, lets the client in uncounted: the limit fails
+ * open, it never refuses by mistake.
+ */
+static sfsistat
+concurrency_check(SMFICTX *ctx, const struct decision *d)
+{
+	char client[ADDR_STRLEN], key[ADDR_STRLEN];
+	struct conc_key k;
+	struct session *s;
+	enum conc_result r;
+	uint32_t open;
+
+	conc_key_make(&k, &d->client, d->conc_plen);
+	r = conc_acquire(conc, &k, d->max_concurrent, d->log_mode, &open);
+	if (r == CONC_FULL) {
+		log_debug("concurrency table full: client not counted");
+		return SMFIS_ACCEPT;
+	}
+	if (r == CONC_OVER) {
+		addr_format(client, sizeof client, &d->client);
+		addr_format_prefix(key, sizeof key, &k.a, d->conc_plen);
+		/* open counts this session only when mode log counted it. */
+		log_notice("%s client=%s key=%s concurrent=%u max_concurrent=%u",
+		    d->log_mode ? "would-refuse-concurrent" : "refused-concurrent",
+		    client, key, d->log_mode ? open - 1 : open, d->max_concurrent);
+		if (!d->log_mode) {
+			if (smfi_setreply(ctx, "421", "4.3.2",
+			    "Too many concurrent connections") != MI_SUCCESS)
+				log_warnx("smfi_setreply failed; the MTA sends its own 421 text");
+			return SMFIS_TEMPFAIL;
+		}
+	}
+	if ((s = session_new(ctx)) == NULL) {
+		conc_release(conc, &k);
+		log_warnx("out of memory: client not counted for max_concurrent");
+		return SMFIS_ACCEPT;
+	}
+	s->counted = true;
+	s->key = k;
 	return SMFIS_CONTINUE;
 }
 
@@ -97,9 +207,16 @@ mlfi_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 		.sa = hostaddr,
 		.hostname = hostname,
 		.resolve = smfi_getsymval(ctx, "{client_resolve}"),
+		.port = smfi_getsymval(ctx, "{daemon_port}"),
 	};
 	struct decision d;
+	struct session *s;
 
+	/* Defensive: a session has no data yet at CONNECT (close ends every
+	 * session, also before SMFIC_QUIT_NC's next one, and libmilter's
+	 * state machine ignores a second CONNECT: seen with miltertest); were
+	 * that ever to change, nothing leaks. */
+	session_end(ctx);
 	/* What the MTA said about the client's name, for whoever checks an
 	 * MTA's name verification (tests/mta/names.sh); untrusted text. */
 	if (log_getlevel() >= LOG_LEVEL_DEBUG) {
@@ -110,17 +227,23 @@ mlfi_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 	}
 	policy_decide_conn(policy, &c, now, &d);
 	report_decision(&d, hostname);
-	if (d.kind != DECIDE_REFUSE)
-		return SMFIS_ACCEPT;
+	if (d.kind != DECIDE_REFUSE) {
+		/* Exempt and address-less clients are never counted. */
+		if (d.max_concurrent == 0 || d.kind == DECIDE_EXEMPT ||
+		    d.kind == DECIDE_NOADDR)
+			return SMFIS_ACCEPT;
+		return concurrency_check(ctx, &d);
+	}
 	/* At connect the MTA sends its own text (FACTS §3): the retry
-	 * seconds reach only the MTA's log. */
-	if (d.stage == STAGE_CONNECT)
+	 * seconds reach only the MTA's log.  Without memory for the mark,
+	 * the refusal comes at connect too. */
+	if (d.stage == STAGE_CONNECT || (s = session_new(ctx)) == NULL)
 		return refuse(ctx, d.retry_s);
-	smfi_setpriv(ctx, &refused_marks[d.retry_s < RETRY_MAX ? d.retry_s : RETRY_MAX]);
+	s->retry = d.retry_s;
 	return SMFIS_CONTINUE;
 }
 
-/* Only a client refused in the helo stage gets this far. */
+/* Only a client refused in the helo stage, or counted, gets this far. */
 static sfsistat
 mlfi_helo(SMFICTX *ctx, char *helohost)
 {
@@ -128,7 +251,7 @@ mlfi_helo(SMFICTX *ctx, char *helohost)
 
 	(void)helohost;
 	if (retry < 0)
-		return SMFIS_ACCEPT;
+		return not_refused(ctx);
 	return refuse(ctx, (uint32_t)retry);
 }
 
@@ -140,8 +263,21 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
 
 	(void)argv;
 	if (retry < 0)
-		return SMFIS_ACCEPT;
+		return not_refused(ctx);
 	return refuse(ctx, (uint32_t)retry);
+}
+
+/*
+ * Once per session, however it ends (QUIT, the MTA dropping the milter
+ * connection, an abort): give back what this session counted, free its
+ * data.  Sessions answered SMFIS_ACCEPT at connect come here too, with no
+ * data: nothing to do.
+ */
+static sfsistat
+mlfi_close(SMFICTX *ctx)
+{
+	session_end(ctx);
+	return SMFIS_CONTINUE;
 }
 
 static struct smfiDesc filter = {
@@ -157,7 +293,7 @@ static struct smfiDesc filter = {
 	.xxfi_body	= NULL,
 	.xxfi_eom	= NULL,
 	.xxfi_abort	= NULL,
-	.xxfi_close	= NULL,		/* no per-session memory */
+	.xxfi_close	= mlfi_close,	/* frees the session, gives back its count */
 	.xxfi_unknown	= NULL,
 	.xxfi_data	= NULL,
 	.xxfi_negotiate	= mlfi_negotiate,	/* connect macros; libmilter's flags kept */
@@ -166,7 +302,16 @@ static struct smfiDesc filter = {
 bool
 milter_setup(const char *name, const char *spec, struct policy *p)
 {
+	uint8_t seed[16];
+
 	policy = p;
+	/* Made even when max_concurrent is off: a reload may turn it on.
+	 * calloc'd slots cost no memory until used. */
+	if (getrandom(seed, sizeof seed, 0) != (ssize_t)sizeof seed ||
+	    (conc = conc_create(CONC_KEYS_DEFAULT, seed)) == NULL) {
+		log_warnx("cannot set up the concurrency table");
+		return false;
+	}
 	filter.xxfi_name = (char *)name;
 	if (smfi_setconn((char *)spec) != MI_SUCCESS) {
 		log_warnx("invalid socket \"%s\"", spec);

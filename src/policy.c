@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "clientkeys.h"
+#include "listener.h"
 #include "log.h"
 #include "policy.h"
 
@@ -25,6 +26,9 @@ policy_ruleset(struct config *cfg, struct exempt *ex)
 	r->cfg = cfg;
 	r->exempt = ex;
 	w = exempt_max_window_s(ex);
+	for (int i = 0; i < cfg->nlisteners; i++)
+		if (w < cfg->listeners[i].window)
+			w = cfg->listeners[i].window;
 	for (int f = 0; f < 2; f++)
 		for (int i = 0; i < cfg->nkeys[f]; i++)
 			if (w < cfg->keys[f][i].window)
@@ -89,27 +93,47 @@ policy_destroy(struct policy *p)
  */
 static void
 decide_keys(struct policy *p, const struct ruleset *rs, uint64_t now_ms,
-    const struct window_rule *base, struct decision *d)
+    const struct window_rule *base, const struct listener_rule *l,
+    struct decision *d)
 {
+	const struct config *cfg = rs->cfg;
+	struct config lcfg;
 	struct clientkeys ck;
 	struct window_multi m;
 	size_t shown = 0;
 
+	/* A listener's limit and window are its first key's (the global
+	 * prefix) in place of the global ones; a map entry over the client
+	 * still sets the keys inside it, as everywhere.  A shallow copy:
+	 * clientkeys_build reads the keys only. */
+	if (l != NULL) {
+		lcfg = *cfg;
+		for (int f = 0; f < 2; f++) {
+			lcfg.keys[f][0].limit = l->limit;
+			lcfg.keys[f][0].window = l->window;
+		}
+		cfg = &lcfg;
+	}
+
 	/* A name entry has no prefix: its rule is put on the client's first
 	 * key only, which then counts apart, so that no counter is ever read
 	 * under two rules (names.h); the prefix sections keep their own. */
-	clientkeys_build(rs->cfg, rs->exempt, &d->client,
+	clientkeys_build(cfg, rs->exempt, &d->client,
 	    d->matched && !d->by_name ? &d->match : NULL, base, &ck);
 	if (d->by_name) {
 		ck.rule[0].limit = d->match.value.limit;
 		ck.rule[0].window_ms = d->match.value.window_s * 1000u;
 		names_window_key(ck.key[0].b, &ck.key[0].plen, d->entry_name);
 	}
+	/* Every key of a listener with a section counts apart (listener.h):
+	 * the port folded in, so one counter is only read under one rule. */
+	for (size_t i = 0; l != NULL && i < ck.n; i++)
+		listener_window_key(ck.key[i].b, &ck.key[i].plen, l->port);
 	window_check_keys(p->table, ck.n, ck.key, ck.rule, rs->max_window_ms,
 	    now_ms, &m);
 	if (m.refused_by >= 0) {
 		shown = (size_t)m.refused_by;
-		d->kind = rs->cfg->mode == MODE_LOG ? DECIDE_WOULD_REFUSE : DECIDE_REFUSE;
+		d->kind = base->would ? DECIDE_WOULD_REFUSE : DECIDE_REFUSE;
 		/* Whole seconds, rounded up: never "come back in 0 s". */
 		d->retry_s = (m.retry_ms + 999u) / 1000u;
 	} else {
@@ -162,11 +186,26 @@ decide_locked(struct policy *p, const struct ruleset *rs,
     const struct policy_conn *c, uint64_t now_ms, struct decision *d)
 {
 	const struct config *cfg = rs->cfg;
+	const struct listener_rule *l = NULL;
 	struct window_rule rule;
 
 	d->stage = cfg->reply_stage;
+	d->max_concurrent = cfg->max_concurrent;
+	d->log_mode = cfg->mode == MODE_LOG;
 	if (!addr_from_sockaddr(&d->client, c->sa)) {
 		d->kind = DECIDE_NOADDR;
+		return;
+	}
+	d->conc_plen = addr_is_v4(&d->client) ? cfg->ipv4_prefix : cfg->ipv6_prefix;
+	if (cfg->nlisteners > 0) {
+		if (c->port == NULL)
+			listener_warn_missing();
+		else if ((l = listener_find(cfg->listeners, cfg->nlisteners,
+		    c->port)) != NULL)
+			d->listener_port = l->port;
+	}
+	if (l != NULL && l->mode == LISTENER_OFF) {
+		d->kind = DECIDE_EXEMPT;
 		return;
 	}
 	rule.limit = cfg->limit;		/* clientkeys_build sets them per key */
@@ -176,6 +215,8 @@ decide_locked(struct policy *p, const struct ruleset *rs,
 	 * debug every one does, and a dry run's summaries say so. */
 	rule.log_all = log_getlevel() >= LOG_LEVEL_DEBUG;
 	rule.would = cfg->mode == MODE_LOG;
+	if (l != NULL && l->mode != LISTENER_GLOBAL)
+		rule.would = l->mode == LISTENER_LOG;
 	if (exempt_lookup(rs->exempt, &d->client, &d->match)) {
 		d->matched = true;
 		if (d->match.value.kind == EXEMPT_OK) {
@@ -188,7 +229,7 @@ decide_locked(struct policy *p, const struct ruleset *rs,
 			return;
 		}
 	}
-	decide_keys(p, rs, now_ms, &rule, d);
+	decide_keys(p, rs, now_ms, &rule, l, d);
 }
 
 void
@@ -239,6 +280,18 @@ policy_reply_text(struct policy *p, uint32_t retry_s, char *buf, size_t len)
 	pthread_rwlock_rdlock(&p->lock);
 	config_reply_format(p->rules->cfg->reply_text, retry_s, buf, len);
 	pthread_rwlock_unlock(&p->lock);
+}
+
+bool
+policy_concurrency_on(struct policy *p, enum reply_stage *stage)
+{
+	bool on;
+
+	pthread_rwlock_rdlock(&p->lock);
+	on = p->rules->cfg->max_concurrent > 0;
+	*stage = p->rules->cfg->reply_stage;
+	pthread_rwlock_unlock(&p->lock);
+	return on;
 }
 
 uint32_t

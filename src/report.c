@@ -28,6 +28,14 @@ report_due(const struct window_due *due, void *arg)
 		    (unsigned long long)due->keys, (unsigned long long)due->suppressed);
 		return;
 	}
+	if (due->key.plen == LISTENER_KEY_PLEN) {
+		/* Counted on a listener with a section: the key is a hash of
+		 * the client key and the port; its refusal lines named both. */
+		log_notice("%s key=listener suppressed=%llu",
+		    due->would ? "would-refuse-summary" : "refused-summary",
+		    (unsigned long long)due->suppressed);
+		return;
+	}
 	if (due->key.plen == NAMES_KEY_PLEN) {
 		/* A client counted under a name entry's limit: the key is a
 		 * hash; its refusal lines named the client and the entry. */
@@ -46,7 +54,7 @@ static void
 report_refusal(const struct decision *d, const char *hostname)
 {
 	char client[ADDR_STRLEN], key[ADDR_STRLEN], host[256], more[32] = "";
-	char entry[NAMES_STRLEN + 8] = "";
+	char entry[NAMES_STRLEN + 8] = "", port[24] = "";
 
 	/* The table decides (one line per key per window; every one at
 	 * log level debug). */
@@ -64,9 +72,12 @@ report_refusal(const struct decision *d, const char *hostname)
 	}
 	if (d->suppressed > 0)
 		snprintf(more, sizeof more, " suppressed=%u", d->suppressed);
-	log_notice("%s client=%s key=%s count=%u limit=%u window=%us stage=%s retry=%us%s host=%s%s",
+	if (d->listener_port != 0)
+		snprintf(port, sizeof port, " listener=%u", d->listener_port);
+	log_notice("%s client=%s key=%s count=%u limit=%u window=%us stage=%s retry=%us%s%s host=%s%s",
 	    policy_kind_name(d->kind), client, key, d->count, d->limit,
-	    d->window_s, config_stage_name(d->stage), d->retry_s, entry, host, more);
+	    d->window_s, config_stage_name(d->stage), d->retry_s, entry, port,
+	    host, more);
 }
 
 void
@@ -90,6 +101,11 @@ report_decision(const struct decision *d, const char *hostname)
 		return;
 	case DECIDE_EXEMPT:
 		addr_format(client, sizeof client, &d->client);
+		if (!d->matched) {	/* a listener with mode "off" */
+			log_debug("exempt client=%s listener=%u (mode off)",
+			    client, d->listener_port);
+			return;
+		}
 		if (d->by_name) {
 			log_escape(host, sizeof host, hostname);
 			log_debug("exempt client=%s entry=%s host=%s", client,

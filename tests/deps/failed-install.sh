@@ -7,12 +7,8 @@
 set -u
 top=${1:?usage: tests/deps/failed-install.sh TOP}
 NAMES="failed-install-undoes-links"
-[ "${2:-}" = --names ] && { echo $NAMES; exit 0; }
-. "$top/tests/lib.sh"
 . "$top/tests/deps/ns.sh"
-deps_ns "$0" "$@"
-deps_setup || { fail "deps/$NAMES" "namespace set-up failed"; exit 1; }
-trap 'rm -rf "$W"' EXIT
+deps_start "$0" "$@"
 
 printf '%s\n' /lib/systemd/system/mrl-deps-test.service > "$FAKE/$PKG.list"
 cat > "$FAKE/install" <<'INST'

@@ -14,12 +14,8 @@ set -u
 top=${1:?usage: tests/deps/links.sh TOP}
 NAMES="undo-removes-new-package-links undo-keeps-masks undo-keeps-aliases
     undo-keeps-foreign-links undo-rc-only-new-scripts"
-[ "${2:-}" = --names ] && { echo $NAMES; exit 0; }
-. "$top/tests/lib.sh"
 . "$top/tests/deps/ns.sh"
-deps_ns "$0" "$@"
-deps_setup || { for n in $NAMES; do fail "deps/$n" "namespace set-up failed"; done; exit 1; }
-trap 'rm -rf "$W"' EXIT
+deps_start "$0" "$@"
 
 S=/etc/systemd/system
 # Two new packages and one upgraded one.

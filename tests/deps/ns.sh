@@ -14,9 +14,26 @@
 #    removes /etc/rc?.d/S??NAME.
 # Nothing of the machine is touched, and no real apt-get ever runs.
 #
-# The caller sets top (the source tree) and calls deps_ns "$0" "$@" first,
-# then deps_setup.  DEPS_SH (default $top/tests/deps.sh) is the deps.sh
-# under test.
+# The caller sets top (the source tree) and NAMES (its checks), sources
+# this file (which brings tests/lib.sh) and calls deps_start "$0" "$@".
+# DEPS_SH (default $top/tests/deps.sh) is the deps.sh under test.
+
+. "${top:?}/tests/lib.sh"
+
+# deps_start SCRIPT TOP [--names]: what every namespace test does first.
+# With --names, print $NAMES and exit: no root, no namespace (run.sh
+# counts its plan so).  Else run SCRIPT again in its namespace (deps_ns),
+# make the machine (deps_setup; if that fails, every check of $NAMES
+# fails) and remove $W on exit.
+deps_start() {
+	[ "${3:-}" = --names ] && { echo $NAMES; exit 0; }
+	deps_ns "$@"
+	deps_setup || {
+		for _n in $NAMES; do fail "deps/$_n" "namespace set-up failed"; done
+		exit 1
+	}
+	trap 'rm -rf "$W"' EXIT
+}
 
 # deps_ns SCRIPT [ARG...]: run SCRIPT again in a private mount namespace,
 # unless this process is already in the one made for it (MRL_DEPS_NS holds

@@ -9,12 +9,8 @@
 set -u
 top=${1:?usage: tests/deps/signal.sh TOP}
 NAMES="signal-hup-cleans-up signal-int-cleans-up signal-term-cleans-up"
-[ "${2:-}" = --names ] && { echo $NAMES; exit 0; }
-. "$top/tests/lib.sh"
 . "$top/tests/deps/ns.sh"
-deps_ns "$0" "$@"
-deps_setup || { for n in $NAMES; do fail "deps/$n" "namespace set-up failed"; done; exit 1; }
-trap 'rm -rf "$W"' EXIT
+deps_start "$0" "$@"
 
 printf '%s\n' /lib/systemd/system/mrl-deps-test.service > "$FAKE/$PKG.list"
 # The install: an enable link for the new package's unit, a mark that

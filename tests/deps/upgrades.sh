@@ -8,12 +8,8 @@
 set -u
 top=${1:?usage: tests/deps/upgrades.sh TOP}
 NAMES="upgrades-named-before-install install-restarts-nothing"
-[ "${2:-}" = --names ] && { echo $NAMES; exit 0; }
-. "$top/tests/lib.sh"
 . "$top/tests/deps/ns.sh"
-deps_ns "$0" "$@"
-deps_setup || { for n in $NAMES; do fail "deps/$n" "namespace set-up failed"; done; exit 1; }
-trap 'rm -rf "$W"' EXIT
+deps_start "$0" "$@"
 
 cat > "$FAKE/plan" <<PLAN
 Inst libmrl-deps1 [2.36-9] (2.36-9+deb12u4 Debian:12.8/stable [amd64]) []

@@ -14,7 +14,7 @@ set -u
 BIN=${1:?usage: tests/milter/run.sh PATH/TO/milter-ratelimit}
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib.sh"
-plan 94
+plan 106
 
 LIMIT=3
 MT_BOUND=30	# seconds for one miltertest script
@@ -178,6 +178,21 @@ timeout 10 "$RMAP" "$work/map/names" < "$work/map/names" 2>"$work/map/err" ||
 	fail "milter/setup" "ratelimit-map: $(tail_of "$work/map/err")"
 scenario names t-names.lua "exempt_map = \"$work/map/names.db\""
 
+# Listener sections, keyed by {daemon_port}.
+scenario listeners t-listeners.lua 'listener 587 { mode = "off" }' \
+    'listener 2525 { limit = 5 }'
+# max_concurrent: sessions held open, the next refused, counts given back
+# on QUIT and on an abrupt close.  The rate limit is set out of the way.
+MT_OPTS="-D max=2" scenario concurrent t-concurrent.lua 'limit = 1000' 'max_concurrent = 2'
+MT_OPTS="-D max=2 -D stage=helo" scenario concurrent-helo t-concurrent.lua 'limit = 1000' \
+    'max_concurrent = 2' 'reply_stage = "helo"'
+MT_OPTS="-D case=log" scenario concurrent-log-mode t-concurrent-more.lua 'limit = 1000' \
+    'max_concurrent = 2' 'mode = "log"'
+MT_OPTS="-D case=reload -D dir=$work/concurrent-reload" scenario concurrent-reload \
+    t-concurrent-more.lua 'limit = 1000' 'max_concurrent = 2'
+MT_OPTS="-D max=1 -D same4=192.0.2.99" scenario concurrent-prefix t-concurrent.lua 'limit = 1000' \
+    'max_concurrent = 1' 'ipv4_prefix = 24'
+
 # Negotiation, as an MTA sees it: the daemon asks for the connect macros
 # it needs ({client_resolve}), and keeps every stage it has no callback
 # for negotiated away and no "no reply" flag set (SMFIP_NR_CONN would
@@ -188,7 +203,7 @@ if start_daemon negotiate; then
 		# mfdef.h: NORCPT 0x8 NOBODY 0x10 NOHDRS 0x20 NOEOH 0x40
 		# NOUNKNOWN 0x100 NODATA 0x200 (no callbacks for those stages).
 		want_p=$(printf '0x%x' $((0x8 | 0x10 | 0x20 | 0x40 | 0x100 | 0x200)))
-		want="$(printf 'version=6 actions=0x0 protocol=%s\nmacros 0=j _ {client_resolve}' "$want_p")"
+		want="$(printf 'version=6 actions=0x0 protocol=%s\nmacros 0=j _ {client_resolve} {daemon_port}' "$want_p")"
 		[ "$out" = "$want" ] && pass "milter/negotiate-macros-and-flags" ||
 			fail "milter/negotiate-macros-and-flags" "got '$(oneline "$out")', want '$(oneline "$want")'"
 	else
@@ -196,6 +211,24 @@ if start_daemon negotiate; then
 	fi
 else
 	fail "milter/negotiate-macros-and-flags" "$(why_down "$nd")"
+fi
+stop_daemon "$nd"
+
+# With max_concurrent on and replies at connect, a counted session stays
+# open: HELO and MAIL (0x2, 0x4) are negotiated away as well, so the
+# daemon sees no per-command traffic it has no use for.
+nd=$work/negotiate-concurrent
+if start_daemon negotiate-concurrent 'max_concurrent = 5'; then
+	if out=$(timeout -k 1 8 perl "$here/negotiate.pl" "$nd/m.sock" 2>&1); then
+		want_p=$(printf '0x%x' $((0x2 | 0x4 | 0x8 | 0x10 | 0x20 | 0x40 | 0x100 | 0x200)))
+		want="$(printf 'version=6 actions=0x0 protocol=%s\nmacros 0=j _ {client_resolve} {daemon_port}' "$want_p")"
+		[ "$out" = "$want" ] && pass "milter/negotiate-concurrent" ||
+			fail "milter/negotiate-concurrent" "got '$(oneline "$out")', want '$(oneline "$want")'"
+	else
+		fail "milter/negotiate-concurrent" "negotiate.pl: $(oneline "$out")"
+	fi
+else
+	fail "milter/negotiate-concurrent" "$(why_down "$nd")"
 fi
 stop_daemon "$nd"
 
@@ -233,6 +266,14 @@ counts() {
 		sed -n 's/.* count=\([0-9]*\) .*/\1/p' | tr '\n' ' ' | sed 's/ $//'
 }
 
+# A refusal on a listener with a section names it; a missing
+# {daemon_port} is said once, not per connection.
+expect_lines refusal-log-listener listeners \
+    "(^|[ :])refused client=192\.0\.2\.20 key=192\.0\.2\.20/32 count=6 limit=5 window=60s stage=connect retry=[0-9]+s listener=2525 "
+n=$(grep -c 'sent no {daemon_port}' "$work/listeners/log")
+[ "$n" = 1 ] && pass "milter/listener-missing-macro-once" ||
+	fail "milter/listener-missing-macro-once" "$n lines about the missing macro, want 1"
+
 # The entry's limit is the /24's; the /16 section keeps its own.
 expect_lines refusal-log-entry-keys entry-keys \
     "(^|[ :])refused client=203\.0\.113\.3 key=203\.0\.113\.0/24 count=3 limit=2 window=60s " \
@@ -265,6 +306,15 @@ expect_lines names-log names \
     "(^|[ :])refused client=192\.0\.2\.65 key=192\.0\.2\.65/32 count=3 limit=2 window=60s stage=connect retry=[0-9]+s entry=192\.0\.2\.64/28 host=mx1\.partner\.example( |$)"
 expect_lines log-mode-would-refuse log-mode \
     "would-refuse client=192\.0\.2\.70 " "would-refuse client=2001:db8:70::1 "
+
+expect_lines concurrent-log concurrent \
+    "(^|[ :])refused-concurrent client=192\.0\.2\.150 key=192\.0\.2\.150/32 concurrent=2 max_concurrent=2( |$)" \
+    "(^|[ :])refused-concurrent client=2001:db8:150::2 key=2001:db8:150::/64 concurrent=2 max_concurrent=2( |$)"
+expect_lines concurrent-log-mode-line concurrent-log-mode \
+    "(^|[ :])would-refuse-concurrent client=192\.0\.2\.160 key=192\.0\.2\.160/32 concurrent=2 max_concurrent=2( |$)" \
+    "(^|[ :])would-refuse-concurrent client=192\.0\.2\.160 key=192\.0\.2\.160/32 concurrent=3 max_concurrent=2( |$)"
+expect_lines concurrent-log-prefix concurrent-prefix \
+    "(^|[ :])refused-concurrent client=192\.0\.2\.99 key=192\.0\.2\.0/24 concurrent=1 max_concurrent=1( |$)"
 
 # %{retry} at HELO: the refusal line says retry=59 or 60 s (all four
 # connections within a second, window 60), and the 421 packet miltertest

@@ -266,7 +266,9 @@ pfc_milter_start() {
 		fail_log "$name" "no socket $PFC_SOCK" "$PFC_MLOG"
 		return 1
 	fi
-	if [ "$(readlink "/proc/$PFC_MILTER_PID/exe")" != "$(readlink -f "$BIN")" ]; then
+	# The same file, by device and inode: the link's text names the path
+	# from the process's own root, which differs under a chroot.
+	if [ "$(stat -L -c %d:%i "/proc/$PFC_MILTER_PID/exe" 2>&1)" != "$(stat -L -c %d:%i "$BIN")" ]; then
 		fail "$name" "pid $PFC_MILTER_PID is not the milter: $(readlink "/proc/$PFC_MILTER_PID/exe")"
 		return 1
 	fi

@@ -53,11 +53,17 @@ MTA_START_CHECKS=1
 MTA_TAG=
 # debian.sh sources this file for its functions: its own plan, not ours.
 if [ -z "${MTA_LIB:-}" ]; then
-	plan 133
+	plan 163
 fi
 # The chrooted Postfix, as Debian ships it (postfix_chroot_main).
 # shellcheck source=tests/mta/chroot.sh
 . "$HERE/chroot.sh"
+# Two listeners per MTA, one of them off (listener sections).
+# shellcheck source=tests/mta/listeners.sh
+. "$HERE/listeners.sh"
+# max_concurrent through both MTAs (conc_phase).
+# shellcheck source=tests/mta/concurrent.sh
+. "$HERE/concurrent.sh"
 
 SM_PORT=2525
 PF_PORT=2526
@@ -77,6 +83,7 @@ note() { echo "# $*"; }
 alive() { mta_alive "$1"; }
 dead() { mta_dead "$1"; }
 cleanup() {
+	conc_kill
 	milter_stop
 	sendmail_stop
 	postfix_stop
@@ -128,6 +135,7 @@ milter_conf() {
 	user        = "nobody"
 	group       = "postfix"
 	socket_mode = "0660"
+	${MILTER_EXTRA:-}
 	EOF
 }
 
@@ -418,13 +426,19 @@ main() {
 	if sendmail_start; then
 		phase sendmail "$SM_PORT" connect
 		phase sendmail "$SM_PORT" helo
+		conc_phase sendmail "$SM_PORT"
 	fi
+	sendmail_stop
+	listeners_sendmail
 	sendmail_stop
 	if postfix_start; then
 		postfix_n_silent
 		phase postfix "$PF_PORT" connect
 		phase postfix "$PF_PORT" helo
+		conc_phase postfix "$PF_PORT"
 	fi
+	postfix_stop
+	[ -n "$PF" ] && listeners_postfix
 	postfix_stop
 	postfix_chroot_main
 	pfc_cleanup

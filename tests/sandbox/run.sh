@@ -33,6 +33,10 @@ SYSTEMD_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/milter-ratelimit-sandbox.XXXXXX") || exit 1
 chmod 0755 "$work"
+# The daemon is exec'd as nobody, who may not reach the tree (a clone
+# under /root is 0700): it runs from a copy in the work directory.
+mkdir -m 0755 "$work/bin" && cp "$BIN" "$work/bin/milter-ratelimit" || exit 1
+DBIN=$work/bin/milter-ratelimit
 dpid=
 sinks=
 cleanup() {
@@ -134,10 +138,10 @@ logged() { [ "$(grep -c -- "$1" "$work/syslog")" -ge "${2:-1}" ]; }
 
 why=
 # ExecStartPre=
-out=$(as_unit 30 pre "$BIN" -n -f "$work/conf" 2>&1) ||
+out=$(as_unit 30 pre "$DBIN" -n -f "$work/conf" 2>&1) ||
 	why="$why -n failed: $(oneline "$out");"
 # ExecStart=
-( as_unit 300 main "$BIN" -f "$work/conf" > "$work/out" 2>&1; echo $? > "$work/status" ) &
+( as_unit 300 main "$DBIN" -f "$work/conf" > "$work/out" 2>&1; echo $? > "$work/status" ) &
 ready() { grep -qx 'READY=1' "$work/notified"; }
 exited() { [ -e "$work/status" ]; }
 wait_for 10 ready

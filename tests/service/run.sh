@@ -128,6 +128,13 @@ fakeclock_lib >/dev/null || {
 for b in "$BIN" "$RMAP"; do
 	[ -x "$b" ] || { fail "service/setup" "no executable $b"; exit 1; }
 done
+# Some daemons are exec'd unprivileged (setpriv), and the tree may be out
+# of their reach (a clone under /root is 0700): both programs run from
+# copies in the work directory.
+mkdir -m 0755 "$work/bin" && cp "$BIN" "$RMAP" "$work/bin/" ||
+	{ fail "service/setup" "cannot copy the programs into $work/bin"; exit 1; }
+BIN=$work/bin/$(basename "$BIN")
+RMAP=$work/bin/$(basename "$RMAP")
 # The accounts, in the private /etc only.  The account tools are shims
 # that refuse: nothing in the suite may reach for them.
 mkdir -p "$work/noacct"

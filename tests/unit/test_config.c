@@ -24,27 +24,11 @@ static void report_cb(const char *line)
 	rep.n++;
 }
 
-static char tmpdir[PATH_MAX];
-
-static int setup(void **state)
-{
-	(void)state;
-	unit_tmpdir(tmpdir, sizeof(tmpdir));
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	unit_rmtree(tmpdir);
-	return 0;
-}
-
 /* Write content to NAME in the temp dir and load it. */
 static struct config *load_text(const char *name, const char *content,
     char *path, size_t pathlen)
 {
-	unit_path(path, pathlen, tmpdir, name);
+	unit_path(path, pathlen, unit_tmp(), name);
 	unit_write_file(path, content);
 	memset(&rep, 0, sizeof(rep));
 	return config_load(path, report_cb);
@@ -67,6 +51,7 @@ static void assert_defaults(const struct config *c, const char *path)
 	assert_string_equal(c->reply_escaped, "Connection rate limit exceeded");
 	assert_int_equal(c->mode, MODE_ENFORCE);
 	assert_int_equal(c->max_clients, 1000000);
+	assert_int_equal(c->max_concurrent, 0);	/* off */
 	assert_true(c->count_refused);
 }
 
@@ -125,6 +110,7 @@ static void test_values_at_the_bounds(void **state)
 	    "reply_text = \"%s\"\n"
 	    "mode = \"log\"\n"
 	    "max_clients = 100000000\n"
+	    "max_concurrent = 100000\n"
 	    "count_refused = false\n", long_text);
 	c = load_text("low.conf", text, path, sizeof(path));
 	if (c == NULL)
@@ -140,6 +126,7 @@ static void test_values_at_the_bounds(void **state)
 	assert_string_equal(c->reply_text, long_text);
 	assert_int_equal(c->mode, MODE_LOG);
 	assert_int_equal(c->max_clients, 100000000);
+	assert_int_equal(c->max_concurrent, 100000);
 	assert_false(c->count_refused);
 	config_free(c);
 
@@ -149,6 +136,7 @@ static void test_values_at_the_bounds(void **state)
 	    "ipv4_prefix = 8\n"
 	    "ipv6_prefix = 16\n"
 	    "max_clients = 100\n"
+	    "max_concurrent = 1\n"
 	    "reply_stage = \"connect\"\n"
 	    "mode = \"enforce\"\n"
 	    "count_refused = true\n", path, sizeof(path));
@@ -160,6 +148,7 @@ static void test_values_at_the_bounds(void **state)
 	assert_int_equal(c->ipv4_prefix, 8);
 	assert_int_equal(c->ipv6_prefix, 16);
 	assert_int_equal(c->max_clients, 100);
+	assert_int_equal(c->max_concurrent, 1);
 	assert_int_equal(c->reply_stage, STAGE_CONNECT);
 	assert_int_equal(c->mode, MODE_ENFORCE);
 	assert_true(c->count_refused);
@@ -201,6 +190,16 @@ static int expect_bad_at(const char *what, const char *content, int line)
 	return 0;
 }
 
+/* The bad line third of four, among good ones. */
+static int expect_bad_third(const char *what, const char *line)
+{
+	char text[4096];
+
+	snprintf(text, sizeof(text),
+	    "socket = \"unix:/x\"\nlimit = 5\n%s\nwindow = 30\n", line);
+	return expect_bad_at(what, text, 3);
+}
+
 static void test_bad_values(void **state)
 {
 	static const struct {
@@ -230,6 +229,8 @@ static void test_bad_values(void **state)
 		{ "max_clients 99", "max_clients = 99" },
 		{ "max_clients 100000001", "max_clients = 100000001" },
 		{ "max_clients -1", "max_clients = -1" },
+		{ "max_concurrent 100001", "max_concurrent = 100001" },
+		{ "max_concurrent -1", "max_concurrent = -1" },
 		{ "count_refused maybe", "count_refused = maybe" },
 		{ "syntax error", "limit = = 5" },
 	};
@@ -240,10 +241,7 @@ static void test_bad_values(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		/* the bad line third of four */
-		snprintf(text, sizeof(text),
-		    "socket = \"unix:/x\"\nlimit = 5\n%s\nwindow = 30\n",
-		    cases[i].line);
-		nbad += expect_bad_at(cases[i].what, text, 3);
+		nbad += expect_bad_third(cases[i].what, cases[i].line);
 		/* and first, and last with no newline after it */
 		snprintf(text, sizeof(text), "%s\nlimit = 5\n", cases[i].line);
 		nbad += expect_bad_at(cases[i].what, text, 1);
@@ -516,7 +514,7 @@ static void test_missing_file(void **state)
 	struct config *c;
 
 	(void)state;
-	unit_path(path, sizeof(path), tmpdir, "does-not-exist.conf");
+	unit_path(path, sizeof(path), unit_tmp(), "does-not-exist.conf");
 	memset(&rep, 0, sizeof(rep));
 	c = config_load(path, report_cb);
 	assert_null(c);
@@ -705,10 +703,7 @@ static void test_prefix_errors(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		snprintf(text, sizeof(text),
-		    "socket = \"unix:/x\"\nlimit = 5\n%s\nwindow = 30\n",
-		    cases[i].line);
-		nbad += expect_bad_at(cases[i].what, text, 3);
+		nbad += expect_bad_third(cases[i].what, cases[i].line);
 		snprintf(text, sizeof(text), "# c\n# c\nlimit = 5\n\n%s", cases[i].line);
 		nbad += expect_bad_at(cases[i].what, text, 5);
 	}
@@ -789,5 +784,5 @@ int main(void)
 		cmocka_unit_test(test_reply_format),
 	};
 
-	return cmocka_run_group_tests_name("config", tests, setup, teardown);
+	return cmocka_run_group_tests_name("config", tests, unit_tmp_setup, unit_tmp_teardown);
 }

@@ -13,11 +13,6 @@
 #include "policy.h"
 #include "window.h"
 
-static void report(const char *line)
-{
-	print_error("config: %s\n", line);
-}
-
 struct ent {
 	const char *a;
 	int plen;
@@ -40,7 +35,7 @@ static void start(struct run *r, const char *sections, const struct ent *e,
 
 	snprintf(text, sizeof text, "limit = 10\nwindow = 60\nipv4_prefix = 32\n"
 	    "max_clients = 10000\n%s\n", sections);
-	c = config_parse_text("r.conf", text, strlen(text), report);
+	c = config_parse_text("r.conf", text, strlen(text), unit_config_report);
 	assert_non_null(c);
 	assert_non_null(b);
 	for (size_t i = 0; i < n; i++) {
@@ -241,7 +236,7 @@ static void test_narrow_entry_own_key_is_the_section_key(void **state)
 	struct decision d;
 
 	(void)state;
-	c = config_parse_text("n.conf", text, sizeof text - 1, report);
+	c = config_parse_text("n.conf", text, sizeof text - 1, unit_config_report);
 	assert_non_null(c);
 	assert_non_null(b);
 	assert_true(exempt_builder_add(b, &a, e.plen, &v));
@@ -295,12 +290,12 @@ static void test_name_entry_keeps_the_sections(void **state)
 	const char *text = "limit = 3\nwindow = 60\nipv4_prefix = 32\n"
 	    "max_clients = 10000\nprefix ipv4/24 { limit = 6 }\n";
 	struct sockaddr_storage ss;
-	struct policy_conn pc = { NULL, "mx1.partner.example", "OK" };
+	struct policy_conn pc = { NULL, "mx1.partner.example", "OK", NULL };
 	struct decision d;
 	unsigned named = 0;
 
 	(void)state;
-	c = config_parse_text("r.conf", text, strlen(text), report);
+	c = config_parse_text("r.conf", text, strlen(text), unit_config_report);
 	assert_non_null(c);
 	assert_non_null(b);
 	assert_true(exempt_builder_add_name(b, "partner.example", &v));

@@ -16,22 +16,6 @@
 #include "report.h"
 #include "window.h"
 
-static char tmpdir[PATH_MAX];
-
-static int setup(void **state)
-{
-	(void)state;
-	unit_tmpdir(tmpdir, sizeof(tmpdir));
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	unit_rmtree(tmpdir);
-	return 0;
-}
-
 /* ---- map keys ------------------------------------------------------------- */
 
 static void key_ok(const char *in, const char *want)
@@ -312,11 +296,6 @@ static void test_index_edges(void **state)
 
 /* ---- precedence in the decision ------------------------------------------ */
 
-static void print_report(const char *line)
-{
-	print_error("config: %s\n", line);
-}
-
 struct fixture {
 	struct policy p;
 	struct window_table *t;
@@ -339,10 +318,10 @@ static void fx_init(struct fixture *fx)
 	struct addr net = unit_addr("192.0.2.0"), host = unit_addr("192.0.2.9");
 	struct config *c;
 
-	unit_path(path, sizeof(path), tmpdir, "n.conf");
+	unit_path(path, sizeof(path), unit_tmp(), "n.conf");
 	unit_write_file(path, "limit = 3\nwindow = 60\nipv4_prefix = 32\n"
 	    "ipv6_prefix = 64\nmax_clients = 1000\n");
-	c = config_load(path, print_report);
+	c = config_load(path, unit_config_report);
 	assert_non_null(c);
 	assert_non_null(b);
 	assert_true(exempt_builder_add(b, &net, 24, &l5));
@@ -365,7 +344,7 @@ static struct decision decide(struct fixture *fx, const char *ip,
     const char *host, const char *resolve, uint64_t now)
 {
 	struct sockaddr_storage ss;
-	struct policy_conn c = { unit_sockaddr(&ss, ip, 25), host, resolve };
+	struct policy_conn c = { unit_sockaddr(&ss, ip, 25), host, resolve, NULL };
 	struct decision d;
 
 	memset(&d, 0xee, sizeof(d));
@@ -451,7 +430,7 @@ static void captured(char *buf, size_t len, void (*fn)(void *), void *arg)
 	FILE *f;
 	size_t n;
 
-	unit_path(path, sizeof(path), tmpdir, "log.txt");
+	unit_path(path, sizeof(path), unit_tmp(), "log.txt");
 	fflush(stderr);
 	saved = dup(2);
 	assert_true(saved >= 0);
@@ -529,5 +508,5 @@ int main(void)
 		cmocka_unit_test(test_summary_of_name_key),
 	};
 
-	return cmocka_run_group_tests_name("names", tests, setup, teardown);
+	return cmocka_run_group_tests_name("names", tests, unit_tmp_setup, unit_tmp_teardown);
 }

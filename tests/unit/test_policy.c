@@ -12,22 +12,6 @@
 #include "policy.h"
 #include "window.h"
 
-static char tmpdir[PATH_MAX];
-
-static int setup(void **state)
-{
-	(void)state;
-	unit_tmpdir(tmpdir, sizeof(tmpdir));
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	unit_rmtree(tmpdir);
-	return 0;
-}
-
 struct cfgspec {
 	unsigned limit, window;
 	int v4, v6;
@@ -40,11 +24,6 @@ static const struct cfgspec base = {
 	3, 60, 24, 64, "enforce", "connect", "Connection rate limit exceeded", true, NULL,
 };
 
-static void print_report(const char *line)
-{
-	print_error("config: %s\n", line);
-}
-
 /* A real config, through config_load, so that config_free owns it. */
 static struct config *mkcfg(const struct cfgspec *s)
 {
@@ -53,7 +32,7 @@ static struct config *mkcfg(const struct cfgspec *s)
 	struct config *c;
 
 	snprintf(name, sizeof(name), "p%d.conf", serial++);
-	unit_path(path, sizeof(path), tmpdir, name);
+	unit_path(path, sizeof(path), unit_tmp(), name);
 	snprintf(text, sizeof(text),
 	    "limit = %u\nwindow = %u\nipv4_prefix = %d\nipv6_prefix = %d\n"
 	    "mode = \"%s\"\nreply_stage = \"%s\"\nreply_text = \"%s\"\n"
@@ -61,7 +40,7 @@ static struct config *mkcfg(const struct cfgspec *s)
 	    s->limit, s->window, s->v4, s->v6, s->mode, s->stage, s->reply,
 	    s->cr ? "true" : "false", s->extra ? s->extra : "");
 	unit_write_file(path, text);
-	c = config_load(path, print_report);
+	c = config_load(path, unit_config_report);
 	if (c == NULL)
 		fail_msg("config did not load:\n%s", text);
 	return c;
@@ -1237,5 +1216,5 @@ int main(void)
 		cmocka_unit_test(test_swap_under_load),
 	};
 
-	return cmocka_run_group_tests_name("policy", tests, setup, teardown);
+	return cmocka_run_group_tests_name("policy", tests, unit_tmp_setup, unit_tmp_teardown);
 }

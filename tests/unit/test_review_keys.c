@@ -10,54 +10,20 @@
 #define MIN_MS 60000u
 #define HOUR_MS 3600000u
 
-static struct window_table *tab;
-
-static int cleanup(void **state)
-{
-	(void)state;
-	window_destroy(tab);
-	tab = NULL;
-	return 0;
-}
-
-static struct window_key v4key(uint32_t ip, int plen)
-{
-	struct window_key k;
-	uint32_t m = plen == 0 ? 0 : 0xffffffffu << (32 - plen);
-
-	memset(&k, 0, sizeof k);
-	k.b[10] = k.b[11] = 0xff;
-	ip &= m;
-	k.b[12] = (uint8_t)(ip >> 24);
-	k.b[13] = (uint8_t)(ip >> 16);
-	k.b[14] = (uint8_t)(ip >> 8);
-	k.b[15] = (uint8_t)ip;
-	k.plen = (uint8_t)(plen + 96);
-	return k;
-}
-
-static struct window_rule rule(uint32_t limit, uint32_t window_ms, bool cr)
-{
-	struct window_rule r = { limit, window_ms, cr, false, false };
-	return r;
-}
-
-#define IP(a, b, c, d) (((uint32_t)(a) << 24) | ((b) << 16) | ((c) << 8) | (d))
-
 /* Fill the table with idle-free, not-full /32s of innocent clients. */
 static uint32_t fill(uint64_t t)
 {
 	struct window_stats s;
 	uint32_t cap;
 
-	window_stats(tab, &s);
+	window_stats(unit_tab, &s);
 	cap = (uint32_t)(s.capacity - s.used);
 	for (uint32_t i = 0; i < cap; i++) {
-		struct window_key k = v4key(IP(10, 100, i >> 8, i & 255), 32);
-		struct window_rule r = rule(WINDOW_LIMIT_MAX, HOUR_MS, true);
+		struct window_key k = unit_v4key(UNIT_IP(10, 100, i >> 8, i & 255), 32);
+		struct window_rule r = unit_rule(WINDOW_LIMIT_MAX, HOUR_MS, true);
 		struct window_result res;
 
-		window_check(tab, &k, &r, HOUR_MS, t + i, &res);
+		window_check(unit_tab, &k, &r, HOUR_MS, t + i, &res);
 	}
 	return cap;
 }
@@ -72,7 +38,7 @@ static uint32_t fill(uint64_t t)
 static void test_later_key_not_evicted(void **state)
 {
 	uint64_t t = 3000000;
-	uint32_t net = IP(10, 200, 0, 0), lost = 0;
+	uint32_t net = UNIT_IP(10, 200, 0, 0), lost = 0;
 
 	(void)state;
 	for (int round = 0; round < 200; round++) {
@@ -82,25 +48,26 @@ static void test_later_key_not_evicted(void **state)
 		memcpy(seed, unit_seed(), 16);
 		seed[0] = (uint8_t)round;
 		seed[1] = (uint8_t)(round >> 8);
-		tab = window_create(100, seed);
-		assert_non_null(tab);
+		unit_tab = window_create(100, seed);
+		assert_non_null(unit_tab);
 		for (int c = 0; c < 5; c++) {
-			struct window_key k = v4key(net, 24);
-			struct window_rule r = rule(6, HOUR_MS, false);
+			struct window_key k = unit_v4key(net, 24);
+			struct window_rule r = unit_rule(6, HOUR_MS, false);
 			struct window_result res;
-			window_check(tab, &k, &r, HOUR_MS, t + (uint64_t)c, &res);
+			window_check(unit_tab, &k, &r, HOUR_MS, t + (uint64_t)c, &res);
 		}
 		fill(t + 10);
 		{
-			struct window_key k[2] = { v4key(net | 7, 32), v4key(net, 24) };
-			struct window_rule r[2] = { rule(10, HOUR_MS, false),
-			    rule(6, HOUR_MS, false) };
-			window_check_keys(tab, 2, k, r, HOUR_MS, t + 1000, &m);
+			struct window_key k[2] = { unit_v4key(net | 7, 32),
+			    unit_v4key(net, 24) };
+			struct window_rule r[2] = { unit_rule(10, HOUR_MS, false),
+			    unit_rule(6, HOUR_MS, false) };
+			window_check_keys(unit_tab, 2, k, r, HOUR_MS, t + 1000, &m);
 		}
 		if (m.r[1].count != 6)
 			lost++;
-		window_destroy(tab);
-		tab = NULL;
+		window_destroy(unit_tab);
+		unit_tab = NULL;
 	}
 	if (lost > 0)
 		fail_msg("in %u of 200 tables the /24 (5 of 6) lost its count to "
@@ -115,32 +82,32 @@ static void test_later_key_not_evicted(void **state)
 static void test_refused_knock_evicts_nobody(void **state)
 {
 	uint64_t t = 3000000;
-	uint32_t net = IP(10, 201, 0, 0);
+	uint32_t net = UNIT_IP(10, 201, 0, 0);
 	struct window_stats s0, s1;
 	struct window_multi m;
 
 	(void)state;
-	tab = window_create(64, unit_seed());
-	assert_non_null(tab);
+	unit_tab = window_create(64, unit_seed());
+	assert_non_null(unit_tab);
 	{	/* the /24 at its limit (1), first */
-		struct window_key k = v4key(net, 24);
-		struct window_rule r = rule(1, HOUR_MS, false);
+		struct window_key k = unit_v4key(net, 24);
+		struct window_rule r = unit_rule(1, HOUR_MS, false);
 		struct window_result res;
-		window_check(tab, &k, &r, HOUR_MS, t, &res);
+		window_check(unit_tab, &k, &r, HOUR_MS, t, &res);
 	}
 	fill(t + 10);
-	window_stats(tab, &s0);
+	window_stats(unit_tab, &s0);
 	for (uint32_t i = 1; i <= 200; i++) {
-		struct window_key k[2] = { v4key(net | i, 32), v4key(net, 24) };
-		struct window_rule r[2] = { rule(10, HOUR_MS, false),
-		    rule(1, HOUR_MS, false) };
+		struct window_key k[2] = { unit_v4key(net | i, 32), unit_v4key(net, 24) };
+		struct window_rule r[2] = { unit_rule(10, HOUR_MS, false),
+		    unit_rule(1, HOUR_MS, false) };
 
-		window_check_keys(tab, 2, k, r, HOUR_MS, t + 100000 + i, &m);
+		window_check_keys(unit_tab, 2, k, r, HOUR_MS, t + 100000 + i, &m);
 		if (m.refused_by != 1)
 			fail_msg("knock %u: not refused by the /24 (refused_by %d)",
 			    i, m.refused_by);
 	}
-	window_stats(tab, &s1);
+	window_stats(unit_tab, &s1);
 	if (s1.evictions != s0.evictions)
 		fail_msg("200 refused knocks evicted %llu innocent entries",
 		    (unsigned long long)(s1.evictions - s0.evictions));
@@ -156,16 +123,8 @@ static void test_refused_knock_evicts_nobody(void **state)
  */
 #include <pthread.h>
 #include <stdatomic.h>
-#include <time.h>
 
 static atomic_uint a32[256], a24[16], a16[4], a8[1];
-
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 static void *stress_worker(void *arg)
 {
@@ -177,14 +136,14 @@ static void *stress_worker(void *arg)
 
 		rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
 		b = rng & 3, c = (rng >> 2) & 3, d = (rng >> 4) & 15;
-		ip = IP(10, b, c, d);
+		ip = UNIT_IP(10, b, c, d);
 		{
-			struct window_key k[4] = { v4key(ip, 32), v4key(ip, 24),
-			    v4key(ip, 16), v4key(ip, 8) };
-			struct window_rule r[4] = { rule(2, HOUR_MS, n & 1),
-			    rule(10, HOUR_MS, n & 1), rule(37, HOUR_MS, n & 1),
-			    rule(1000, HOUR_MS, n & 1) };
-			window_check_keys(tab, 4, k, r, HOUR_MS, mono_ms(), &m);
+			struct window_key k[4] = { unit_v4key(ip, 32), unit_v4key(ip, 24),
+			    unit_v4key(ip, 16), unit_v4key(ip, 8) };
+			struct window_rule r[4] = { unit_rule(2, HOUR_MS, n & 1),
+			    unit_rule(10, HOUR_MS, n & 1), unit_rule(37, HOUR_MS, n & 1),
+			    unit_rule(1000, HOUR_MS, n & 1) };
+			window_check_keys(unit_tab, 4, k, r, HOUR_MS, unit_mono_ms(), &m);
 		}
 		if (m.refused_by < 0) {
 			atomic_fetch_add(&a32[(b * 4 + c) * 16 + d], 1);
@@ -202,8 +161,8 @@ static void test_threads_four_keys_hold(void **state)
 	unsigned total = 0;
 
 	(void)state;
-	tab = window_create(8192, unit_seed());
-	assert_non_null(tab);
+	unit_tab = window_create(8192, unit_seed());
+	assert_non_null(unit_tab);
 	for (uintptr_t i = 0; i < 4; i++)
 		assert_int_equal(pthread_create(&th[i], NULL, stress_worker, (void *)(i + 1)), 0);
 	for (int i = 0; i < 4; i++)
@@ -233,9 +192,9 @@ static void test_threads_four_keys_hold(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(test_later_key_not_evicted, cleanup),
-		cmocka_unit_test_teardown(test_refused_knock_evicts_nobody, cleanup),
-		cmocka_unit_test_teardown(test_threads_four_keys_hold, cleanup),
+		cmocka_unit_test_teardown(test_later_key_not_evicted, unit_table_cleanup),
+		cmocka_unit_test_teardown(test_refused_knock_evicts_nobody, unit_table_cleanup),
+		cmocka_unit_test_teardown(test_threads_four_keys_hold, unit_table_cleanup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -19,25 +19,6 @@
 
 #define HOUR_MS 3600000u
 
-static struct window_table *tab;	/* freed by cleanup(), also after a failure */
-
-static int cleanup(void **state)
-{
-	(void)state;
-	window_destroy(tab);
-	tab = NULL;
-	return 0;
-}
-
-static struct window_table *mktable(size_t n)
-{
-	window_destroy(tab);
-	tab = window_create(n, unit_seed());
-	if (tab == NULL)
-		fail_msg("window_create(%zu): %s", n, strerror(errno));
-	return tab;
-}
-
 static struct window_key key_n(uint32_t n)
 {
 	struct window_key k;
@@ -61,7 +42,7 @@ static struct window_result check(const struct window_key *k, uint32_t limit,
 	struct window_rule r = { .limit = limit, .window_ms = HOUR_MS, .count_refused = true };
 	struct window_result res;
 
-	window_check(tab, k, &r, HOUR_MS, now, &res);
+	window_check(unit_tab, k, &r, HOUR_MS, now, &res);
 	return res;
 }
 
@@ -75,7 +56,7 @@ static void test_sweep_with_older_clock(void **state)
 	uint64_t t0 = 5000000;
 
 	(void)state;
-	mktable(1000);
+	unit_mktable(1000);
 	for (unsigned i = 1; i <= 3; i++) {
 		r = check(&k, 3, t0 + i);
 		assert_int_equal(r.verdict, WINDOW_ALLOW);
@@ -85,7 +66,7 @@ static void test_sweep_with_older_clock(void **state)
 	assert_int_equal(r.count, 4);
 
 	/* The control thread read the clock at t0 + 3, then swept. */
-	assert_int_equal(window_sweep(tab, HOUR_MS, t0 + 3, 100000, NULL, NULL), 0);
+	assert_int_equal(window_sweep(unit_tab, HOUR_MS, t0 + 3, 100000, NULL, NULL), 0);
 
 	r = check(&k, 3, t0 + 5);
 	assert_int_equal(r.verdict, WINDOW_REFUSE);
@@ -103,8 +84,8 @@ static void test_evict_with_older_clock(void **state)
 	uint32_t cap, i;
 
 	(void)state;
-	mktable(64);
-	window_stats(tab, &s);
+	unit_mktable(64);
+	window_stats(unit_tab, &s);
 	cap = (uint32_t)s.capacity;
 	/* Every entry at limit 1, the last one stored at `now`. */
 	for (i = 0; i < cap; i++) {
@@ -119,7 +100,7 @@ static void test_evict_with_older_clock(void **state)
 		r = check(&n, 1, now - 1);
 		assert_int_equal(r.verdict, WINDOW_UNTRACKED);
 	}
-	window_stats(tab, &s);
+	window_stats(unit_tab, &s);
 	assert_int_equal(s.expired, 0);
 	assert_int_equal(s.evictions, 0);
 	assert_int_equal(s.used, cap);
@@ -140,10 +121,10 @@ static void test_sweep_then_older_check(void **state)
 	struct window_result r;
 
 	(void)state;
-	mktable(1000);
+	unit_mktable(1000);
 	r = check(&k, 2, 1000000);
 	assert_int_equal(r.verdict, WINDOW_ALLOW);
-	window_sweep(tab, HOUR_MS, 1000010, 100000, NULL, NULL);
+	window_sweep(unit_tab, HOUR_MS, 1000010, 100000, NULL, NULL);
 	r = check(&k, 2, 999990);
 	assert_int_equal(r.verdict, WINDOW_ALLOW);
 	assert_int_equal(r.count, 2);
@@ -162,14 +143,6 @@ static atomic_bool stop;
 static atomic_uint accepts[OFFENDERS];
 static atomic_ulong flood_ops, off_ops, sweeps;
 
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 /* Fresh addresses, one after another: every check in a full shard makes
  * room, with the clock read before the lock as the milter does. */
 static void *flood(void *arg)
@@ -182,7 +155,7 @@ static void *flood(void *arg)
 		struct window_rule r = { 1000, HOUR_MS, true, false, false };
 		struct window_result res;
 
-		window_check(tab, &k, &r, HOUR_MS, mono_ms(), &res);
+		window_check(unit_tab, &k, &r, HOUR_MS, unit_mono_ms(), &res);
 		atomic_fetch_add(&flood_ops, 1);
 	}
 	return NULL;
@@ -197,7 +170,7 @@ static void *offend(void *arg)
 		struct window_rule r = { OFF_LIMIT, HOUR_MS, true, false, false };
 		struct window_result res;
 
-		window_check(tab, &k, &r, HOUR_MS, mono_ms(), &res);
+		window_check(unit_tab, &k, &r, HOUR_MS, unit_mono_ms(), &res);
 		if (res.verdict != WINDOW_REFUSE)
 			atomic_fetch_add(&accepts[o], 1);
 		atomic_fetch_add(&off_ops, 1);
@@ -222,7 +195,7 @@ static void *sweeper(void *arg)
 {
 	(void)arg;
 	for (unsigned long i = 0; i < STRESS_OPS && !atomic_load(&stop); i++) {
-		window_sweep(tab, HOUR_MS, mono_ms(), 256, count_due, NULL);
+		window_sweep(unit_tab, HOUR_MS, unit_mono_ms(), 256, count_due, NULL);
 		atomic_fetch_add(&sweeps, 1);
 	}
 	return NULL;
@@ -235,7 +208,7 @@ static void test_threads_offenders_held(void **state)
 	uint64_t end;
 
 	(void)state;
-	mktable(1000);
+	unit_mktable(1000);
 	atomic_store(&stop, false);
 	/* The offenders reach their limit first, alone: from then on the
 	 * promise is exact.  An entry at its limit is never evicted nor swept
@@ -247,7 +220,7 @@ static void test_threads_offenders_held(void **state)
 		struct window_result res;
 
 		for (unsigned i = 0; i < OFF_LIMIT; i++) {
-			window_check(tab, &k, &r, HOUR_MS, mono_ms(), &res);
+			window_check(unit_tab, &k, &r, HOUR_MS, unit_mono_ms(), &res);
 			assert_int_equal(res.verdict, WINDOW_ALLOW);
 		}
 		atomic_store(&accepts[o], 0);
@@ -255,8 +228,8 @@ static void test_threads_offenders_held(void **state)
 	assert_int_equal(pthread_create(&th[0], NULL, flood, NULL), 0);
 	assert_int_equal(pthread_create(&th[1], NULL, offend, NULL), 0);
 	assert_int_equal(pthread_create(&th[2], NULL, sweeper, NULL), 0);
-	end = mono_ms() + STRESS_MS;
-	while (mono_ms() < end) {
+	end = unit_mono_ms() + STRESS_MS;
+	while (unit_mono_ms() < end) {
 		struct timespec ts = { 0, 10 * 1000 * 1000 };
 		nanosleep(&ts, NULL);
 	}
@@ -287,11 +260,11 @@ static void test_threads_offenders_held(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(test_sweep_with_older_clock, cleanup),
-		cmocka_unit_test_teardown(test_evict_with_older_clock, cleanup),
-		cmocka_unit_test_teardown(test_sweep_then_older_check, cleanup),
-		cmocka_unit_test_teardown(test_threads_offenders_held, cleanup),
+		cmocka_unit_test_teardown(test_sweep_with_older_clock, unit_table_cleanup),
+		cmocka_unit_test_teardown(test_evict_with_older_clock, unit_table_cleanup),
+		cmocka_unit_test_teardown(test_sweep_then_older_check, unit_table_cleanup),
+		cmocka_unit_test_teardown(test_threads_offenders_held, unit_table_cleanup),
 	};
 
-	return cmocka_run_group_tests_name("window_clock", tests, NULL, cleanup);
+	return cmocka_run_group_tests_name("window_clock", tests, NULL, unit_table_cleanup);
 }

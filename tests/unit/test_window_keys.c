@@ -14,59 +14,16 @@
 #define MIN_MS 60000u
 #define HOUR_MS 3600000u
 
-static struct window_table *tab;	/* freed by cleanup(), also after a failure */
-
-static int cleanup(void **state)
-{
-	(void)state;
-	window_destroy(tab);
-	tab = NULL;
-	return 0;
-}
-
-static struct window_table *mktable(size_t n)
-{
-	window_destroy(tab);
-	tab = window_create(n, unit_seed());
-	if (tab == NULL)
-		fail_msg("window_create(%zu): %s", n, strerror(errno));
-	return tab;
-}
-
-/* 10.A.B.C/plen as a table key (IPv4-mapped, 128-bit plen). */
-static struct window_key v4key(uint32_t ip, int plen)
-{
-	struct window_key k;
-	uint32_t m = plen == 0 ? 0 : 0xffffffffu << (32 - plen);
-
-	memset(&k, 0, sizeof k);
-	k.b[10] = k.b[11] = 0xff;
-	ip &= m;
-	k.b[12] = (uint8_t)(ip >> 24);
-	k.b[13] = (uint8_t)(ip >> 16);
-	k.b[14] = (uint8_t)(ip >> 8);
-	k.b[15] = (uint8_t)ip;
-	k.plen = (uint8_t)(plen + 96);
-	return k;
-}
-
-static struct window_rule rule(uint32_t limit, uint32_t window_ms, bool cr)
-{
-	struct window_rule r = { limit, window_ms, cr, false, false };
-	return r;
-}
-
-#define IP(a, b, c, d) (((uint32_t)(a) << 24) | ((b) << 16) | ((c) << 8) | (d))
-
 /* A client under its /32 (limit l32) and /24 (limit l24), one minute each. */
 static struct window_multi check2(uint32_t ip, uint32_t l32, uint32_t l24,
     bool cr, uint64_t now)
 {
-	struct window_key k[2] = { v4key(ip, 32), v4key(ip, 24) };
-	struct window_rule r[2] = { rule(l32, MIN_MS, cr), rule(l24, MIN_MS, cr) };
+	struct window_key k[2] = { unit_v4key(ip, 32), unit_v4key(ip, 24) };
+	struct window_rule r[2] = { unit_rule(l32, MIN_MS, cr),
+	    unit_rule(l24, MIN_MS, cr) };
 	struct window_multi m;
 
-	window_check_keys(tab, 2, k, r, MIN_MS, now, &m);
+	window_check_keys(unit_tab, 2, k, r, MIN_MS, now, &m);
 	return m;
 }
 
@@ -76,11 +33,11 @@ static struct window_multi check2(uint32_t ip, uint32_t l32, uint32_t l24,
  * that one. */
 static uint32_t peek(uint32_t ip, int plen, uint64_t now)
 {
-	struct window_key k = v4key(ip, plen);
-	struct window_rule r = rule(WINDOW_SLOTS, MIN_MS, false);
+	struct window_key k = unit_v4key(ip, plen);
+	struct window_rule r = unit_rule(WINDOW_SLOTS, MIN_MS, false);
 	struct window_result res;
 
-	window_check(tab, &k, &r, MIN_MS, now, &res);
+	window_check(unit_tab, &k, &r, MIN_MS, now, &res);
 	return res.count - 1;
 }
 
@@ -89,10 +46,10 @@ static uint32_t peek(uint32_t ip, int plen, uint64_t now)
 static void test_refused_leaves_other_keys(void **state)
 {
 	struct window_multi m;
-	uint32_t a = IP(10, 1, 2, 3), b = IP(10, 1, 2, 4);
+	uint32_t a = UNIT_IP(10, 1, 2, 3), b = UNIT_IP(10, 1, 2, 4);
 
 	(void)state;
-	mktable(1000);
+	unit_mktable(1000);
 	/* a: 3 allowed under /32 limit 3, /24 limit 5 */
 	for (int i = 0; i < 3; i++) {
 		m = check2(a, 3, 5, true, 1000 + i);
@@ -129,10 +86,10 @@ static void test_refused_leaves_other_keys(void **state)
 static void test_refused_counts_nowhere_without_count_refused(void **state)
 {
 	struct window_multi m;
-	uint32_t a = IP(10, 9, 9, 1);
+	uint32_t a = UNIT_IP(10, 9, 9, 1);
 
 	(void)state;
-	mktable(1000);
+	unit_mktable(1000);
 	for (int i = 0; i < 2; i++)
 		assert_int_equal(check2(a, 2, 10, false, 5000 + i).refused_by, -1);
 	for (int i = 0; i < 5; i++) {
@@ -152,18 +109,18 @@ static void test_uncounted_new_key_released(void **state)
 	struct window_multi m;
 
 	(void)state;
-	mktable(1000);
+	unit_mktable(1000);
 	/* fill 10.5.5.0/24 (limit 2) from two /32s */
-	check2(IP(10, 5, 5, 1), 5, 2, true, 100);
-	check2(IP(10, 5, 5, 2), 5, 2, true, 101);
-	window_stats(tab, &s0);
+	check2(UNIT_IP(10, 5, 5, 1), 5, 2, true, 100);
+	check2(UNIT_IP(10, 5, 5, 2), 5, 2, true, 101);
+	window_stats(unit_tab, &s0);
 	assert_int_equal(s0.used, 3);
 	for (int i = 3; i < 50; i++) {
-		m = check2(IP(10, 5, 5, i), 5, 2, true, 100 + i);
+		m = check2(UNIT_IP(10, 5, 5, i), 5, 2, true, 100 + i);
 		assert_int_equal(m.refused_by, 1);
 		assert_int_equal(m.r[0].verdict, WINDOW_ALLOW);
 	}
-	window_stats(tab, &s1);
+	window_stats(unit_tab, &s1);
 	assert_int_equal(s1.used, s0.used);
 }
 
@@ -172,11 +129,11 @@ static void test_uncounted_new_key_released(void **state)
 static void test_retry_and_attribution(void **state)
 {
 	struct window_multi m;
-	uint32_t a = IP(10, 7, 0, 1), b = IP(10, 7, 0, 2);
+	uint32_t a = UNIT_IP(10, 7, 0, 1), b = UNIT_IP(10, 7, 0, 2);
 	uint64_t t = 1000000;
 
 	(void)state;
-	mktable(1000);
+	unit_mktable(1000);
 	/* /24 limit 3: a at t, t+1000, b at t+2000 */
 	check2(a, 2, 3, false, t);
 	check2(a, 2, 3, false, t + 1000);
@@ -207,7 +164,7 @@ static void test_retry_and_attribution(void **state)
 
 	/* The longer wait wins: c's /32 (limit 1) holds until t2+60000, its
 	 * /24 (limit 2) only until t2+20000+60000 ... make the /32 longer. */
-	uint32_t c = IP(10, 8, 0, 1), d = IP(10, 8, 0, 2);
+	uint32_t c = UNIT_IP(10, 8, 0, 1), d = UNIT_IP(10, 8, 0, 2);
 	uint64_t t2 = 5000000;
 
 	check2(d, 1, 2, false, t2);		/* /24: t2 */
@@ -226,17 +183,17 @@ static void test_retry_and_attribution(void **state)
  * the newest counted connection must leave too. */
 static void test_retry_with_count_refused(void **state)
 {
-	struct window_key k = v4key(IP(10, 6, 0, 1), 32);
-	struct window_rule r = rule(2, MIN_MS, true);
+	struct window_key k = unit_v4key(UNIT_IP(10, 6, 0, 1), 32);
+	struct window_rule r = unit_rule(2, MIN_MS, true);
 	struct window_multi m;
 
 	(void)state;
-	mktable(1000);
-	window_check_keys(tab, 1, &k, &r, MIN_MS, 0 + 100000, &m);
-	window_check_keys(tab, 1, &k, &r, MIN_MS, 1000 + 100000, &m);
+	unit_mktable(1000);
+	window_check_keys(unit_tab, 1, &k, &r, MIN_MS, 0 + 100000, &m);
+	window_check_keys(unit_tab, 1, &k, &r, MIN_MS, 1000 + 100000, &m);
 	/* 3rd at +10000 refused and counted: {10000, 1000, 0}; under 2 once
 	 * 0 and 1000 have left: at 61000 */
-	window_check_keys(tab, 1, &k, &r, MIN_MS, 10000 + 100000, &m);
+	window_check_keys(unit_tab, 1, &k, &r, MIN_MS, 10000 + 100000, &m);
 	assert_int_equal(m.refused_by, 0);
 	assert_int_equal(m.retry_ms, 51000);
 }
@@ -245,21 +202,21 @@ static void test_retry_with_count_refused(void **state)
  * enough groups have left; never 0 for a refusal, never past the window. */
 static void test_retry_grouped(void **state)
 {
-	struct window_key k = v4key(IP(10, 6, 0, 2), 32);
-	struct window_rule r = rule(100, MIN_MS, false);	/* g = 11 */
+	struct window_key k = unit_v4key(UNIT_IP(10, 6, 0, 2), 32);
+	struct window_rule r = unit_rule(100, MIN_MS, false);	/* g = 11 */
 	struct window_multi m;
 	uint64_t t = 200000;
 	int i;
 
 	(void)state;
-	mktable(1000);
+	unit_mktable(1000);
 	for (i = 0; i < 100; i++) {
-		window_check_keys(tab, 1, &k, &r, MIN_MS, t + (uint64_t)i * 100, &m);
+		window_check_keys(unit_tab, 1, &k, &r, MIN_MS, t + (uint64_t)i * 100, &m);
 		if (m.refused_by >= 0)
 			break;
 	}
 	assert_int_equal(m.refused_by, -1);
-	window_check_keys(tab, 1, &k, &r, MIN_MS, t + 20000, &m);
+	window_check_keys(unit_tab, 1, &k, &r, MIN_MS, t + 20000, &m);
 	assert_int_equal(m.refused_by, 0);
 	/* the first group began at t: it leaves at t+60000 */
 	assert_int_equal(m.retry_ms, 40000);
@@ -272,36 +229,38 @@ static void test_eviction_spares_own_keys(void **state)
 {
 	struct window_stats s;
 	struct window_multi m;
-	uint32_t held = IP(10, 200, 0, 1);
+	uint32_t held = UNIT_IP(10, 200, 0, 1);
 	uint64_t t = 3000000;
 	uint32_t cap;
 
 	(void)state;
-	mktable(64);
-	window_stats(tab, &s);
+	unit_mktable(64);
+	window_stats(unit_tab, &s);
 	cap = (uint32_t)s.capacity;
 	/* the held key first, then others to fill the table, none full */
 	for (uint32_t i = 0; i < cap; i++) {
-		struct window_key k = v4key(i == 0 ? held : IP(10, 100, i >> 8, i & 255), 32);
-		struct window_rule r = rule(WINDOW_LIMIT_MAX, HOUR_MS, true);
+		struct window_key k = unit_v4key(i == 0 ? held :
+		    UNIT_IP(10, 100, i >> 8, i & 255), 32);
+		struct window_rule r = unit_rule(WINDOW_LIMIT_MAX, HOUR_MS, true);
 		struct window_result res;
 
-		window_check(tab, &k, &r, HOUR_MS, t + i, &res);
+		window_check(unit_tab, &k, &r, HOUR_MS, t + i, &res);
 		assert_int_equal(res.verdict, WINDOW_ALLOW);
 	}
 	/* Each check: the held key (found) then a new key (needs room). */
 	for (uint32_t i = 1; i <= 300; i++) {
-		struct window_key k[2] = { v4key(held, 32), v4key(IP(10, 150, i >> 8, i & 255), 32) };
-		struct window_rule r[2] = { rule(WINDOW_LIMIT_MAX, HOUR_MS, true),
-		    rule(WINDOW_LIMIT_MAX, HOUR_MS, true) };
+		struct window_key k[2] = { unit_v4key(held, 32),
+		    unit_v4key(UNIT_IP(10, 150, i >> 8, i & 255), 32) };
+		struct window_rule r[2] = { unit_rule(WINDOW_LIMIT_MAX, HOUR_MS, true),
+		    unit_rule(WINDOW_LIMIT_MAX, HOUR_MS, true) };
 
-		window_check_keys(tab, 2, k, r, HOUR_MS, t + 1000 + i, &m);
+		window_check_keys(unit_tab, 2, k, r, HOUR_MS, t + 1000 + i, &m);
 		assert_int_equal(m.refused_by, -1);
 		if (m.r[0].count != 1 + i)
 			fail_msg("check %u: the held key counts %u, want %u (evicted by "
 			    "its own check)", i, m.r[0].count, 1 + i);
 	}
-	window_stats(tab, &s);
+	window_stats(unit_tab, &s);
 	assert_true(s.evictions > 0);
 }
 
@@ -324,18 +283,18 @@ static void test_marks_per_key(void **state)
 	struct window_key k[2];
 	struct window_rule r[2];
 	struct window_multi m;
-	struct window_key want24 = v4key(IP(10, 4, 4, 0), 24);
+	struct window_key want24 = unit_v4key(UNIT_IP(10, 4, 4, 0), 24);
 	uint64_t t = 9000000;
 
 	(void)state;
-	mktable(1000);
+	unit_mktable(1000);
 	for (int i = 0; i < 4; i++) {
-		k[0] = v4key(IP(10, 4, 4, i + 1), 32);
-		k[1] = v4key(IP(10, 4, 4, i + 1), 24);
-		r[0] = rule(5, MIN_MS, true);
-		r[1] = rule(1, MIN_MS, true);
+		k[0] = unit_v4key(UNIT_IP(10, 4, 4, i + 1), 32);
+		k[1] = unit_v4key(UNIT_IP(10, 4, 4, i + 1), 24);
+		r[0] = unit_rule(5, MIN_MS, true);
+		r[1] = unit_rule(1, MIN_MS, true);
 		r[0].would = r[1].would = true;
-		window_check_keys(tab, 2, k, r, MIN_MS, t + (uint64_t)i, &m);
+		window_check_keys(unit_tab, 2, k, r, MIN_MS, t + (uint64_t)i, &m);
 		if (i == 0) {
 			assert_int_equal(m.refused_by, -1);
 			continue;
@@ -346,9 +305,9 @@ static void test_marks_per_key(void **state)
 		assert_false(m.r[0].log);
 	}
 	ndues = 0;
-	window_sweep(tab, MIN_MS, t + 10, 100000, keep_due, NULL);
+	window_sweep(unit_tab, MIN_MS, t + 10, 100000, keep_due, NULL);
 	assert_int_equal(ndues, 0);	/* the /24's line's window still runs */
-	window_sweep(tab, MIN_MS, t + 1 + MIN_MS, 100000, keep_due, NULL);
+	window_sweep(unit_tab, MIN_MS, t + 1 + MIN_MS, 100000, keep_due, NULL);
 	assert_int_equal(ndues, 1);
 	assert_int_equal(dues[0].key.plen, want24.plen);
 	assert_memory_equal(dues[0].key.b, want24.b, 16);
@@ -370,28 +329,20 @@ static atomic_uint round_no, ready, net_accepts[ROUNDS];
 static atomic_bool stop;
 static atomic_ulong held_ops, flood_ops, sweeps, held_accepts;
 
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 /* /32 j of round r's /24: 10.(r>>8).(r&255).j */
 static uint32_t host_of(unsigned r, unsigned j)
 {
-	return IP(10, r >> 8, r & 255, j & 255);
+	return UNIT_IP(10, r >> 8, r & 255, j & 255);
 }
 
 static bool check_net(uint32_t ip)
 {
-	struct window_key k[2] = { v4key(ip, 32), v4key(ip, 24) };
-	struct window_rule r[2] = { rule(HOST_LIMIT, HOUR_MS, true),
-	    rule(NET_LIMIT, HOUR_MS, true) };
+	struct window_key k[2] = { unit_v4key(ip, 32), unit_v4key(ip, 24) };
+	struct window_rule r[2] = { unit_rule(HOST_LIMIT, HOUR_MS, true),
+	    unit_rule(NET_LIMIT, HOUR_MS, true) };
 	struct window_multi m;
 
-	window_check_keys(tab, 2, k, r, HOUR_MS, mono_ms(), &m);
+	window_check_keys(unit_tab, 2, k, r, HOUR_MS, unit_mono_ms(), &m);
 	return m.refused_by < 0;
 }
 
@@ -430,7 +381,7 @@ static void *flood(void *arg)
 {
 	(void)arg;
 	for (unsigned long i = 0; i < HELD_OPS && !atomic_load(&stop); i++) {
-		check_net(IP(11, (i >> 16) & 255, (i >> 8) & 255, i & 255));
+		check_net(UNIT_IP(11, (i >> 16) & 255, (i >> 8) & 255, i & 255));
 		atomic_fetch_add(&flood_ops, 1);
 	}
 	return NULL;
@@ -446,7 +397,7 @@ static void *sweeper(void *arg)
 {
 	(void)arg;
 	for (unsigned long i = 0; i < HELD_OPS && !atomic_load(&stop); i++) {
-		window_sweep(tab, HOUR_MS, mono_ms(), 256, count_due, NULL);
+		window_sweep(unit_tab, HOUR_MS, unit_mono_ms(), 256, count_due, NULL);
 		atomic_fetch_add(&sweeps, 1);
 	}
 	return NULL;
@@ -461,7 +412,7 @@ static void test_threads_net_key_holds(void **state)
 	(void)state;
 	/* Room for every racing key: no eviction in the race phase, so the
 	 * /24's count can only be wrong through a race. */
-	mktable(ROUNDS * (HOSTS * RACERS + 1) * 2);
+	unit_mktable(ROUNDS * (HOSTS * RACERS + 1) * 2);
 	atomic_store(&round_no, 0);
 	atomic_store(&ready, 0);
 	for (unsigned r = 0; r < ROUNDS; r++)
@@ -469,8 +420,8 @@ static void test_threads_net_key_holds(void **state)
 	for (int i = 0; i < RACERS; i++)
 		assert_int_equal(pthread_create(&th[i], NULL, racer, (void *)(uintptr_t)i), 0);
 	for (unsigned r = 0; r < ROUNDS; r++) {
-		end = mono_ms() + 10000;
-		while (atomic_load(&ready) < (r + 1) * RACERS && mono_ms() < end)
+		end = unit_mono_ms() + 10000;
+		while (atomic_load(&ready) < (r + 1) * RACERS && unit_mono_ms() < end)
 			sched_yield();
 		atomic_store(&round_no, r + 1);
 	}
@@ -489,7 +440,7 @@ static void test_threads_net_key_holds(void **state)
 
 	/* Held: not one more accept from any of those /24s, while a flood
 	 * forces evictions and the sweep runs. */
-	mktable(100000);
+	unit_mktable(100000);
 	for (unsigned r = 0; r < ROUNDS; r++)
 		for (unsigned j = 0; j < NET_LIMIT; j++)
 			if (!check_net(host_of(r, j)))
@@ -498,8 +449,8 @@ static void test_threads_net_key_holds(void **state)
 	assert_int_equal(pthread_create(&h[0], NULL, knock, NULL), 0);
 	assert_int_equal(pthread_create(&h[1], NULL, flood, NULL), 0);
 	assert_int_equal(pthread_create(&h[2], NULL, sweeper, NULL), 0);
-	end = mono_ms() + HELD_MS;
-	while (mono_ms() < end) {
+	end = unit_mono_ms() + HELD_MS;
+	while (unit_mono_ms() < end) {
 		struct timespec ts = { 0, 10 * 1000 * 1000 };
 		nanosleep(&ts, NULL);
 	}
@@ -519,16 +470,17 @@ static void test_threads_net_key_holds(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(test_refused_leaves_other_keys, cleanup),
-		cmocka_unit_test_teardown(test_refused_counts_nowhere_without_count_refused, cleanup),
-		cmocka_unit_test_teardown(test_uncounted_new_key_released, cleanup),
-		cmocka_unit_test_teardown(test_retry_and_attribution, cleanup),
-		cmocka_unit_test_teardown(test_retry_with_count_refused, cleanup),
-		cmocka_unit_test_teardown(test_retry_grouped, cleanup),
-		cmocka_unit_test_teardown(test_eviction_spares_own_keys, cleanup),
-		cmocka_unit_test_teardown(test_marks_per_key, cleanup),
-		cmocka_unit_test_teardown(test_threads_net_key_holds, cleanup),
+		cmocka_unit_test_teardown(test_refused_leaves_other_keys, unit_table_cleanup),
+		cmocka_unit_test_teardown(test_refused_counts_nowhere_without_count_refused,
+		    unit_table_cleanup),
+		cmocka_unit_test_teardown(test_uncounted_new_key_released, unit_table_cleanup),
+		cmocka_unit_test_teardown(test_retry_and_attribution, unit_table_cleanup),
+		cmocka_unit_test_teardown(test_retry_with_count_refused, unit_table_cleanup),
+		cmocka_unit_test_teardown(test_retry_grouped, unit_table_cleanup),
+		cmocka_unit_test_teardown(test_eviction_spares_own_keys, unit_table_cleanup),
+		cmocka_unit_test_teardown(test_marks_per_key, unit_table_cleanup),
+		cmocka_unit_test_teardown(test_threads_net_key_holds, unit_table_cleanup),
 	};
 
-	return cmocka_run_group_tests_name("window_keys", tests, NULL, cleanup);
+	return cmocka_run_group_tests_name("window_keys", tests, NULL, unit_table_cleanup);
 }

@@ -11,25 +11,6 @@
 
 #include "window.h"
 
-static struct window_table *tab;	/* freed by cleanup(), also after a failure */
-
-static int cleanup(void **state)
-{
-	(void)state;
-	window_destroy(tab);
-	tab = NULL;
-	return 0;
-}
-
-static struct window_table *mktable(size_t n)
-{
-	window_destroy(tab);
-	tab = window_create(n, unit_seed());
-	if (tab == NULL)
-		fail_msg("window_create(%zu): %s", n, strerror(errno));
-	return tab;
-}
-
 static struct window_key key_n(uint32_t n)
 {
 	struct window_key k;
@@ -50,7 +31,7 @@ static struct window_result check(const struct window_key *k, uint32_t limit,
 	struct window_rule r = { limit, window_ms, cr, false, false };
 	struct window_result res;
 
-	window_check(tab, k, &r, window_ms, now, &res);
+	window_check(unit_tab, k, &r, window_ms, now, &res);
 	return res;
 }
 
@@ -91,7 +72,7 @@ static void test_one_line_per_window(void **state)
 	unsigned lines = 0;
 
 	(void)state;
-	mktable(100);
+	unit_mktable(100);
 	reset_due();
 	r = check(&k, 1, 60000, true, t);
 	assert_int_equal(r.verdict, WINDOW_ALLOW);
@@ -106,14 +87,14 @@ static void test_one_line_per_window(void **state)
 	}
 	assert_int_equal(lines, 1);
 	/* Inside the window: nothing is due yet. */
-	window_sweep(tab, 60000, t + 60000, 1000, on_due, NULL);
+	window_sweep(unit_tab, 60000, t + 60000, 1000, on_due, NULL);
 	assert_int_equal(due_all, 0);
 	/* The line was written at t + 1000: its window ends at t + 61000. */
-	window_sweep(tab, 60000, t + 61000, 1000, on_due, NULL);
+	window_sweep(unit_tab, 60000, t + 61000, 1000, on_due, NULL);
 	assert_int_equal(due_total[1], 19);
 	assert_int_equal(due_calls[1], 1);
 	/* Handed out once only. */
-	window_sweep(tab, 60000, t + 62000, 1000, on_due, NULL);
+	window_sweep(unit_tab, 60000, t + 62000, 1000, on_due, NULL);
 	assert_int_equal(due_calls[1], 1);
 	/* Still hammering (count_refused keeps it refused): a new window,
 	 * a new line, nothing left over to carry. */
@@ -131,7 +112,7 @@ static void test_next_line_carries_count(void **state)
 	uint64_t t = 2000000;
 
 	(void)state;
-	mktable(100);
+	unit_mktable(100);
 	reset_due();
 	check(&k, 2, 10000, false, t);
 	check(&k, 2, 10000, false, t + 1);
@@ -154,7 +135,7 @@ static void test_next_line_carries_count(void **state)
 	assert_int_equal(r.verdict, WINDOW_REFUSE);
 	assert_true(r.log);
 	assert_int_equal(r.suppressed, 8);
-	window_drain(tab, on_due, NULL);
+	window_drain(unit_tab, on_due, NULL);
 	assert_int_equal(due_all, 0);
 }
 
@@ -171,7 +152,7 @@ static void test_many_keys_one_line_each(void **state)
 	uint64_t t = 3000000;
 
 	(void)state;
-	mktable(KEYS + 100);
+	unit_mktable(KEYS + 100);
 	reset_due();
 	memset(lines, 0, sizeof lines);
 	memset(carried, 0, sizeof carried);
@@ -186,7 +167,7 @@ static void test_many_keys_one_line_each(void **state)
 				carried[n] += r.suppressed;
 			}
 		}
-	window_drain(tab, on_due, NULL);
+	window_drain(unit_tab, on_due, NULL);
 	for (uint32_t n = 0; n < KEYS; n++) {
 		if (lines[n] != 1)
 			fail_msg("key %u: %u lines", n, lines[n]);
@@ -195,7 +176,7 @@ static void test_many_keys_one_line_each(void **state)
 	}
 	/* The drain emptied every count: a second one finds nothing. */
 	reset_due();
-	window_drain(tab, on_due, NULL);
+	window_drain(unit_tab, on_due, NULL);
 	assert_int_equal(due_all, 0);
 }
 
@@ -212,7 +193,7 @@ static void test_pending_not_evicted(void **state)
 	struct window_stats st;
 
 	(void)state;
-	mktable(1);
+	unit_mktable(1);
 	reset_due();
 	assert_int_equal(check(&a, 2, 1000, false, 0 + 10).verdict, WINDOW_ALLOW);
 	assert_int_equal(check(&a, 2, 1000, false, 1 + 10).verdict, WINDOW_ALLOW);
@@ -225,14 +206,14 @@ static void test_pending_not_evicted(void **state)
 	assert_int_equal(r.verdict, WINDOW_ALLOW);
 	r = check(&b, 2, 1000, false, 1003 + 10);
 	assert_int_equal(r.verdict, WINDOW_UNTRACKED);
-	window_stats(tab, &st);
+	window_stats(unit_tab, &st);
 	assert_int_equal(st.evictions, 0);
 	/* The line's window ends at 1510. */
-	window_sweep(tab, 1000, 1510, 100, on_due, NULL);
+	window_sweep(unit_tab, 1000, 1510, 100, on_due, NULL);
 	assert_int_equal(due_total[10], 1);
 	r = check(&b, 2, 1000, false, 1511);
 	assert_int_equal(r.verdict, WINDOW_ALLOW);
-	window_stats(tab, &st);
+	window_stats(unit_tab, &st);
 	assert_int_equal(st.evictions, 1);
 }
 
@@ -243,20 +224,20 @@ static void test_idle_release_hands_out(void **state)
 	struct window_stats st;
 
 	(void)state;
-	mktable(100);
+	unit_mktable(100);
 	reset_due();
 	check(&a, 1, 5000, true, 100000);
 	check(&a, 1, 5000, true, 100001);	/* line */
 	check(&a, 1, 5000, true, 100002);	/* counted, unlogged */
 	check(&a, 1, 5000, true, 100003);
 	/* Inside the line's window the entry stays, count and all. */
-	window_sweep(tab, 5000, 105000, 1000, on_due, NULL);
-	window_stats(tab, &st);
+	window_sweep(unit_tab, 5000, 105000, 1000, on_due, NULL);
+	window_stats(unit_tab, &st);
 	assert_int_equal(st.used, 1);
 	assert_int_equal(due_all, 0);
-	window_sweep(tab, 5000, 200000, 1000, on_due, NULL);
+	window_sweep(unit_tab, 5000, 200000, 1000, on_due, NULL);
 	assert_int_equal(due_total[20], 2);
-	window_stats(tab, &st);
+	window_stats(unit_tab, &st);
 	assert_int_equal(st.used, 0);
 }
 
@@ -285,8 +266,8 @@ static void test_stale_table_not_pinned(void **state)
 	uint64_t t = 10000000, later = t + 3ull * 86400000;
 
 	(void)state;
-	mktable(64);
-	window_stats(tab, &st);
+	unit_mktable(64);
+	window_stats(unit_tab, &st);
 	cap = (uint32_t)st.capacity;
 	for (i = 0; i < cap; i++) {
 		struct window_key k = key_n(1000 + i);
@@ -301,7 +282,7 @@ static void test_stale_table_not_pinned(void **state)
 		assert_int_equal(r.verdict, WINDOW_ALLOW);
 	}
 	orphan_keys = orphan_refusals = 0;
-	window_sweep(tab, 60000, later + 1000, 1000, on_orphan, NULL);
+	window_sweep(unit_tab, 60000, later + 1000, 1000, on_orphan, NULL);
 	assert_int_equal(orphan_keys, cap);
 	assert_int_equal(orphan_refusals, cap);
 }
@@ -317,12 +298,12 @@ static void test_log_all_adds_up(void **state)
 	uint64_t lines = 0, carried = 0;
 
 	(void)state;
-	mktable(100);
+	unit_mktable(100);
 	reset_due();
-	window_check(tab, &k, &quiet, 60000, 1000, &r);
+	window_check(unit_tab, &k, &quiet, 60000, 1000, &r);
 	for (int i = 0; i < 10; i++) {
 		/* five at info, then five at debug */
-		window_check(tab, &k, i < 5 ? &quiet : &loud, 60000, 1001 + (uint64_t)i, &r);
+		window_check(unit_tab, &k, i < 5 ? &quiet : &loud, 60000, 1001 + (uint64_t)i, &r);
 		assert_int_equal(r.verdict, WINDOW_REFUSE);
 		if (r.log) {
 			lines++;
@@ -330,7 +311,7 @@ static void test_log_all_adds_up(void **state)
 		}
 	}
 	assert_int_equal(lines, 6);
-	window_drain(tab, on_due, NULL);
+	window_drain(unit_tab, on_due, NULL);
 	assert_int_equal(lines + carried + due_all, 10);
 }
 
@@ -343,14 +324,14 @@ static void test_after_drain_every_line(void **state)
 	struct window_result r;
 
 	(void)state;
-	mktable(100);
+	unit_mktable(100);
 	reset_due();
 	check(&k, 1, 60000, true, 1000);
 	r = check(&k, 1, 60000, true, 1001);
 	assert_true(r.log);
 	r = check(&k, 1, 60000, true, 1002);
 	assert_false(r.log);
-	window_drain(tab, on_due, NULL);
+	window_drain(unit_tab, on_due, NULL);
 	assert_int_equal(due_total[40], 1);
 	for (int i = 0; i < 3; i++) {
 		r = check(&k, 1, 60000, true, 1003 + (uint64_t)i);
@@ -374,29 +355,29 @@ static void test_would_summary(void **state)
 	struct window_result r;
 
 	(void)state;
-	mktable(100);
-	window_check(tab, &k, &dry, 60000, 1000, &r);
-	window_check(tab, &k, &dry, 60000, 1001, &r);
+	unit_mktable(100);
+	window_check(unit_tab, &k, &dry, 60000, 1000, &r);
+	window_check(unit_tab, &k, &dry, 60000, 1001, &r);
 	assert_true(r.log);
-	window_check(tab, &k, &dry, 60000, 1002, &r);
+	window_check(unit_tab, &k, &dry, 60000, 1002, &r);
 	last_would = false;
-	window_drain(tab, on_due_kind, NULL);
+	window_drain(unit_tab, on_due_kind, NULL);
 	assert_true(last_would);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(test_one_line_per_window, cleanup),
-		cmocka_unit_test_teardown(test_next_line_carries_count, cleanup),
-		cmocka_unit_test_teardown(test_many_keys_one_line_each, cleanup),
-		cmocka_unit_test_teardown(test_pending_not_evicted, cleanup),
-		cmocka_unit_test_teardown(test_idle_release_hands_out, cleanup),
-		cmocka_unit_test_teardown(test_stale_table_not_pinned, cleanup),
-		cmocka_unit_test_teardown(test_log_all_adds_up, cleanup),
-		cmocka_unit_test_teardown(test_after_drain_every_line, cleanup),
-		cmocka_unit_test_teardown(test_would_summary, cleanup),
+		cmocka_unit_test_teardown(test_one_line_per_window, unit_table_cleanup),
+		cmocka_unit_test_teardown(test_next_line_carries_count, unit_table_cleanup),
+		cmocka_unit_test_teardown(test_many_keys_one_line_each, unit_table_cleanup),
+		cmocka_unit_test_teardown(test_pending_not_evicted, unit_table_cleanup),
+		cmocka_unit_test_teardown(test_idle_release_hands_out, unit_table_cleanup),
+		cmocka_unit_test_teardown(test_stale_table_not_pinned, unit_table_cleanup),
+		cmocka_unit_test_teardown(test_log_all_adds_up, unit_table_cleanup),
+		cmocka_unit_test_teardown(test_after_drain_every_line, unit_table_cleanup),
+		cmocka_unit_test_teardown(test_would_summary, unit_table_cleanup),
 	};
 
-	return cmocka_run_group_tests_name("window_log", tests, NULL, cleanup);
+	return cmocka_run_group_tests_name("window_log", tests, NULL, unit_table_cleanup);
 }

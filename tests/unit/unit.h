@@ -2,9 +2,10 @@
  * unit.h: what every cmocka unit test shares.
  *
  * Helpers are static inline so that a test file which does not use one
- * builds without warnings.  Nothing here uses the code under test, so a
- * helper cannot hide a bug in it: addresses are built with inet_pton(3),
- * not addr_parse().
+ * builds without warnings.  Nothing here stands in for the code under
+ * test, so a helper cannot hide a bug in it: addresses are built with
+ * inet_pton(3), not addr_parse(); window keys byte by byte; the window
+ * fixture only creates and frees the table.
  */
 #ifndef MRL_UNIT_H
 #define MRL_UNIT_H
@@ -27,9 +28,11 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "addr.h"
+#include "window.h"
 
 /* The fixed hash seed every table in the tests uses. */
 static inline const uint8_t *unit_seed(void)
@@ -214,6 +217,29 @@ static inline void unit_write_file(const char *path, const char *content)
 		fail_msg("write %s: %s", path, strerror(errno));
 }
 
+/* The temporary directory of a test binary whose group setup and teardown
+ * are unit_tmp_setup and unit_tmp_teardown; its path is unit_tmp(). */
+static inline char *unit_tmp(void)
+{
+	static char dir[PATH_MAX];
+
+	return dir;
+}
+
+static inline int unit_tmp_setup(void **state)
+{
+	(void)state;
+	unit_tmpdir(unit_tmp(), PATH_MAX);
+	return 0;
+}
+
+static inline int unit_tmp_teardown(void **state)
+{
+	(void)state;
+	unit_rmtree(unit_tmp());
+	return 0;
+}
+
 /* The top of the source tree: the test runs as TOP/BUILD/tests/test_x. */
 static inline void unit_topdir(char *buf, size_t len)
 {
@@ -233,6 +259,78 @@ static inline void unit_topdir(char *buf, size_t len)
 	}
 	if ((size_t)snprintf(buf, len, "%s", exe) >= len)
 		fail_msg("unit_topdir: path too long");
+}
+
+/* --- config ------------------------------------------------------------ */
+
+/* A config report callback for tests that expect a good config: the lines
+ * go to the test's output, to explain the failure that follows. */
+static inline void unit_config_report(const char *line)
+{
+	print_error("config: %s\n", line);
+}
+
+/* --- the window table ---------------------------------------------------- */
+
+/* a.b.c.d as a 32-bit number, for unit_v4key(). */
+#define UNIT_IP(a, b, c, d) \
+	(((uint32_t)(a) << 24) | ((b) << 16) | ((c) << 8) | (d))
+
+/* The table a test binary works on: made by unit_mktable(), freed by
+ * unit_table_cleanup() (the tests' teardown, so also after a failure). */
+static struct window_table *unit_tab;
+
+static inline int unit_table_cleanup(void **state)
+{
+	(void)state;
+	window_destroy(unit_tab);
+	unit_tab = NULL;
+	return 0;
+}
+
+/* A fresh unit_tab of n entries, the one before freed. */
+static inline struct window_table *unit_mktable(size_t n)
+{
+	window_destroy(unit_tab);
+	unit_tab = window_create(n, unit_seed());
+	if (unit_tab == NULL)
+		fail_msg("window_create(%zu): %s", n, strerror(errno));
+	return unit_tab;
+}
+
+/* ip/plen as a table key (IPv4-mapped, 128-bit plen). */
+static inline struct window_key unit_v4key(uint32_t ip, int plen)
+{
+	struct window_key k;
+	uint32_t m = plen == 0 ? 0 : 0xffffffffu << (32 - plen);
+
+	memset(&k, 0, sizeof k);
+	k.b[10] = k.b[11] = 0xff;
+	ip &= m;
+	k.b[12] = (uint8_t)(ip >> 24);
+	k.b[13] = (uint8_t)(ip >> 16);
+	k.b[14] = (uint8_t)(ip >> 8);
+	k.b[15] = (uint8_t)ip;
+	k.plen = (uint8_t)(plen + 96);
+	return k;
+}
+
+/* limit per window_ms, count_refused cr; log_all and would off. */
+static inline struct window_rule unit_rule(uint32_t limit, uint32_t window_ms,
+    bool cr)
+{
+	struct window_rule r = { limit, window_ms, cr, false, false };
+
+	return r;
+}
+
+/* The monotonic clock in ms, for the tests that race real threads. */
+static inline uint64_t unit_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 #endif
