@@ -13,7 +13,20 @@
  * survive SIGUSR1, and a restart starts from zero (a restart can lose a
  * count, never keep a stale one).  Sharded: one mutex per shard, held for
  * O(1) work (a short probe); no I/O or allocation under it.  Pure
- * otherwise: no libmilter, no clock.
+ * otherwise: no libmilter, no clock (`now` is an argument).
+ *
+ * Refusal lines.  As for the rate limit (window.h), a refused key gets
+ * at most one line per `window`: the key's slot keeps a mark (when its
+ * line was written) and counts the refusals after it (suppressed).  The
+ * count goes out on the key's next line (suppressed=N), or, once the
+ * window has passed, from conc_sweep() for a summary line, or from
+ * conc_drain() at exit: per key the lines' counts add up to its
+ * refusals.  A slot is kept, though its last session has ended, while
+ * its mark's window runs or a count waits: so a key cannot get a second
+ * line in a window by closing its sessions.  Such slots count against
+ * the table's bound; only a key at its limit gets a mark, and the sweep
+ * frees the slot when the window has passed.  With log_all (log level
+ * debug), and after conc_drain(), every refusal gets its line.
  */
 #ifndef MRL_CONCURRENCY_H
 #define MRL_CONCURRENCY_H
@@ -49,6 +62,36 @@ void conc_destroy(struct conc_table *t);
  * 8..32 for IPv4, 16..128 for IPv6). */
 void conc_key_make(struct conc_key *k, const struct addr *client, int plen);
 
+/* What one acquire applies. */
+struct conc_rule {
+	uint32_t limit;		/* >= 1 */
+	bool force;		/* mode log: count a key at its limit all the same */
+	bool log_all;		/* every refusal gets its line (log level debug) */
+	uint32_t window_ms;	/* one refusal line per key per window_ms */
+};
+
+struct conc_outcome {
+	uint32_t open;		/* sessions open for k (this one if counted) */
+	bool log;		/* CONC_OVER only: write this refusal's line */
+	uint32_t suppressed;	/* with log: earlier refusals never logged */
+};
+
+/* A key whose refusals since its last line were not logged. */
+struct conc_due {
+	struct conc_key key;
+	uint64_t suppressed;
+	bool would;		/* counted under mode log */
+};
+typedef void conc_due_fn(const struct conc_due *due, void *arg);
+
+/*
+ * Count one more session of k at now_ms when fewer than rule->limit are
+ * open; as conc_acquire() below, and on CONC_OVER decide whether this
+ * refusal gets its line (see "Refusal lines").  Takes k's shard lock.
+ */
+enum conc_result conc_acquire_at(struct conc_table *t, const struct conc_key *k,
+    const struct conc_rule *rule, uint64_t now_ms, struct conc_outcome *out);
+
 /*
  * Count one more session of k when fewer than limit (>= 1) are open.
  * *open gets the number of sessions open for k, this one included when
@@ -64,9 +107,22 @@ enum conc_result conc_acquire(struct conc_table *t, const struct conc_key *k,
  * shard lock. */
 bool conc_release(struct conc_table *t, const struct conc_key *k);
 
+/* Call fn for every key whose mark's window has passed with refusals
+ * not logged, clear them, and free the slots of keys with no session
+ * left.  Once a second from the control thread; O(1) when no key is
+ * marked.  Takes each shard lock in turn; fn runs with no lock held. */
+void conc_sweep(struct conc_table *t, uint64_t now_ms, conc_due_fn *fn,
+    void *arg);
+
+/* Call fn for every key with refusals not logged, window passed or not,
+ * and clear them; later refusals all get their lines: at exit, so that no
+ * count is lost. */
+void conc_drain(struct conc_table *t, conc_due_fn *fn, void *arg);
+
 /* Sessions open for k now (0 when absent). */
 uint32_t conc_open(struct conc_table *t, const struct conc_key *k);
-/* Keys held now, summed over shards (each under its lock). */
+/* Keys held now (with a session open or a mark kept), summed over
+ * shards (each under its lock). */
 size_t conc_keys(struct conc_table *t);
 
 #endif

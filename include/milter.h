@@ -5,6 +5,7 @@
 #define MRL_MILTER_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "policy.h"
 
@@ -16,5 +17,11 @@ bool milter_setup(const char *name, const char *spec, struct policy *p);
 
 /* Run libmilter's loop until SIGTERM/SIGHUP/SIGINT; false if it failed. */
 bool milter_run(void);
+
+/* The concurrency refusals not logged whose window has passed at now_ms
+ * get their summary lines (the control thread, once a second). */
+void milter_sweep(uint64_t now_ms);
+/* Every concurrency refusal not logged gets its summary line: at exit. */
+void milter_drain(void);
 
 #endif

@@ -38,12 +38,16 @@ struct ruleset {
  * derived (policy_totals). */
 struct policy_counters {
 	atomic_uint_fast64_t allowed, exempt, refused, would_refuse, untracked,
-	    noaddr;
+	    noaddr, refused_concurrent, would_refuse_concurrent;
 };
 
+/* allowed and untracked count the rate limit's decisions; a connection
+ * it let through and max_concurrent refused is also in refused_concurrent
+ * and not in accepted: seen = accepted + refused + refused_concurrent.
+ * would_refuse_concurrent (mode log) is a part of accepted. */
 struct policy_totals {
 	uint64_t seen, accepted, allowed, exempt, refused, would_refuse,
-	    untracked, noaddr;
+	    untracked, noaddr, refused_concurrent, would_refuse_concurrent;
 };
 
 struct policy {
@@ -89,8 +93,11 @@ struct decision {
 	uint16_t listener_port;
 	/* max_concurrent as in force for this decision (0: off), the prefix
 	 * length of the client's concurrency key (the first key of its
-	 * family: ipv4_prefix or ipv6_prefix, family terms), and mode log. */
+	 * family: ipv4_prefix or ipv6_prefix, family terms), and mode log.
+	 * conc_window_s: the global `window`, the span of one refusal line
+	 * per key (concurrency.h). */
 	uint32_t max_concurrent;
+	uint32_t conc_window_s;
 	int conc_plen;
 	bool log_mode;
 };
@@ -145,6 +152,8 @@ void policy_sweep(struct policy *p, uint64_t now_ms, size_t budget,
 
 /* A snapshot of the counters, with seen and accepted summed from them. */
 void policy_totals(struct policy *p, struct policy_totals *t);
+/* Count a max_concurrent refusal (would: mode log only logged). */
+void policy_count_concurrent(struct policy *p, bool would);
 
 /* "refused", "allowed", ... for logs. */
 const char *policy_kind_name(enum decision_kind k);

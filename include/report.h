@@ -24,6 +24,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "concurrency.h"
 #include "policy.h"
 
 /* Log d (hostname is the MTA's untrusted PTR text).  Thread-safe. */
@@ -32,5 +33,9 @@ void report_decision(const struct decision *d, const char *hostname);
 /* A refused-summary line for a key's unlogged refusals: the window_due_fn
  * the table's sweep and drain call. */
 void report_due(const struct window_due *due, void *arg);
+
+/* A max_concurrent key's refusals not logged: a summary line
+ * (conc_due_fn; concurrency.h). */
+void report_conc_due(const struct conc_due *due, void *arg);
 
 #endif

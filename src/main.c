@@ -393,6 +393,7 @@ main(int argc, char *argv[])
 	maint_stop();
 	/* Refusals not logged yet get their summary lines: none is lost. */
 	window_drain(pol.table, report_due, NULL);
+	milter_drain();
 	sockfile_remove(&sock);
 	pidfile_remove(&pidf);
 	log_notice("stopped");

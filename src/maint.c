@@ -14,6 +14,7 @@
 #include "clock.h"
 #include "log.h"
 #include "maint.h"
+#include "milter.h"
 #include "report.h"
 
 #define SWEEP_BUDGET 1024	/* entries per shard per second */
@@ -46,12 +47,16 @@ log_stats(struct reloader *r)
 	policy_totals(r->policy, &n);
 	window_stats(r->policy->table, &ws);
 	log_notice("stats connections=%llu accepted=%llu exempt=%llu refused=%llu "
-	    "would_refuse=%llu untracked=%llu no_address=%llu table_used=%llu "
+	    "would_refuse=%llu refused_concurrent=%llu would_refuse_concurrent=%llu "
+	    "untracked=%llu no_address=%llu table_used=%llu "
 	    "table_capacity=%llu evictions=%llu expired=%llu reloads=%llu "
 	    "reload_failures=%llu uptime=%llus",
 	    (unsigned long long)n.seen, (unsigned long long)n.accepted,
 	    (unsigned long long)n.exempt, (unsigned long long)n.refused,
-	    (unsigned long long)n.would_refuse, (unsigned long long)n.untracked,
+	    (unsigned long long)n.would_refuse,
+	    (unsigned long long)n.refused_concurrent,
+	    (unsigned long long)n.would_refuse_concurrent,
+	    (unsigned long long)n.untracked,
 	    (unsigned long long)n.noaddr,
 	    (unsigned long long)ws.used, (unsigned long long)ws.capacity,
 	    (unsigned long long)ws.evictions, (unsigned long long)ws.expired,
@@ -93,6 +98,7 @@ maint_main(void *arg)
 		}
 		if (now - last_sweep >= 1000) {
 			policy_sweep(r->policy, now, SWEEP_BUDGET, report_due, NULL);
+			milter_sweep(now);
 			last_sweep = now;
 		}
 		if (every > 0 && now - last_check >= every * 1000ull) {

@@ -161,27 +161,40 @@ mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
  * open, it never refuses by mistake.
  */
 static sfsistat
-concurrency_check(SMFICTX *ctx, const struct decision *d)
+concurrency_check(SMFICTX *ctx, const struct decision *d, uint64_t now)
 {
-	char client[ADDR_STRLEN], key[ADDR_STRLEN];
+	char client[ADDR_STRLEN], key[ADDR_STRLEN], more[32] = "";
+	struct conc_rule rule = {
+		.limit = d->max_concurrent,
+		.force = d->log_mode,
+		.log_all = log_getlevel() >= LOG_LEVEL_DEBUG,
+		.window_ms = d->conc_window_s * 1000u,
+	};
+	struct conc_outcome o;
 	struct conc_key k;
 	struct session *s;
 	enum conc_result r;
-	uint32_t open;
 
 	conc_key_make(&k, &d->client, d->conc_plen);
-	r = conc_acquire(conc, &k, d->max_concurrent, d->log_mode, &open);
+	r = conc_acquire_at(conc, &k, &rule, now, &o);
 	if (r == CONC_FULL) {
 		log_debug("concurrency table full: client not counted");
 		return SMFIS_ACCEPT;
 	}
 	if (r == CONC_OVER) {
-		addr_format(client, sizeof client, &d->client);
-		addr_format_prefix(key, sizeof key, &k.a, d->conc_plen);
-		/* open counts this session only when mode log counted it. */
-		log_notice("%s client=%s key=%s concurrent=%u max_concurrent=%u",
-		    d->log_mode ? "would-refuse-concurrent" : "refused-concurrent",
-		    client, key, d->log_mode ? open - 1 : open, d->max_concurrent);
+		policy_count_concurrent(policy, d->log_mode);
+		/* One line per key per window (concurrency.h); open counts
+		 * this session only when mode log counted it. */
+		if (o.log) {
+			addr_format(client, sizeof client, &d->client);
+			addr_format_prefix(key, sizeof key, &k.a, d->conc_plen);
+			if (o.suppressed > 0)
+				snprintf(more, sizeof more, " suppressed=%u", o.suppressed);
+			log_notice("%s client=%s key=%s concurrent=%u max_concurrent=%u%s",
+			    d->log_mode ? "would-refuse-concurrent" : "refused-concurrent",
+			    client, key, d->log_mode ? o.open - 1 : o.open,
+			    d->max_concurrent, more);
+		}
 		if (!d->log_mode) {
 			if (smfi_setreply(ctx, "421", "4.3.2",
 			    "Too many concurrent connections") != MI_SUCCESS)
@@ -232,7 +245,7 @@ mlfi_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 		if (d.max_concurrent == 0 || d.kind == DECIDE_EXEMPT ||
 		    d.kind == DECIDE_NOADDR)
 			return SMFIS_ACCEPT;
-		return concurrency_check(ctx, &d);
+		return concurrency_check(ctx, &d, now);
 	}
 	/* At connect the MTA sends its own text (FACTS §3): the retry
 	 * seconds reach only the MTA's log.  Without memory for the mark,
@@ -328,6 +341,20 @@ milter_setup(const char *name, const char *spec, struct policy *p)
 		return false;
 	}
 	return true;
+}
+
+void
+milter_sweep(uint64_t now_ms)
+{
+	if (conc != NULL)
+		conc_sweep(conc, now_ms, report_conc_due, NULL);
+}
+
+void
+milter_drain(void)
+{
+	if (conc != NULL)
+		conc_drain(conc, report_conc_due, NULL);
 }
 
 bool

@@ -191,6 +191,7 @@ decide_locked(struct policy *p, const struct ruleset *rs,
 
 	d->stage = cfg->reply_stage;
 	d->max_concurrent = cfg->max_concurrent;
+	d->conc_window_s = cfg->window;
 	d->log_mode = cfg->mode == MODE_LOG;
 	if (!addr_from_sockaddr(&d->client, c->sa)) {
 		d->kind = DECIDE_NOADDR;
@@ -269,9 +270,23 @@ policy_totals(struct policy *p, struct policy_totals *t)
 	t->would_refuse = atomic_load(&p->n.would_refuse);
 	t->untracked = atomic_load(&p->n.untracked);
 	t->noaddr = atomic_load(&p->n.noaddr);
+	t->refused_concurrent = atomic_load(&p->n.refused_concurrent);
+	t->would_refuse_concurrent = atomic_load(&p->n.would_refuse_concurrent);
 	t->accepted = t->allowed + t->exempt + t->would_refuse + t->untracked +
 	    t->noaddr;
-	t->seen = t->accepted + t->refused;
+	/* Read apart, a refusal may show before its allowed: clamp. */
+	t->accepted = t->accepted > t->refused_concurrent ?
+	    t->accepted - t->refused_concurrent : 0;
+	t->seen = t->accepted + t->refused + t->refused_concurrent;
+}
+
+void
+policy_count_concurrent(struct policy *p, bool would)
+{
+	if (would)
+		COUNT(p, would_refuse_concurrent);
+	else
+		COUNT(p, refused_concurrent);
 }
 
 void

@@ -50,6 +50,21 @@ report_due(const struct window_due *due, void *arg)
 	    (unsigned long long)due->suppressed);
 }
 
+void
+report_conc_due(const struct conc_due *due, void *arg)
+{
+	char key[ADDR_STRLEN];
+	struct addr a = due->key.a;
+
+	(void)arg;
+	addr_format_prefix(key, sizeof key, &a,
+	    addr_is_v4(&a) ? due->key.plen - 96 : due->key.plen);
+	log_notice("%s key=%s suppressed=%llu",
+	    due->would ? "would-refuse-concurrent-summary" :
+	    "refused-concurrent-summary", key,
+	    (unsigned long long)due->suppressed);
+}
+
 static void
 report_refusal(const struct decision *d, const char *hostname)
 {

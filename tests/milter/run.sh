@@ -14,7 +14,7 @@ set -u
 BIN=${1:?usage: tests/milter/run.sh PATH/TO/milter-ratelimit}
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib.sh"
-plan 106
+plan 110
 
 LIMIT=3
 MT_BOUND=30	# seconds for one miltertest script
@@ -190,6 +190,10 @@ MT_OPTS="-D case=log" scenario concurrent-log-mode t-concurrent-more.lua 'limit 
     'max_concurrent = 2' 'mode = "log"'
 MT_OPTS="-D case=reload -D dir=$work/concurrent-reload" scenario concurrent-reload \
     t-concurrent-more.lua 'limit = 1000' 'max_concurrent = 2'
+# A client at its limit that keeps knocking: at log level notice one
+# refused-concurrent line per key per window, the rest summed up.
+MT_OPTS="-D case=hammer -D dir=$work/concurrent-hammer" scenario concurrent-hammer \
+    t-concurrent-more.lua 'limit = 1000' 'max_concurrent = 2' 'log_level = "notice"'
 MT_OPTS="-D max=1 -D same4=192.0.2.99" scenario concurrent-prefix t-concurrent.lua 'limit = 1000' \
     'max_concurrent = 1' 'ipv4_prefix = 24'
 
@@ -315,6 +319,19 @@ expect_lines concurrent-log-mode-line concurrent-log-mode \
     "(^|[ :])would-refuse-concurrent client=192\.0\.2\.160 key=192\.0\.2\.160/32 concurrent=3 max_concurrent=2( |$)"
 expect_lines concurrent-log-prefix concurrent-prefix \
     "(^|[ :])refused-concurrent client=192\.0\.2\.99 key=192\.0\.2\.0/24 concurrent=1 max_concurrent=1( |$)"
+
+# Six refusals of one key in one window at log level notice: one line
+# (the first, nothing suppressed before it); the stats line counts all six.
+hl=$work/concurrent-hammer/log
+n=$(grep -Ec '(^|[ :])refused-concurrent client=192\.0\.2\.180 ' "$hl")
+if [ "$n" = 1 ] && log_has concurrent-hammer \
+    "(^|[ :])refused-concurrent client=192\.0\.2\.180 key=192\.0\.2\.180/32 concurrent=2 max_concurrent=2\$"; then
+	pass "milter/concurrent-hammer-one-line"
+else
+	fail "milter/concurrent-hammer-one-line" "$n refused-concurrent lines, want 1 without suppressed=: $(tail_of "$hl" 4)"
+fi
+expect_lines concurrent-stats concurrent-hammer \
+    " stats connections=8 accepted=2 exempt=0 refused=0 would_refuse=0 refused_concurrent=6 would_refuse_concurrent=0 "
 
 # %{retry} at HELO: the refusal line says retry=59 or 60 s (all four
 # connections within a second, window 60), and the 421 packet miltertest
@@ -646,5 +663,15 @@ for _d in $daemons; do
 	fi
 done
 [ -z "$bad" ] && pass "milter/sigterm-exit" || fail "milter/sigterm-exit" "$bad"
+
+# The hammering client's five refusals never logged were summed up at
+# exit (its window, 60 s, had not passed), once.
+n=$(grep -Ec 'refused-concurrent-summary ' "$hl")
+if [ "$n" = 1 ] && log_has concurrent-hammer \
+    "(^|[ :])refused-concurrent-summary key=192\.0\.2\.180/32 suppressed=5\$"; then
+	pass "milter/concurrent-hammer-summary-at-exit"
+else
+	fail "milter/concurrent-hammer-summary-at-exit" "$n summary lines, want 1 with suppressed=5: $(tail_of "$hl" 4)"
+fi
 
 [ "${FAILED:-0}" = 0 ]

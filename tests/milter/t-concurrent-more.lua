@@ -6,6 +6,11 @@
 --     and the daemon (pid in DIR/pid) reloaded: the third session is let
 --     in, the fourth refused (the two held ones still count), and once
 --     all are closed three fit again.
+--   -D case=hammer -D dir=DIR: (log_level notice) two sessions held, six
+--     more refused; then SIGUSR2 to the daemon (pid in DIR/pid) and a
+--     bounded wait for its stats line in DIR/log.  run.sh checks that the
+--     six refusals made one refused-concurrent line, the stats line's
+--     count, and the summary of the other five at exit.
 
 local ok, err = pcall(dofile, lib)
 if not ok then
@@ -74,10 +79,52 @@ local function reload()
 	end
 end
 
+-- Whether the file at path has a line containing text (plain).
+local function file_has(path, text)
+	local f = io.open(path, "r")
+	if f == nil then
+		return false
+	end
+	local s = f:read("a")
+	f:close()
+	return s ~= nil and s:find(text, 1, true) ~= nil
+end
+
+local function hammer()
+	local a = "192.0.2.180"
+	local c1, r1 = open(a)
+	want(r1, SMFIR_CONTINUE, "session 1")
+	local c2, r2 = open(a)
+	want(r2, SMFIR_CONTINUE, "session 2")
+	for i = 1, 6 do
+		local c, r = open(a)
+		mt.disconnect(c)
+		want(r, SMFIR_REPLYCODE, "refused attempt " .. i)
+	end
+	if not os.execute(string.format("kill -USR2 \"$(cat '%s/pid')\"", dir)) then
+		error("cannot signal the daemon", 0)
+	end
+	local seen = false
+	for _ = 1, 500 do
+		if file_has(dir .. "/log", " stats connections=") then
+			seen = true
+			break
+		end
+		mt.sleep(0.01)
+	end
+	mt.disconnect(c1)
+	mt.disconnect(c2)
+	if not seen then
+		error("no stats line within 5 s of SIGUSR2", 0)
+	end
+end
+
 if case == "log" then
 	each({ { name = "log", fn = logmode } })
 elseif case == "reload" then
 	each({ { name = "reload", fn = reload } })
+elseif case == "hammer" then
+	each({ { name = "hammer", fn = hammer } })
 else
-	error("run with -D case=log|reload")
+	error("run with -D case=log|reload|hammer")
 end

@@ -5,6 +5,9 @@
  * below zero; the table is bounded; a key's slot is reused after it
  * empties (backward-shift deletion keeps the other keys findable); and
  * real threads on the real clock never see a key above its limit.
+ * Refusal lines: one per key per window, the rest counted and handed out
+ * on the next line, by the sweep once the window has passed, or by the
+ * drain at exit; every one at log_all; `now` is passed in, nothing sleeps.
  */
 #include "unit.h"
 
@@ -224,6 +227,250 @@ static void test_threads_never_over(void **state)
 	assert_int_equal(conc_keys(tab), 0);
 }
 
+/* --- refusal lines -------------------------------------------------- */
+
+#define W 60000u	/* the window, ms */
+
+static struct conc_due dues[16];
+static size_t ndues;
+
+static void collect(const struct conc_due *d, void *arg)
+{
+	(void)arg;
+	if (ndues == sizeof dues / sizeof dues[0])
+		fail_msg("more dues than expected");
+	dues[ndues++] = *d;
+}
+
+/* One acquire of k at now; returns the outcome, checks the result. */
+static struct conc_outcome acq(const struct conc_key *k, uint32_t limit,
+    bool force, bool log_all, uint64_t now, enum conc_result want)
+{
+	struct conc_rule rule = { .limit = limit, .force = force,
+	    .log_all = log_all, .window_ms = W };
+	struct conc_outcome o;
+	enum conc_result r = conc_acquire_at(tab, k, &rule, now, &o);
+
+	if (r != want)
+		fail_msg("acquire at %llu: result %d, want %d",
+		    (unsigned long long)now, (int)r, (int)want);
+	return o;
+}
+
+#define expect_line(o_, supp_) do {					\
+	struct conc_outcome o2_ = (o_);					\
+	if (!o2_.log || o2_.suppressed != (supp_))			\
+		fail_msg("line %d: log %d suppressed %u, want a line with " \
+		    "suppressed %u", __LINE__, o2_.log, o2_.suppressed,	\
+		    (unsigned)(supp_));					\
+} while (0)
+#define expect_quiet(o_) do {						\
+	if ((o_).log)							\
+		fail_msg("line %d: a line, want none", __LINE__);	\
+} while (0)
+
+static void test_one_line_per_window(void **state)
+{
+	struct conc_key a, b;
+
+	(void)state;
+	mktable(100);
+	ndues = 0;
+	key4(&a, "192.0.2.7", 32);
+	key4(&b, "192.0.2.8", 32);
+	acq(&a, 1, false, false, 1000, CONC_COUNTED);
+	acq(&b, 1, false, false, 1000, CONC_COUNTED);
+	expect_line(acq(&a, 1, false, false, 1000, CONC_OVER), 0);
+	for (uint64_t t = 1001; t < 1000 + W; t += W / 4)
+		expect_quiet(acq(&a, 1, false, false, t, CONC_OVER));
+	expect_quiet(acq(&a, 1, false, false, 1000 + W - 1, CONC_OVER));
+	/* another key has its own line */
+	expect_line(acq(&b, 1, false, false, 2000, CONC_OVER), 0);
+	/* the window passed: a line, carrying the 5 not logged */
+	expect_line(acq(&a, 1, false, false, 1000 + W, CONC_OVER), 5);
+	expect_quiet(acq(&a, 1, false, false, 1000 + W + 1, CONC_OVER));
+	/* a session let in is no refusal: no line, no count */
+	assert_true(conc_release(tab, &a));
+	acq(&a, 1, false, false, 1000 + W + 2, CONC_COUNTED);
+	conc_sweep(tab, 1000 + 2 * W, collect, NULL);
+	assert_int_equal(ndues, 1);
+	assert_int_equal(dues[0].suppressed, 1);
+	assert_false(dues[0].would);
+}
+
+static void test_sweep_summary(void **state)
+{
+	struct conc_key a;
+
+	(void)state;
+	mktable(100);
+	ndues = 0;
+	key4(&a, "192.0.2.9", 32);
+	acq(&a, 1, false, false, 5000, CONC_COUNTED);
+	expect_line(acq(&a, 1, false, false, 5000, CONC_OVER), 0);
+	expect_quiet(acq(&a, 1, false, false, 5100, CONC_OVER));
+	expect_quiet(acq(&a, 1, false, false, 5200, CONC_OVER));
+	/* the window runs: nothing handed out yet */
+	conc_sweep(tab, 5000 + W - 1, collect, NULL);
+	assert_int_equal(ndues, 0);
+	/* passed: one summary with both, and once only */
+	conc_sweep(tab, 5000 + W, collect, NULL);
+	assert_int_equal(ndues, 1);
+	assert_int_equal(dues[0].suppressed, 2);
+	assert_memory_equal(&dues[0].key, &a, sizeof a);
+	conc_sweep(tab, 5000 + 2 * W, collect, NULL);
+	assert_int_equal(ndues, 1);
+	/* the mark went with it: the next refusal has its line, no count */
+	expect_line(acq(&a, 1, false, false, 5000 + 2 * W, CONC_OVER), 0);
+}
+
+/* A key whose sessions all end keeps its slot while its mark's window
+ * runs or a count waits: closing does not buy a second line, and the
+ * count is not lost; the sweep then frees the slot. */
+static void test_release_keeps_mark(void **state)
+{
+	struct conc_key a;
+
+	(void)state;
+	mktable(100);
+	ndues = 0;
+	key4(&a, "192.0.2.10", 32);
+	acq(&a, 1, false, false, 1000, CONC_COUNTED);
+	expect_line(acq(&a, 1, false, false, 1000, CONC_OVER), 0);
+	expect_quiet(acq(&a, 1, false, false, 1001, CONC_OVER));
+	assert_true(conc_release(tab, &a));
+	assert_int_equal(conc_open(tab, &a), 0);
+	assert_int_equal(conc_keys(tab), 1);	/* kept: a count waits */
+	assert_false(conc_release(tab, &a));	/* but holds no session */
+	acq(&a, 1, false, false, 2000, CONC_COUNTED);
+	expect_quiet(acq(&a, 1, false, false, 2001, CONC_OVER));
+	assert_true(conc_release(tab, &a));
+	conc_sweep(tab, 1000 + W, collect, NULL);
+	assert_int_equal(ndues, 1);
+	assert_int_equal(dues[0].suppressed, 2);
+	assert_int_equal(conc_keys(tab), 0);	/* freed with its mark */
+	/* a mark with no count left is freed too, with no summary */
+	acq(&a, 1, false, false, 3 * W, CONC_COUNTED);
+	expect_line(acq(&a, 1, false, false, 3 * W, CONC_OVER), 0);
+	assert_true(conc_release(tab, &a));
+	assert_int_equal(conc_keys(tab), 1);
+	conc_sweep(tab, 4 * W, collect, NULL);
+	assert_int_equal(ndues, 1);
+	assert_int_equal(conc_keys(tab), 0);
+}
+
+/* At exit every count waiting goes out, window passed or not; after it,
+ * every refusal has its line. */
+static void test_drain(void **state)
+{
+	struct conc_key k[3];
+	uint64_t total = 0;
+
+	(void)state;
+	mktable(100);
+	ndues = 0;
+	for (int i = 0; i < 3; i++) {
+		char ip[32];
+
+		snprintf(ip, sizeof ip, "192.0.2.%d", 20 + i);
+		key4(&k[i], ip, 32);
+		acq(&k[i], 1, false, false, 1000, CONC_COUNTED);
+		expect_line(acq(&k[i], 1, false, false, 1000, CONC_OVER), 0);
+		for (int j = 0; j <= i; j++)
+			expect_quiet(acq(&k[i], 1, false, false, 1001, CONC_OVER));
+	}
+	conc_drain(tab, collect, NULL);
+	assert_int_equal(ndues, 3);
+	for (size_t i = 0; i < ndues; i++)
+		total += dues[i].suppressed;
+	assert_int_equal(total, 1 + 2 + 3);
+	expect_line(acq(&k[0], 1, false, false, 1002, CONC_OVER), 0);
+	expect_line(acq(&k[0], 1, false, false, 1003, CONC_OVER), 0);
+	conc_drain(tab, collect, NULL);
+	assert_int_equal(ndues, 3);
+}
+
+/* log_all (log level debug): every refusal its line, and one counted
+ * before under a quieter level is carried on the first. */
+static void test_log_all(void **state)
+{
+	struct conc_key a;
+
+	(void)state;
+	mktable(100);
+	key4(&a, "192.0.2.30", 32);
+	acq(&a, 1, false, false, 1000, CONC_COUNTED);
+	expect_line(acq(&a, 1, false, false, 1000, CONC_OVER), 0);
+	expect_quiet(acq(&a, 1, false, false, 1001, CONC_OVER));
+	expect_line(acq(&a, 1, false, true, 1002, CONC_OVER), 1);
+	expect_line(acq(&a, 1, false, true, 1003, CONC_OVER), 0);
+	expect_line(acq(&a, 1, false, true, 1004, CONC_OVER), 0);
+}
+
+/* mode log: counted all the same, lines and summaries alike, and the
+ * summary says "would". */
+static void test_would(void **state)
+{
+	struct conc_key a;
+	struct conc_outcome o;
+
+	(void)state;
+	mktable(100);
+	ndues = 0;
+	key4(&a, "192.0.2.40", 32);
+	acq(&a, 1, true, false, 1000, CONC_COUNTED);
+	o = acq(&a, 1, true, false, 1000, CONC_OVER);
+	expect_line(o, 0);
+	assert_int_equal(o.open, 2);
+	expect_quiet(acq(&a, 1, true, false, 1001, CONC_OVER));
+	assert_int_equal(conc_open(tab, &a), 3);
+	for (int i = 0; i < 3; i++)
+		assert_true(conc_release(tab, &a));
+	conc_sweep(tab, 1000 + W, collect, NULL);
+	assert_int_equal(ndues, 1);
+	assert_true(dues[0].would);
+	assert_int_equal(dues[0].suppressed, 1);
+	assert_int_equal(conc_keys(tab), 0);
+}
+
+/* Many keys with counts waiting in one sweep: more than one batch, all
+ * handed out, none twice, every slot freed (removal inside the scan). */
+static size_t nbig;
+static uint64_t bigsum;
+
+static void count_big(const struct conc_due *d, void *arg)
+{
+	(void)arg;
+	nbig++;
+	bigsum += d->suppressed;
+}
+
+static void test_sweep_many(void **state)
+{
+	struct conc_key k[300];
+
+	(void)state;
+	mktable(1000);
+	for (int i = 0; i < 300; i++) {
+		char ip[32];
+
+		snprintf(ip, sizeof ip, "10.0.%d.%d", i / 100, i % 100);
+		key4(&k[i], ip, 32);
+		acq(&k[i], 1, false, false, 1000, CONC_COUNTED);
+		expect_line(acq(&k[i], 1, false, false, 1000, CONC_OVER), 0);
+		expect_quiet(acq(&k[i], 1, false, false, 1001, CONC_OVER));
+		expect_quiet(acq(&k[i], 1, false, false, 1002, CONC_OVER));
+		assert_true(conc_release(tab, &k[i]));
+	}
+	assert_int_equal(conc_keys(tab), 300);
+	nbig = 0;
+	bigsum = 0;
+	conc_sweep(tab, 1000 + W, count_big, NULL);
+	assert_int_equal(nbig, 300);
+	assert_int_equal(bigsum, 600);
+	assert_int_equal(conc_keys(tab), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -233,6 +480,13 @@ int main(void)
 		cmocka_unit_test_teardown(test_force_counts_over, cleanup),
 		cmocka_unit_test_teardown(test_bounded_and_churn, cleanup),
 		cmocka_unit_test_teardown(test_threads_never_over, cleanup),
+		cmocka_unit_test_teardown(test_one_line_per_window, cleanup),
+		cmocka_unit_test_teardown(test_sweep_summary, cleanup),
+		cmocka_unit_test_teardown(test_release_keeps_mark, cleanup),
+		cmocka_unit_test_teardown(test_drain, cleanup),
+		cmocka_unit_test_teardown(test_log_all, cleanup),
+		cmocka_unit_test_teardown(test_would, cleanup),
+		cmocka_unit_test_teardown(test_sweep_many, cleanup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -345,6 +345,29 @@ static void test_mode_log(void **state)
 	fx_free(&fx);
 }
 
+/* max_concurrent refusals have their own counters; a refused one leaves
+ * accepted, a would-refuse one stays in it. */
+static void test_concurrent_totals(void **state)
+{
+	struct fixture fx;
+	struct policy_totals t;
+
+	(void)state;
+	fx_init(&fx, &base, false, 1000);
+	for (uint32_t i = 1; i <= 3; i++)
+		expect_kind(&fx, "198.51.100.8", 1000 + i, DECIDE_ALLOW, i);
+	policy_count_concurrent(&fx.p, false);
+	policy_count_concurrent(&fx.p, false);
+	policy_count_concurrent(&fx.p, true);
+	policy_totals(&fx.p, &t);
+	assert_int_equal(t.refused_concurrent, 2);
+	assert_int_equal(t.would_refuse_concurrent, 1);
+	assert_int_equal(t.refused, 0);
+	assert_int_equal(t.accepted, 1);
+	assert_int_equal(t.seen, 3);
+	fx_free(&fx);
+}
+
 static void test_count_refused_false(void **state)
 {
 	struct fixture fx;
@@ -1198,6 +1221,7 @@ int main(void)
 		cmocka_unit_test(test_v6_counting),
 		cmocka_unit_test(test_full_length_prefixes),
 		cmocka_unit_test(test_mode_log),
+		cmocka_unit_test(test_concurrent_totals),
 		cmocka_unit_test(test_count_refused_false),
 		cmocka_unit_test(test_stage_helo),
 		cmocka_unit_test(test_per_client_limit),
