@@ -138,9 +138,6 @@ void policy_decide(struct policy *p, const struct sockaddr *sa,
  * seconds, '%' doubled, copied into buf (config_reply_format). */
 void policy_reply_text(struct policy *p, uint32_t retry_s, char *buf, size_t len);
 
-/* Whether max_concurrent is on now (the milter then stays in the session
- * of a counted client), and the reply stage in force. */
-bool policy_concurrency_on(struct policy *p, enum reply_stage *stage);
 
 /* The longest window in force, for the table's sweep. */
 uint32_t policy_max_window_ms(struct policy *p);

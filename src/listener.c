@@ -151,7 +151,7 @@ listener_warn_missing(void)
 	/* Once: a line per connection would flood the log. */
 	if (!atomic_flag_test_and_set(&said))
 		log_warnx("listener sections are configured but the MTA sent no "
-		    "{daemon_port}: the global rules apply (Postfix needs 3.2 or "
+		    "usable {daemon_port}: the global rules apply (Postfix needs 3.2 or "
 		    "later); logged once");
 }
 

@@ -136,17 +136,15 @@ mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
     unsigned long f2, unsigned long f3, unsigned long *pf0,
     unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
 {
-	enum reply_stage stage;
-
-	(void)f0; (void)f2; (void)f3;
+	(void)f0; (void)f1; (void)f2; (void)f3;
 	*pf0 = 0;
 	*pf1 &= ~(unsigned long)SMFIP_SKIP;
-	/* max_concurrent keeps a counted session open past CONNECT: with
-	 * replies at connect, HELO and MAIL are of no use, so negotiate them
-	 * away too (only what the MTA offers; libmilter checks).  Read per
-	 * milter connection: a reload applies to the next one. */
-	if (policy_concurrency_on(policy, &stage) && stage == STAGE_CONNECT)
-		*pf1 |= f1 & (unsigned long)(SMFIP_NOHELO | SMFIP_NOMAIL);
+	/* HELO and MAIL stay negotiated in, even when max_concurrent keeps
+	 * a counted session open with replies at connect: the flags hold for
+	 * the whole milter connection, and a reload to reply_stage "helo"
+	 * between this and CONNECT would otherwise mark a refused client for
+	 * a HELO that never comes and let it in (review C).  A counted
+	 * session pays one round trip per HELO and MAIL for it. */
 	*pf2 = *pf3 = 0;
 	if (smfi_setsymlist(ctx, SMFIM_CONNECT, CONNECT_MACROS) != MI_SUCCESS)
 		log_warnx("smfi_setsymlist failed: client names will not count");

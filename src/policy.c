@@ -199,7 +199,9 @@ decide_locked(struct policy *p, const struct ruleset *rs,
 	}
 	d->conc_plen = addr_is_v4(&d->client) ? cfg->ipv4_prefix : cfg->ipv6_prefix;
 	if (cfg->nlisteners > 0) {
-		if (c->port == NULL)
+		/* Missing, or not a port (empty, a name): the global rules,
+		 * and the admin is told once, as conf.5 says. */
+		if (c->port == NULL || listener_port(c->port) == 0)
 			listener_warn_missing();
 		else if ((l = listener_find(cfg->listeners, cfg->nlisteners,
 		    c->port)) != NULL)
@@ -218,6 +220,9 @@ decide_locked(struct policy *p, const struct ruleset *rs,
 	rule.would = cfg->mode == MODE_LOG;
 	if (l != NULL && l->mode != LISTENER_GLOBAL)
 		rule.would = l->mode == LISTENER_LOG;
+	/* max_concurrent follows the same mode as the rate limit: a listener
+	 * in mode log only logs its concurrency refusals too (review C). */
+	d->log_mode = rule.would;
 	if (exempt_lookup(rs->exempt, &d->client, &d->match)) {
 		d->matched = true;
 		if (d->match.value.kind == EXEMPT_OK) {
@@ -297,17 +302,6 @@ policy_reply_text(struct policy *p, uint32_t retry_s, char *buf, size_t len)
 	pthread_rwlock_unlock(&p->lock);
 }
 
-bool
-policy_concurrency_on(struct policy *p, enum reply_stage *stage)
-{
-	bool on;
-
-	pthread_rwlock_rdlock(&p->lock);
-	on = p->rules->cfg->max_concurrent > 0;
-	*stage = p->rules->cfg->reply_stage;
-	pthread_rwlock_unlock(&p->lock);
-	return on;
-}
 
 uint32_t
 policy_max_window_ms(struct policy *p)

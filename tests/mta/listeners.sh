@@ -63,7 +63,7 @@ ls_clients() {
 	local name="$tag: the milter got {daemon_port} ($sub for the off sessions), never missed it"
 	if wait_for 5 ls_has_log "exempt client=$LS_FROM listener=$sub \\(mode off\\)" &&
 	    ls_has_log "refused client=$LS_FROM key=$LS_FROM/32 count=$((LIMIT + 1)) " &&
-	    ! ls_has_log "sent no \\{daemon_port\\}"; then
+	    ! ls_has_log "sent no usable \\{daemon_port\\}"; then
 		pass "$name"
 	else
 		fail_log "$name" "milter log lacks the lines" "$MLOG"

@@ -311,6 +311,25 @@ static void test_log_mode(void **state)
 	fx_free(&fx);
 }
 
+/* max_concurrent follows the listener's mode, as the rate limit does: a
+ * listener in mode log only logs its concurrency refusals, one in mode
+ * enforce under a global mode log enforces them (review C). */
+static void test_concurrency_follows_listener_mode(void **state)
+{
+	struct fixture fx;
+
+	(void)state;
+	fx_init(&fx, "max_concurrent = 2\nlistener 465 { mode = \"log\" }\n");
+	assert_true(decide(&fx, "192.0.2.90", "465", 1000).log_mode);
+	assert_false(decide(&fx, "192.0.2.90", "25", 1001).log_mode);
+	fx_free(&fx);
+	fx_init(&fx, "max_concurrent = 2\nmode = \"log\"\n"
+	    "listener 25 { mode = \"enforce\" }\n");
+	assert_false(decide(&fx, "192.0.2.91", "25", 1000).log_mode);
+	assert_true(decide(&fx, "192.0.2.91", "587", 1001).log_mode);
+	fx_free(&fx);
+}
+
 /* An unusable {daemon_port}: the global rules, and counted with them. */
 static void test_missing_or_bad_macro(void **state)
 {
@@ -391,6 +410,7 @@ int main(void)
 		cmocka_unit_test(test_off),
 		cmocka_unit_test(test_own_limit_apart),
 		cmocka_unit_test(test_log_mode),
+		cmocka_unit_test(test_concurrency_follows_listener_mode),
 		cmocka_unit_test(test_missing_or_bad_macro),
 		cmocka_unit_test(test_prefix_sections),
 		cmocka_unit_test(test_reload),
