@@ -65,9 +65,9 @@ bool listener_cfg_load(cfg_t *cfg, const char *path, uint32_t limit,
  * Returns 0 for anything else. */
 uint16_t listener_port(const char *s);
 
-/* The rule for the {daemon_port} value port (NULL: not sent), or NULL. */
+/* The rule for a port (listener_port of {daemon_port}), or NULL. */
 const struct listener_rule *listener_find(const struct listener_rule *l,
-    int n, const char *port);
+    int n, uint16_t port);
 
 /* Fold port into a table key (16 bytes, 128-bit prefix length): a keyed
  * hash of both, with prefix length LISTENER_KEY_PLEN. */

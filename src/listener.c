@@ -110,14 +110,10 @@ listener_cfg_load(cfg_t *cfg, const char *path, uint32_t limit,
 }
 
 const struct listener_rule *
-listener_find(const struct listener_rule *l, int n, const char *port)
+listener_find(const struct listener_rule *l, int n, uint16_t port)
 {
-	uint16_t p = listener_port(port);
-
-	if (p == 0)
-		return NULL;
 	for (int i = 0; i < n; i++)
-		if (l[i].port == p)
+		if (l[i].port == port)
 			return &l[i];
 	return NULL;
 }

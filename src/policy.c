@@ -192,7 +192,6 @@ decide_locked(struct policy *p, const struct ruleset *rs,
 	d->stage = cfg->reply_stage;
 	d->max_concurrent = cfg->max_concurrent;
 	d->conc_window_s = cfg->window;
-	d->log_mode = cfg->mode == MODE_LOG;
 	if (!addr_from_sockaddr(&d->client, c->sa)) {
 		d->kind = DECIDE_NOADDR;
 		return;
@@ -201,10 +200,12 @@ decide_locked(struct policy *p, const struct ruleset *rs,
 	if (cfg->nlisteners > 0) {
 		/* Missing, or not a port (empty, a name): the global rules,
 		 * and the admin is told once, as conf.5 says. */
-		if (c->port == NULL || listener_port(c->port) == 0)
+		uint16_t port = listener_port(c->port);	/* 0: NULL or not a port */
+
+		if (port == 0)
 			listener_warn_missing();
 		else if ((l = listener_find(cfg->listeners, cfg->nlisteners,
-		    c->port)) != NULL)
+		    port)) != NULL)
 			d->listener_port = l->port;
 	}
 	if (l != NULL && l->mode == LISTENER_OFF) {
