@@ -85,22 +85,16 @@ struct conc_due {
 typedef void conc_due_fn(const struct conc_due *due, void *arg);
 
 /*
- * Count one more session of k at now_ms when fewer than rule->limit are
- * open; as conc_acquire() below, and on CONC_OVER decide whether this
- * refusal gets its line (see "Refusal lines").  Takes k's shard lock.
+ * Count one more session of k at now_ms when fewer than rule->limit
+ * (>= 1) are open.  out->open gets the number of sessions open for k,
+ * this one included when counted.  With rule->force (mode "log"), a key
+ * at its limit is counted all the same and the result is CONC_OVER: the
+ * caller logs and must release it.  On CONC_OVER, out->log says whether
+ * this refusal gets its line (see "Refusal lines").  Takes k's shard lock.
  */
 enum conc_result conc_acquire_at(struct conc_table *t, const struct conc_key *k,
     const struct conc_rule *rule, uint64_t now_ms, struct conc_outcome *out);
 
-/*
- * Count one more session of k when fewer than limit (>= 1) are open.
- * *open gets the number of sessions open for k, this one included when
- * counted.  With force (mode "log"), a key at its limit is counted all the
- * same and the result is CONC_OVER: the caller logs and must release it.
- * Takes k's shard lock.
- */
-enum conc_result conc_acquire(struct conc_table *t, const struct conc_key *k,
-    uint32_t limit, bool force, uint32_t *open);
 
 /* One session of k ended: false (and nothing changed) when k holds no
  * count, a caller's bug.  The key's slot is freed at zero.  Takes k's
