@@ -38,29 +38,34 @@ function rname(r)
 	return names[i] or string.format("'%s'(%d)", i > 31 and i < 127 and string.char(i) or "?", i)
 end
 
--- open(addr[, host]): a new milter session announcing a client at addr (a
--- literal address, or "unspec" for a connection without one) named host.
+-- open(addr[, host[, macros]]): a new milter session announcing a client
+-- at addr (a literal address, or "unspec" for a connection without one)
+-- named host, with the connect macros given as a flat name, value list.
 -- Returns the session and the reply to CONNECT.
-function open(addr, host)
+function open(addr, host, macros)
 	local conn = mt.connect(sock, 20, 0.05)
 	if conn == nil then
 		error("mt.connect(" .. sock .. ") failed", 0)
 	end
+	if macros ~= nil and #macros > 0 then
+		mt.macro(conn, SMFIC_CONNECT, table.unpack(macros))
+	end
 	local err = mt.conninfo(conn, host or "client.example", addr)
 	if err ~= nil then
+		mt.disconnect(conn)
 		error("mt.conninfo(" .. addr .. "): " .. tostring(err), 0)
 	end
 	return conn, mt.getreply(conn)
 end
 
--- expect(addr, want, what[, host]): one session from addr whose CONNECT
--- must be answered with want; what names the step in the message.
-function expect(addr, want, what, host)
-	local conn, r = open(addr, host)
+-- expect(addr, want, what[, host[, macros]]): one session from addr whose
+-- CONNECT must be answered with want; what names the step in the message.
+function expect(addr, want, what, host, macros)
+	local conn, r = open(addr, host, macros)
 	mt.disconnect(conn)
 	if r ~= want then
-		error(string.format("%s from %s: CONNECT got %s, want %s",
-		    what, addr, rname(r), rname(want)), 0)
+		error(string.format("%s from %s (%s): CONNECT got %s, want %s",
+		    what, addr, host or "client.example", rname(r), rname(want)), 0)
 	end
 end
 

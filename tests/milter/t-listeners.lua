@@ -13,24 +13,8 @@ end
 -- on(addr, port, want, what): one session with {daemon_port} = port (nil:
 -- no macro at all).
 local function on(addr, port, want, what)
-	local conn = mt.connect(sock, 20, 0.05)
-	if conn == nil then
-		error("mt.connect(" .. sock .. ") failed", 0)
-	end
-	if port ~= nil then
-		mt.macro(conn, SMFIC_CONNECT, "j", "mx.example", "{daemon_port}", port)
-	end
-	local e = mt.conninfo(conn, "client.example", addr)
-	if e ~= nil then
-		mt.disconnect(conn)
-		error("mt.conninfo(" .. addr .. "): " .. tostring(e), 0)
-	end
-	local r = mt.getreply(conn)
-	mt.disconnect(conn)
-	if r ~= want then
-		error(string.format("%s from %s port %s: CONNECT got %s, want %s",
-		    what, addr, tostring(port), rname(r), rname(want)), 0)
-	end
+	local macros = port ~= nil and { "j", "mx.example", "{daemon_port}", port } or {}
+	expect(addr, want, what .. " (port " .. tostring(port) .. ")", nil, macros)
 end
 
 local cases = {
