@@ -483,6 +483,32 @@ static void test_sweep_many(void **state)
 	assert_int_equal(conc_keys(tab), 0);
 }
 
+/* Attack (review): a client that closes all its sessions leaves only a
+ * mark; marks from clients with nothing open must not crowd out a new
+ * client and let it past its limit.  Fills a small table with keys that
+ * each hit limit 1 once, then closed everything. */
+static void test_marks_do_not_fail_open(void **state)
+{
+	struct conc_key k, v;
+	char ip[32];
+	int i;
+
+	(void)state;
+	mktable(64);
+	for (i = 0; i < 4000 && conc_keys(tab) < 64; i++) {
+		snprintf(ip, sizeof ip, "198.51.%d.%d", i / 250, i % 250 + 1);
+		key4(&k, ip, 32);
+		if (conc_acquire(tab, &k, 1, false, &(uint32_t){0}) != CONC_COUNTED)
+			continue;
+		(void)acq(&k, 1, false, false, 1000, CONC_OVER);
+		assert_true(conc_release(tab, &k));
+	}
+	/* no session is open anywhere; a victim key now */
+	key4(&v, "203.0.113.7", 32);
+	acq(&v, 1, false, false, 1001, CONC_COUNTED);
+	acq(&v, 1, false, false, 1002, CONC_OVER);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -499,6 +525,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_log_all, cleanup),
 		cmocka_unit_test_teardown(test_would, cleanup),
 		cmocka_unit_test_teardown(test_sweep_many, cleanup),
+		cmocka_unit_test_teardown(test_marks_do_not_fail_open, cleanup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
