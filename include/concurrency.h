@@ -37,8 +37,10 @@
 
 #include "addr.h"
 
-/* The default bound: distinct keys with a session open at once.  Far
- * above what an MTA runs (sendmail and Postfix cap their processes). */
+/* The default bound: distinct keys with a session open or a refusal
+ * mark kept.  A full shard evicts its oldest mark with nothing pending
+ * (evict_mark), so clients that came and went cannot fill it; keys with
+ * sessions open are capped by the MTA's own process limits. */
 #define CONC_KEYS_DEFAULT 65536u
 
 struct conc_key {

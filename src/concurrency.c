@@ -157,6 +157,30 @@ remove_at(struct conc_table *t, struct conc_shard *sh, size_t i)
 	}
 }
 
+/*
+ * Free the oldest slot held only by a mark with no count pending: its one
+ * line is written, so nothing is lost but the promise of no second line
+ * within its window.  Needs the shard lock.  False: every slot has a
+ * session open or a count to log.
+ */
+static bool
+evict_mark(struct conc_table *t, struct conc_shard *sh)
+{
+	size_t best = t->nslots;
+
+	for (size_t i = 0; i < t->nslots; i++) {
+		const struct conc_slot *x = &sh->slots[i];
+
+		if (x->open == 0 && x->marked && x->suppressed == 0 &&
+		    (best == t->nslots || x->mark_ms < sh->slots[best].mark_ms))
+			best = i;
+	}
+	if (best == t->nslots)
+		return false;
+	remove_at(t, sh, best);
+	return true;
+}
+
 /* A refusal of slot x at now: its line now, or counted for later.
  * Needs the shard lock. */
 static void
@@ -202,8 +226,16 @@ conc_acquire_at(struct conc_table *t, const struct conc_key *k,
 	x = &sh->slots[i];
 	if (!slot_used(x)) {
 		if (sh->used >= t->max_used) {
-			r = CONC_FULL;
-			goto out;
+			/* A slot kept only for a logged refusal (nothing open,
+			 * nothing pending) gives way: clients that came and went
+			 * must not fill the table and switch the limit off for
+			 * everyone (review).  Otherwise fail open. */
+			if (!evict_mark(t, sh)) {
+				r = CONC_FULL;
+				goto out;
+			}
+			i = find(t, sh, k, h);
+			x = &sh->slots[i];
 		}
 		x->key = *k;
 		sh->used++;
