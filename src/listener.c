@@ -142,10 +142,13 @@ listener_window_key(uint8_t b[16], uint8_t *plen, uint16_t port)
 void
 listener_warn_missing(void)
 {
-	static atomic_flag said = ATOMIC_FLAG_INIT;
+	static atomic_bool said;
 
-	/* Once: a line per connection would flood the log. */
-	if (!atomic_flag_test_and_set(&said))
+	/* Once: a line per connection would flood the log.  A plain load
+	 * first, so that after the line no connection writes the shared
+	 * flag's cache line. */
+	if (!atomic_load_explicit(&said, memory_order_relaxed) &&
+	    !atomic_exchange(&said, true))
 		log_warnx("listener sections are configured but the MTA sent no "
 		    "usable {daemon_port}: the global rules apply (Postfix needs 3.2 or "
 		    "later); logged once");
