@@ -70,7 +70,7 @@ MTA_LIBS   := libldap-2.5-0 liblockfile1 libnsl2 libsasl2-2 libssl3 libwrap0 \
               zlib1g libicu72
 TEST_DEPS  := $(BUILD_DEPS) libcmocka-dev miltertest swaks libio-socket-inet6-perl netbase \
               m4 python3 iproute2 mandoc db5.3-util procps util-linux systemd \
-              valgrind clang libclang-rt-14-dev strace libfaketime $(MTA_LIBS)
+              valgrind clang libclang-rt-14-dev strace libfaketime redis-server $(MTA_LIBS)
 
 .PHONY: all run check check-deps unit binaries units deps-build deps-test print-deps \
         sanitize tsan fuzz install uninstall clean lint mutants
@@ -164,7 +164,7 @@ TSAN_FLAGS := -O1 -g -fsanitize=thread
 # (check-deps) with one of its own (tests/machine/).
 check: check-deps all $(UNIT_BIN) bench-build
 	$(MAKE) B=build-asan CFLAGS="$(ASAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" binaries units
-	sh tests/run.sh $(B) runner deps unit build milter map reload service sandbox faults mta bench \
+	sh tests/run.sh $(B) runner deps unit build milter map reload service sandbox faults mta redis bench \
 	    unit@build-asan milter@build-asan reload@build-asan fuzz machine
 
 check-deps:
