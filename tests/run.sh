@@ -93,6 +93,7 @@ for spec in $suites; do
 	b=$B
 	[ "$s" = "$spec" ] || b=${spec#*@}
 	echo "=== suite: $s ($b)"
+	t0=$(date +%s)
 	case $s in
 	unit)
 		unit_suite "$spec" "$b"
@@ -124,6 +125,8 @@ for spec in $suites; do
 		fi
 		;;
 	esac
+	# Where CI's 20 minutes go: every suite's wall time, in the log.
+	echo "# time: $spec $(( $(date +%s) - t0 )) s"
 done
 
 passed=$(count "$out" '^PASS: ')
