@@ -103,9 +103,10 @@ for spec in $suites; do
 		run_suite "$spec" sh "$top/bench/smoke.sh" "$(dir_of "$b")/milter-ratelimit"
 		;;
 	fuzz)
-		# Every target for FUZZ_TIME seconds (60 in CI), two at a time;
+		# Every target for FUZZ_TIME seconds (30 in make check, to keep CI
+		# under its 20 minutes; `make fuzz` runs 60), two at a time;
 		# each half is held to its own plan.
-		ft=${FUZZ_TIME:-60}
+		ft=${FUZZ_TIME:-30}
 		sh "$top/fuzz/build.sh" "$top/build-fuzz" > /dev/null 2>&1
 		{ sh "$top/fuzz/run.sh" "$ft" config map addr > "$out.f1" 2>&1; echo $? > "$out.f1.rc"; } &
 		sh "$top/fuzz/run.sh" "$ft" value exempt decide access > "$out.f2" 2>&1
