@@ -351,6 +351,7 @@ redis_conn_eval(size_t n, const struct window_key keys[],
 	struct tconn *t = this_thread();
 	struct timespec ts0, ts1;
 	uint64_t deadline;
+	bool reused;
 	redisReply *r = NULL;
 	char nkeys[4];
 
@@ -362,6 +363,7 @@ redis_conn_eval(size_t n, const struct window_key keys[],
 		return -1;
 	}
 	deadline = clock_now_ms() + t->s.timeout_ms;
+	reused = t->c != NULL;
 	if (t->c == NULL && !connect_redis(t, deadline, why, detail, dlen))
 		goto fail;
 
@@ -387,7 +389,21 @@ redis_conn_eval(size_t n, const struct window_key keys[],
 	}
 	clock_gettime(CLOCK_MONOTONIC, &ts0);
 	r = command(t, deadline, (int)argc, argv, argvlen, why, detail, dlen);
-	if (r == NULL && *why == REDIS_R_NOSCRIPT && t->c->err == 0) {
+	if (r == NULL && *why == REDIS_R_EOF && reused) {
+		/* A connection kept from an earlier call was closed by the
+		 * server meanwhile (its idle `timeout`, a restart, CLIENT
+		 * KILL): the request never ran.  One fresh connection, within
+		 * the same deadline, before calling Redis down: otherwise
+		 * every worker thread's idle connection would take the
+		 * breaker down once after each restart. */
+		drop(t);
+		if (!connect_redis(t, deadline, why, detail, dlen))
+			goto fail;
+		argv[1] = t->sha;
+		clock_gettime(CLOCK_MONOTONIC, &ts0);
+		r = command(t, deadline, (int)argc, argv, argvlen, why, detail, dlen);
+	}
+	if (r == NULL && *why == REDIS_R_NOSCRIPT && t->c != NULL && t->c->err == 0) {
 		/* Flushed, restarted or failed over: load it again and retry
 		 * this call once; the decision is not lost. */
 		if (!load_script(t, deadline, why, detail, dlen))
