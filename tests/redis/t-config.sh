@@ -2,8 +2,9 @@
 # (EX_CONFIG), as every other option: a URL that is no URL or names a
 # host, a prefix too long or with a space, a timeout or db out of range,
 # a password file anyone may read.  A good one passes; with prefix
-# sections -n adds the note that several keys need a single Redis.
-# checks: 8
+# sections -n adds the note that several keys need a single Redis, and
+# a Redis on another host gets the warning that the unit blocks it.
+# checks: 9
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib.sh"
 BIN=$1 T=$REDIS_SUITE_TMP
@@ -40,4 +41,12 @@ if "$BIN" -n -f "$c" > "$T/good.out" 2>&1 && grep -q 'note: .*single Redis' "$T/
 	pass redis/config-good
 else
 	fail redis/config-good "exit $?: $(tr '\n' ' ' < "$T/good.out")"
+fi
+c=$T/remote.conf
+printf '%s\n' "socket = \"unix:$T/m.sock\"" 'user = "root"' 'redis = "tcp:10.0.0.5:6379"' > "$c"
+if "$BIN" -n -f "$c" > "$T/remote.out" 2>&1 && grep -q "warning: redis = .* IPAddressAllow=10.0.0.5" "$T/remote.out" &&
+    ! grep -q 'note:' "$T/remote.out"; then
+	pass redis/config-remote
+else
+	fail redis/config-remote "exit $?: $(tr '\n' ' ' < "$T/remote.out")"
 fi

@@ -11,7 +11,7 @@ trap 'mrl_stop_all; redis_stop' EXIT
 redis_start "$T/r" || { fail redis/share2-limit "no redis"; fail redis/share2-other "no redis"; exit 0; }
 for i in 1 2; do
 	mrl_start "$T/m$i" "redis = \"unix:$REDIS_SOCK\"" 'redis_timeout_ms = 1000' ||
-		{ fail redis/share2-limit "daemon $i did not start: $(tail -n 3 "$T/m$i/log")"; exit 0; }
+		{ fail redis/share2-limit "daemon $i did not start: $(tail -n 3 "$T/m$i/log")"; fail redis/share2-other "-"; exit 0; }
 done
 mt_rr 192.0.2.20 $((LIMIT * 2 + 2)) "$T/m1" "$T/m2" > "$T/rr1" 2> "$T/rr1.err"
 a=$(count_of ACCEPT "$T/rr1")
