@@ -154,7 +154,7 @@ static void test_password_file(void **state)
 
 	static const struct { const char *content; mode_t mode; const char *msg; } bad[] = {
 		{ "s3cret\n", 0644, "readable or writable by everyone" },
-		{ "s3cret\n", 0602, "readable or writable by everyone" },
+		{ "s3cret\n", 0602, "writable by everyone" },
 		{ "", 0600, "empty" },
 		{ "\n", 0600, "empty" },
 		{ "a\nb\n", 0600, "more than one line" },
@@ -168,6 +168,18 @@ static void test_password_file(void **state)
 			fail_msg("case %zu: got %d lines, \"%s\", want \"%s...%s\"", i,
 			    rep.n, rep.n ? rep.line[0] : "", want, bad[i].msg);
 	}
+	/* in a directory anyone may write to (no sticky bit): anyone could
+	 * swap it */
+	char open_dir[PATH_MAX], pw[PATH_MAX], text0[2 * PATH_MAX];
+	unit_path(open_dir, sizeof open_dir, unit_tmp(), "open");
+	mkdir(open_dir, 0700);
+	assert_int_equal(chmod(open_dir, 0777), 0);
+	unit_path(pw, sizeof pw, open_dir, "pw");
+	unit_write_file(pw, "s3cret\n");
+	assert_int_equal(chmod(pw, 0600), 0);
+	snprintf(text0, sizeof text0, "redis_password_file = \"%s\"\n", pw);
+	assert_null(load(text0, path, sizeof path));
+	assert_non_null(strstr(rep.line[0], "which everyone may write to"));
 	/* not a regular file */
 	char dir[PATH_MAX], text[PATH_MAX + 64];
 	unit_path(dir, sizeof dir, unit_tmp(), "pwdir");
