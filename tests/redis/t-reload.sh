@@ -1,8 +1,10 @@
 # Reload (SIGUSR1) adds Redis, then removes it.  Two daemons start local
 # only: a round-robin client gets `limit` from each.  Redis added to both
 # configs and reloaded: the next client is held to `limit` in total.
+# redis_db changed and reloaded: the next client's key is in the new
+# database (no connection made with the old settings is used again).
 # Removed again: no more calls reach Redis.
-# checks: 3
+# checks: 4
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib.sh"
 . "$HERE/server.sh"
@@ -10,9 +12,9 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 BIN=$1 T=$REDIS_SUITE_TMP
 trap 'mrl_stop_all; redis_stop' EXIT
 evalsha_calls() { rcli INFO commandstats | tr -d '\r' | sed -n 's/^cmdstat_evalsha:calls=\([0-9]*\),.*/\1/p' | grep . || echo 0; }
-redis_start "$T/r" || { for c in local added removed; do fail redis/reload-$c "no redis"; done; exit 0; }
+redis_start "$T/r" || { for c in local added changed removed; do fail redis/reload-$c "no redis"; done; exit 0; }
 mrl_start "$T/m1" && mrl_start "$T/m2" ||
-	{ for c in local added removed; do fail redis/reload-$c "a daemon did not start"; done; exit 0; }
+	{ for c in local added changed removed; do fail redis/reload-$c "a daemon did not start"; done; exit 0; }
 mt_rr 192.0.2.60 $((LIMIT * 2 + 2)) "$T/m1" "$T/m2" > "$T/local" 2>&1
 [ "$(count_of ACCEPT "$T/local")" = $((LIMIT * 2)) ] && pass redis/reload-local ||
 	fail redis/reload-local "accepted $(count_of ACCEPT "$T/local"), want $((LIMIT * 2))"
@@ -32,6 +34,14 @@ if reload_to "redis = \"unix:$REDIS_SOCK\"" 'redis: counting in'; then
 		fail redis/reload-added "accepted $(count_of ACCEPT "$T/added"), want $LIMIT"
 else
 	fail redis/reload-added "no 'redis: counting in' after USR1: $(tail -n 3 "$T/m1/log" | tr '\n' ' ')"
+fi
+if reload_to 'redis_db = 4' 'redis: counting in .*(db 4,'; then
+	mt_rr 192.0.2.63 4 "$T/m1" "$T/m2" > "$T/changed" 2>&1
+	n4=$(rcli -n 4 DBSIZE)
+	[ "$n4" = 1 ] && [ "$(count_of ACCEPT "$T/changed")" = "$LIMIT" ] && pass redis/reload-changed ||
+		fail redis/reload-changed "db 4 has $n4 keys (want 1); accepted $(count_of ACCEPT "$T/changed")"
+else
+	fail redis/reload-changed "no 'counting in ... db 4' after USR1: $(tail -n 3 "$T/m1/log" | tr '\n' ' ')"
 fi
 if reload_to "" 'redis: off'; then
 	before=$(evalsha_calls)
