@@ -26,13 +26,13 @@
 -- allowed and a replica stores exactly what the master stored.
 --
 -- One key per client key, one small string per key.  MEMORY USAGE of a
--- string key is its allocation classes, not its bytes: with a key of up
--- to 30 bytes (prefix up to 13 bytes) a value of up to 44 bytes costs 120
--- bytes; with a key of 31..44 bytes (prefix 14..27) the value must stay
--- within 28 bytes for the same 120 (Redis 7.0, jemalloc; measured by
+-- string key counts allocation classes, not bytes: with a key of up to 30
+-- bytes (a prefix of up to 13) a value of up to 44 bytes costs 120 bytes;
+-- with a key of 31..44 bytes (a prefix of 14..27) the value must stay
+-- within 28 bytes for the same 120 (Redis 7.0.15, jemalloc; measured by
 -- tests/redis/t-memory.sh).  Ten millisecond timestamps at full width do
--- not fit 28 bytes, so each value is packed bit by bit, its offsets only
--- as wide as its window needs:
+-- not fit in 28 bytes, so each value is packed bit by bit, its offsets
+-- only as wide as its window needs:
 --
 --   t0        42 bits  slot 1 (the newest group's start), ms since the
 --                      epoch (enough until the year 2109)
@@ -44,11 +44,19 @@
 --
 -- w is the least width whose all-ones value reaches the window, and the
 -- length is the fewest bytes that hold 62 + 10w bits; the reader gets w
--- back from the length, so nothing else records it.  A 60 s window takes
--- 28 bytes, a one-day window 42 bytes.  Offsets are exact to the
--- millisecond, so the count is exactly window.c's.  A value of a length
--- or content this script never writes reads as no history: the key
--- restarts its count (lenient) and is rewritten in this layout.
+-- back from the length, so nothing else records it.  Offsets are exact
+-- to the millisecond, so the count is exactly window.c's.  A window of up
+-- to 65535 ms (the default 60 s) takes 28 bytes, a one-day window 42:
+-- 120 bytes a key for any window with a prefix of up to 13 bytes, and
+-- with a prefix of 14..27 bytes for windows up to 65.5 s (136 above).  A value of
+-- a length or content this script never writes reads as no history: the
+-- key restarts its count (lenient) and is rewritten in this layout.
+--
+-- One exception to those figures, seen: Redis reuses a script's small
+-- argument objects by position, so a value written just after another
+-- script left a 29..44 byte third argument unused takes over that
+-- object's allocation (136 bytes at a 16-byte prefix) until the key's
+-- next write.
 --
 -- Expiry.  Every write sets PX to the window (plus any clamp of TIME, so
 -- the key outlives its newest slot's window): an idle client's key leaves
