@@ -6,6 +6,9 @@
  *   redis-replay -s SOCKET -f SCRIPT [-S SEED] [-n EVENTS] [-t SECONDS]
  *       [-p PREFIX] [-v]
  *
+ * PREFIX defaults to "replay:SEED:", so that two traces on one server
+ * never share a key.
+ *
  * Why the two can be compared exactly: the script decides at the server's
  * clock and returns the now it used, and the local table is handed that
  * same now.  The short sleeps between events only make windows slide (and
@@ -384,7 +387,7 @@ usage(void)
 int
 main(int argc, char **argv)
 {
-	const char *sock = NULL, *script = NULL, *prefix = "replay:";
+	const char *sock = NULL, *script = NULL, *prefix = NULL;
 	unsigned long long seed = 1;
 	unsigned long max_events = 4000, secs = 10;
 	struct timeval tv = { 2, 0 };
@@ -409,15 +412,20 @@ main(int argc, char **argv)
 		default: usage();
 		}
 	}
-	if (sock == NULL || script == NULL || strlen(prefix) > PREFIX_MAX ||
+	if (sock == NULL || script == NULL || (prefix && strlen(prefix) >= PREFIX_MAX) ||
 	    max_events == 0 || secs == 0 || secs > 600)
 		usage();
 	if ((r.script = slurp(script, &r.script_len)) == NULL) {
 		fprintf(stderr, "redis-replay: %s: cannot read\n", script);
 		return 2;
 	}
-	r.prefix_len = strlen(prefix);
-	memcpy(r.prefix, prefix, r.prefix_len);
+	/* The seed in the default prefix: a trace never meets the keys of
+	 * an earlier one on the same server (the local table is fresh). */
+	if (prefix == NULL)
+		snprintf(r.prefix, sizeof r.prefix, "replay:%llu:", seed);
+	else
+		snprintf(r.prefix, sizeof r.prefix, "%s", prefix);
+	r.prefix_len = strlen(r.prefix);
 	r.rng = seed * 0x9e3779b97f4a7c15ull + 1;
 	r.c = redisConnectUnixWithTimeout(sock, tv);
 	if (r.c == NULL || r.c->err) {
