@@ -49,8 +49,11 @@
 -- to 65535 ms (the default 60 s) takes 28 bytes, a one-day window 42:
 -- 120 bytes a key for any window with a prefix of up to 13 bytes, and
 -- with a prefix of 14..27 bytes for windows up to 65.5 s (136 above).  A value of
--- a length or content this script never writes reads as no history: the
--- key restarts its count (lenient) and is rewritten in this layout.
+-- a length this script never writes, or whose fields contradict
+-- each other, reads as no history: the key restarts its count (lenient)
+-- and is rewritten in this layout.  (A value cut or altered into another
+-- consistent one cannot be told apart: there is no room for a checksum,
+-- and only another writer than this script could make one.)
 --
 -- One exception to those figures, seen: Redis reuses a script's small
 -- argument objects by position, so a value written just after another
@@ -108,13 +111,18 @@ local function group_size(limit)
 	return floor((limit - 1 + SLOTS - 2) / (SLOTS - 1))
 end
 
--- Bytes of a value for a window, and the offset width those bytes give.
+-- Bytes of a value whose offsets are w bits wide; bytes of a value for a
+-- window; and the offset width those bytes give.
+local function bytes_for(w)
+	return math.ceil((FIXED_BITS + 10 * w) / 8)
+end
+
 local function value_len(window)
 	local w = 1
 	while 2 ^ w - 1 < window do
 		w = w + 1
 	end
-	return math.ceil((FIXED_BITS + 10 * w) / 8)
+	return bytes_for(w)
 end
 
 local function width_of(len)
@@ -131,6 +139,9 @@ local function decode(v)
 		return nil
 	end
 	local w = width_of(#v)
+	if bytes_for(w) ~= #v then
+		return nil	-- a length no window gives
+	end
 	local pos, acc, have = 1, 0, 0
 	-- Take the next n bits (n <= 42): acc never holds more than 49.
 	local function take(n)
@@ -164,6 +175,15 @@ local function decode(v)
 			break
 		end
 		s.slot[k] = s.t0 - d
+	end
+	-- The rest must be as encode() leaves it: empty slots, zero padding.
+	for k = #s.slot + 1, SLOTS - 1 do
+		if take(w) ~= none then
+			return nil
+		end
+	end
+	if take(8 * #v - FIXED_BITS - 10 * w) ~= 0 then
+		return nil
 	end
 	return s
 end

@@ -1,15 +1,17 @@
 # A call the contract does not allow gets an error reply and writes
 # nothing: wrong argument counts, no key or more than five, count_refused
 # other than 0/1, a limit or window out of range or not plain decimal, a
-# key named twice, a key holding another type.  The server lives on.
-# checks: 3
+# key named twice, a key holding another type.  The server lives on.  A
+# string the script never wrote (another layout, a cut value, one whose
+# group holds more than its size) is no history: counted afresh, no error.
+# checks: 4
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib.sh"
 . "$HERE/server.sh"
 . "$HERE/script.sh"
 trap 'redis_stop' EXIT
 if ! redis_start "$REDIS_SUITE_TMP/r"; then
-	for c in badargs-error badargs-nowrite badargs-alive; do fail "redis/$c" "redis_start failed"; done
+	for c in badargs-error badargs-nowrite badargs-alive badargs-foreign; do fail "redis/$c" "redis_start failed"; done
 	exit 0
 fi
 
@@ -70,4 +72,28 @@ if [ "$(rcli PING)" = PONG ] && kill -0 "$REDIS_PID" && [ "$(rwin_field 4 1 b:fr
 	pass redis/badargs-alive
 else
 	fail redis/badargs-alive "the server or the script no longer answers"
+fi
+
+# Foreign values: a short text, a value of ours cut to 20 bytes, and one
+# of the right length whose pending count exceeds its group size of 1
+# (the pending field, 10 bits at stream bit 68 at a 60 s window, gets its
+# top four bits set: the low nibble of byte 9).  Each is counted as a
+# first connection (count 1) and rewritten in the script's own layout
+# (28 bytes at a 60 s window).
+rcli SET b:text hello > /dev/null
+for k in b:cut b:pend; do
+	rwin 1 $k 0 5 60000 > /dev/null
+	rwin 1 $k 0 5 60000 > /dev/null
+done
+rcli EVAL "return redis.call('SET', KEYS[1], string.sub(redis.call('GET', KEYS[1]), 1, 20))" 1 b:cut > /dev/null
+rcli EVAL "local v = redis.call('GET', KEYS[1]) local b = v:byte(9)
+return redis.call('SET', KEYS[1], v:sub(1, 8) .. string.char(b - b % 16 + 15) .. v:sub(10))" 1 b:pend > /dev/null
+res=
+for k in b:text b:cut b:pend; do
+	res="$res $k:$(rwin_field 4 1 $k 0 5 60000)/$(rcli STRLEN $k)"
+done
+if [ "$res" = " b:text:1/28 b:cut:1/28 b:pend:1/28" ]; then
+	pass redis/badargs-foreign
+else
+	fail redis/badargs-foreign "count/length per key:$res (want 1/28 each)"
 fi
