@@ -5,7 +5,7 @@
 -- Call:  EVALSHA <sha1 of this file> n KEYS[1..n] count_refused
 --            limit_1 window_ms_1 ... limit_n window_ms_n
 -- Reply: { now_ms, refused_by, retry_ms, count_1, ..., count_n }
--- (the contract: docs of redis-core, "The Redis counter script").
+-- The daemon calls it with EVALSHA and loads it again after NOSCRIPT.
 --
 -- What it decides.  Exactly what window_check_keys() decides for a table
 -- with room, fed the same now_ms: the ring of ten slots, exact while
@@ -48,12 +48,13 @@
 -- to the millisecond, so the count is exactly window.c's.  A window of up
 -- to 65535 ms (the default 60 s) takes 28 bytes, a one-day window 42:
 -- 120 bytes a key for any window with a prefix of up to 13 bytes, and
--- with a prefix of 14..27 bytes for windows up to 65.5 s (136 above).  A value of
--- a length this script never writes, or whose fields contradict
--- each other, reads as no history: the key restarts its count (lenient)
--- and is rewritten in this layout.  (A value cut or altered into another
--- consistent one cannot be told apart: there is no room for a checksum,
--- and only another writer than this script could make one.)
+-- with a prefix of 14..27 bytes for windows up to 65.5 s (136 above).
+--
+-- A value of a length this script never writes, or whose fields
+-- contradict each other, reads as no history: the key restarts its count
+-- (lenient) and is rewritten in this layout.  A value cut or altered into
+-- another consistent one cannot be told apart (no room for a checksum),
+-- but only a writer other than this script could make one.
 --
 -- One exception to those figures, seen: Redis reuses a script's small
 -- argument objects by position, so a value written just after another

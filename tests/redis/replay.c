@@ -20,8 +20,9 @@
  * prefix lengths, a call counting a host alone or with its net and block,
  * in a random order); a few hot hosts make most of the calls, so keys
  * reach their limits; limits 1..10 and 11..MAX_BIG_LIMIT, windows
- * 20..2000 ms (some shared by several keys), count_refused switched now and then; a key's limit changes
- * now and then, to another group size or within its own (regrouping).
+ * 20..2000 ms (some shared by several keys), count_refused switched now
+ * and then; a key's limit changes now and then, to another group size or
+ * within its own (regrouping).
  * Each key keeps its window: a changed window is lenient in Redis by
  * design (the script's header says why), not a difference to report.
  *
