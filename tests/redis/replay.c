@@ -68,7 +68,7 @@ struct run {
 	bool verbose;
 	/* what the trace covered, so a test can tell it was not vacuous */
 	unsigned long events, events_le10, events_gt10, refused, refused_cr,
-	    regroups, limit_changes, multi;
+	    regroups, limit_changes, multi, grouped;
 	/* differences: at limit <= 10; above; above and beyond the bound */
 	unsigned long diff_le10, diff_gt10, beyond;
 };
@@ -314,7 +314,7 @@ event(struct run *r, struct window_table *t, struct tkey *k, bool cr)
 	int rby;
 	size_t n = 1 + below(r, 3);
 	uint32_t h = below(r, 10) < 7 ? below(r, NHOT) : below(r, NHOST);
-	bool differ = false, within = true;
+	bool differ = false, within = true, big = false;
 
 	keys[0] = &k[h];
 	keys[1] = &k[NHOST + net_of(h)];
@@ -356,7 +356,9 @@ event(struct run *r, struct window_table *t, struct tkey *k, bool cr)
 			differ = true;
 		if (d > group_of(keys[i]->limit) - 1)
 			within = false;
+		big |= b > WINDOW_SLOTS;
 	}
+	r->grouped += big;
 	if (r->verbose || differ) {
 		printf("%s event %lu now %llu cr %d n %zu:", differ ? "DIFF" : "same",
 		    r->events, (unsigned long long)now, cr, n);
@@ -466,8 +468,9 @@ main(int argc, char **argv)
 	}
 	printf("replay: seed %llu events %lu (limit <= 10: %lu, above: %lu) calls with"
 	    " several keys %lu refused %lu (%lu counted) limit changes %lu regroupings %lu"
-	    " in %llu ms\n", seed, r.events, r.events_le10, r.events_gt10, r.multi,
-	    r.refused, r.refused_cr, r.limit_changes, r.regroups,
+	    " counts above 10 %lu in %llu ms\n", seed, r.events, r.events_le10,
+	    r.events_gt10, r.multi, r.refused, r.refused_cr, r.limit_changes, r.regroups,
+	    r.grouped,
 	    (unsigned long long)(ms_now() - start));
 	printf("replay: differences at limit <= 10: %lu, above: %lu, beyond the group bound: %lu\n",
 	    r.diff_le10, r.diff_gt10, r.beyond);

@@ -27,7 +27,7 @@ if ! redis_start "$REDIS_SUITE_TMP/r"; then
 fi
 
 # Each trace: at most 2500 events and 6 s (about 4 s here).
-ran=0 le10=0 gt10=0 beyond=0 events=0 small=0 big=0 multi=0 refused=0 counted=0 regroup=0
+ran=0 le10=0 gt10=0 beyond=0 events=0 small=0 big=0 multi=0 refused=0 counted=0 regroup=0 grouped=0
 for seed in 12 "$(date +%s)"; do
 	out=$REDIS_SUITE_TMP/replay.$seed
 	"$REPLAY" -s "$REDIS_SOCK" -f "$REDIS_SCRIPT" -S "$seed" -n 2500 -t 6 > "$out" 2>&1
@@ -36,13 +36,14 @@ for seed in 12 "$(date +%s)"; do
 	grep -q '^redis-replay: ' "$out" && grep '^redis-replay: ' "$out"
 	[ $rc -le 1 ] && ran=$((ran + 1))
 	# replay: seed S events E (limit <= 10: A, above: B) calls with several
-	# keys M refused R (C counted) limit changes L regroupings G in T ms
+	# keys M refused R (C counted) limit changes L regroupings G counts
+	# above 10 K in T ms
 	# shellcheck disable=SC2046
-	set -- $(sed -n 's/^replay: seed [0-9]* events \([0-9]*\) (limit <= 10: \([0-9]*\), above: \([0-9]*\)) calls with several keys \([0-9]*\) refused \([0-9]*\) (\([0-9]*\) counted) limit changes [0-9]* regroupings \([0-9]*\) in [0-9]* ms$/\1 \2 \3 \4 \5 \6 \7/p' "$out")
-	if [ $# = 7 ]; then
+	set -- $(sed -n 's/^replay: seed [0-9]* events \([0-9]*\) (limit <= 10: \([0-9]*\), above: \([0-9]*\)) calls with several keys \([0-9]*\) refused \([0-9]*\) (\([0-9]*\) counted) limit changes [0-9]* regroupings \([0-9]*\) counts above 10 \([0-9]*\) in [0-9]* ms$/\1 \2 \3 \4 \5 \6 \7 \8/p' "$out")
+	if [ $# = 8 ]; then
 		events=$((events + $1)) small=$((small + $2)) big=$((big + $3))
 		multi=$((multi + $4)) refused=$((refused + $5)) counted=$((counted + $6))
-		regroup=$((regroup + $7))
+		regroup=$((regroup + $7)) grouped=$((grouped + $8))
 	fi
 	# shellcheck disable=SC2046
 	set -- $(sed -n 's/^replay: differences at limit <= 10: \([0-9]*\), above: \([0-9]*\), beyond the group bound: \([0-9]*\)$/\1 \2 \3/p' "$out")
@@ -72,10 +73,12 @@ else
 	fail redis/equiv-limit-gt10 "$beyond differences beyond the group bound (of $gt10)"
 fi
 # Not a vacuous pass: both limit classes, several keys, refusals counted
-# and not, and regroupings were all exercised.
+# and not, regroupings, and counts past ten slots (groups filled) were
+# all exercised.
 if [ $small -ge 500 ] && [ $big -ge 500 ] && [ $multi -ge 500 ] &&
-    [ $counted -ge 100 ] && [ $((refused - counted)) -ge 100 ] && [ $regroup -ge 10 ]; then
+    [ $counted -ge 100 ] && [ $((refused - counted)) -ge 100 ] && [ $regroup -ge 10 ] &&
+    [ $grouped -ge 100 ]; then
 	pass redis/equiv-covered
 else
-	fail redis/equiv-covered "events $events small $small big $big multi $multi refused $refused counted $counted regroupings $regroup"
+	fail redis/equiv-covered "events $events small $small big $big multi $multi refused $refused counted $counted regroupings $regroup counts above 10 $grouped"
 fi
