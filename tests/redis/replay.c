@@ -4,10 +4,13 @@
  * decision by decision (issue 12; run by tests/redis/t-equiv.sh).
  *
  *   redis-replay -s SOCKET -f SCRIPT [-S SEED] [-n EVENTS] [-t SECONDS]
- *       [-p PREFIX] [-v]
+ *       [-p PREFIX] [-w MAX_WINDOW_MS] [-v]
  *
  * PREFIX defaults to "replay:SEED:", so that two traces on one server
- * never share a key.
+ * never share a key.  -w (default 2000) draws the windows from 20 ms up
+ * to MAX_WINDOW_MS, spread evenly over their logarithm when it is above
+ * 2000: windows of hours or a day barely slide in a run of seconds, but
+ * they take every width of the script's packed offsets.
  *
  * Why the two can be compared exactly: the script decides at the server's
  * clock and returns the now it used, and the local table is handed that
@@ -32,6 +35,7 @@
  * (Redis unreachable, an error reply, a reply of the wrong shape).
  */
 #include <errno.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -66,6 +70,7 @@ struct run {
 	size_t prefix_len;
 	uint64_t rng;
 	bool verbose;
+	uint32_t max_window_ms;
 	/* what the trace covered, so a test can tell it was not vacuous */
 	unsigned long events, events_le10, events_gt10, refused, refused_cr,
 	    regroups, limit_changes, multi, grouped;
@@ -194,8 +199,11 @@ make_keys(struct run *r, struct tkey *k)
 		 * the others take any length. */
 		if (below(r, 10) < 6)
 			k[i].window_ms = common_ms[below(r, sizeof common_ms / sizeof common_ms[0])];
+		else if (r->max_window_ms <= 2000)
+			k[i].window_ms = 20 + below(r, r->max_window_ms - 19);
 		else
-			k[i].window_ms = 20 + below(r, 1981);
+			k[i].window_ms = (uint32_t)(20 * pow(r->max_window_ms / 20.0,
+			    below(r, 1000001) / 1e6));
 		/* Hosts mostly small limits, nets and blocks mostly big ones. */
 		if (below(r, 10) < (i < NHOST ? 7u : 3u))
 			k[i].limit = 1 + below(r, WINDOW_SLOTS);
@@ -335,7 +343,7 @@ event(struct run *r, struct window_table *t, struct tkey *k, bool cr)
 		if (maxlimit < keys[i]->limit)
 			maxlimit = keys[i]->limit;
 	}
-	window_check_keys(t, n, wk, rules, 2000, now, &local);
+	window_check_keys(t, n, wk, rules, r->max_window_ms, now, &local);
 
 	r->events++;
 	r->multi += n > 1;
@@ -383,7 +391,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: redis-replay -s SOCKET -f SCRIPT [-S SEED] [-n EVENTS]"
-	    " [-t SECONDS] [-p PREFIX] [-v]\n");
+	    " [-t SECONDS] [-p PREFIX] [-w MAX_WINDOW_MS] [-v]\n");
 	exit(2);
 }
 
@@ -403,7 +411,8 @@ main(int argc, char **argv)
 	int ch;
 
 	memset(&r, 0, sizeof r);
-	while ((ch = getopt(argc, argv, "s:f:S:n:t:p:v")) != -1) {
+	r.max_window_ms = 2000;
+	while ((ch = getopt(argc, argv, "s:f:S:n:t:p:w:v")) != -1) {
 		switch (ch) {
 		case 's': sock = optarg; break;
 		case 'f': script = optarg; break;
@@ -411,12 +420,14 @@ main(int argc, char **argv)
 		case 'n': max_events = strtoul(optarg, NULL, 10); break;
 		case 't': secs = strtoul(optarg, NULL, 10); break;
 		case 'p': prefix = optarg; break;
+		case 'w': r.max_window_ms = (uint32_t)strtoul(optarg, NULL, 10); break;
 		case 'v': r.verbose = true; break;
 		default: usage();
 		}
 	}
 	if (sock == NULL || script == NULL || (prefix && strlen(prefix) >= PREFIX_MAX) ||
-	    max_events == 0 || secs == 0 || secs > 600)
+	    max_events == 0 || secs == 0 || secs > 600 ||
+	    r.max_window_ms < 20 || r.max_window_ms > WINDOW_MS_MAX)
 		usage();
 	if ((r.script = slurp(script, &r.script_len)) == NULL) {
 		fprintf(stderr, "redis-replay: %s: cannot read\n", script);

@@ -1,9 +1,11 @@
 # The script decides as the local table does: seeded random traces go
 # through src/redis_window.lua on a private redis-server and through
 # window_check_keys() at the same now (the reply's), decision by decision
-# (tests/redis/replay.c says what a trace holds).  Two traces: a fixed
-# seed, and one from the clock, printed so that a failure can be replayed
-# (build/tests/redis-replay -s SOCKET -f src/redis_window.lua -S SEED -v).
+# (tests/redis/replay.c says what a trace holds).  Three traces: a fixed
+# seed and one from the clock (printed, so that a failure can be replayed:
+# build/tests/redis-replay -s SOCKET -f src/redis_window.lua -S SEED -v),
+# windows of 20..2000 ms; and a shorter one with windows up to a day, for
+# every width of the script's packed offsets.
 # checks: 4
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib.sh"
@@ -27,10 +29,12 @@ if ! redis_start "$REDIS_SUITE_TMP/r"; then
 fi
 
 # Each trace: at most 2500 events and 6 s (about 4 s here).
+clock_seed=$(date +%s)
 ran=0 le10=0 gt10=0 beyond=0 events=0 small=0 big=0 multi=0 refused=0 counted=0 regroup=0 grouped=0
-for seed in 12 "$(date +%s)"; do
+for run in 12:2500:2000 "$clock_seed:2500:2000" 13:1500:86400000; do
+	seed=${run%%:*} n_ev=${run#*:} wmax=${run##*:} n_ev=${n_ev%%:*}
 	out=$REDIS_SUITE_TMP/replay.$seed
-	"$REPLAY" -s "$REDIS_SOCK" -f "$REDIS_SCRIPT" -S "$seed" -n 2500 -t 6 > "$out" 2>&1
+	"$REPLAY" -s "$REDIS_SOCK" -f "$REDIS_SCRIPT" -S "$seed" -n "$n_ev" -t 6 -w "$wmax" > "$out" 2>&1
 	rc=$?
 	grep -E '^(DIFF|replay:)' "$out" | head -n 20
 	grep -q '^redis-replay: ' "$out" && grep '^redis-replay: ' "$out"
@@ -54,12 +58,12 @@ for seed in 12 "$(date +%s)"; do
 	fi
 done
 
-if [ $ran = 2 ]; then
+if [ $ran = 3 ]; then
 	pass redis/equiv-ran
 else
 	fail redis/equiv-ran "a replay could not run to its end (error above)"
 fi
-if [ $le10 = 0 ] && [ $ran = 2 ]; then
+if [ $le10 = 0 ] && [ $ran = 3 ]; then
 	pass redis/equiv-limit-le10
 else
 	fail redis/equiv-limit-le10 "$le10 differences at limit <= 10 (want 0)"
@@ -67,7 +71,7 @@ fi
 # Above 10 both count in groups of the same size: 0 is expected too; the
 # group bound (a count off by at most g - 1) is the documented promise.
 echo "# equivalence: $events events ($small at limit <= 10, $big above), differences $le10 and $gt10, $beyond beyond the bound"
-if [ $beyond = 0 ] && [ $ran = 2 ]; then
+if [ $beyond = 0 ] && [ $ran = 3 ]; then
 	pass redis/equiv-limit-gt10
 else
 	fail redis/equiv-limit-gt10 "$beyond differences beyond the group bound (of $gt10)"
