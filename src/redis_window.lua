@@ -20,10 +20,15 @@
 --
 -- Time.  The server's clock (TIME), so MX hosts with skewed clocks agree.
 -- It is a wall clock and can be stepped back; the call then works at the
--- latest time stored in its keys instead (window.c does the same per
--- shard), so no slot is ever newer than the now it is compared with.
--- Redis 7 replicates a script by its effects, so TIME before a write is
--- allowed and a replica stores exactly what the master stored.
+-- newest slot time stored in its keys instead (window.c moves an older
+-- reading up to its shard's latest), so no slot is ever newer than the
+-- now it is compared with and every age is a true one.  (The newest
+-- slot is the latest write while the limit is up to 10; above, the start
+-- of the newest group, less than a window before it.  Keeping the latest
+-- write as well would guard nothing more and needs a field that a
+-- one-day window's 44 bytes have no room for.)  Redis 7 replicates a
+-- script by its effects, so TIME before a write is allowed and a replica
+-- stores exactly what the master stored.
 --
 -- One key per client key, one small string per key.  MEMORY USAGE of a
 -- string key counts allocation classes, not bytes: with a key of up to 30
@@ -31,24 +36,27 @@
 -- with a key of 31..44 bytes (a prefix of 14..27) the value must stay
 -- within 28 bytes for the same 120 (Redis 7.0.15, jemalloc; measured by
 -- tests/redis/t-memory.sh).  Ten millisecond timestamps at full width do
--- not fit in 28 bytes, so each value is packed bit by bit, its offsets
--- only as wide as its window needs:
+-- not fit in 28 bytes, so slots 2..10 are offsets from slot 1, only as
+-- wide as the window needs, big-endian (struct.pack: one C call reads or
+-- writes a value; the same layout packed bit by bit in Lua cost twice the
+-- server's time per call):
 --
---   t0        42 bits  slot 1 (the newest group's start), ms since the
---                      epoch (enough until the year 2109)
---   latest    w bits   the last write, as t0 + latest
---   g - 1     10 bits  group size the slots were kept with
---   pending-1 10 bits  connections in the newest group
---   d2..d10   9 x w    slot k at t0 - dk; all ones: no slot (or one older
---                      than any window w bits can hold: it never counts)
+--   6 bytes   t0 * 64 + gp / 65536   t0: slot 1 (the newest group's
+--                                    start), ms since the epoch, 42 bits
+--                                    (until the year 2109)
+--   2 bytes   gp % 65536             gp = (g - 1) * 1024 + pending - 1:
+--                                    the group size the slots were kept
+--                                    with, connections in the newest group
+--   9 x b     d2..d10                slot k at t0 - dk; all ones: no slot
+--                                    (or one older than any window b
+--                                    bytes hold: it never counts again)
 --
--- w is the least width whose all-ones value reaches the window, and the
--- length is the fewest bytes that hold 62 + 10w bits; the reader gets w
--- back from the length, so nothing else records it.  Offsets are exact
--- to the millisecond, so the count is exactly window.c's.  A window of up
--- to 65535 ms (the default 60 s) takes 28 bytes, a one-day window 42:
--- 120 bytes a key for any window with a prefix of up to 13 bytes, and
--- with a prefix of 14..27 bytes for windows up to 65.5 s (136 above).
+-- b is 2 bytes for a window up to 65535 ms (the default 60 s: a 26-byte
+-- value), 3 up to 4.6 hours (35 bytes), 4 above (44 bytes); the reader
+-- gets b back from the length.  Offsets are exact to the millisecond, so
+-- the count is exactly window.c's.  So: 120 bytes a key for any window
+-- with a prefix of up to 13 bytes, and with a prefix of 14..27 bytes for
+-- windows up to 65.5 s (136 above).
 --
 -- A value of a length this script never writes, or whose fields
 -- contradict each other, reads as no history: the key restarts its count
@@ -82,8 +90,6 @@ local SLOTS = 10		-- WINDOW_SLOTS
 local KEYS_MAX = 5		-- WINDOW_KEYS_MAX
 local LIMIT_MAX = 9000		-- WINDOW_LIMIT_MAX
 local WINDOW_MAX = 86400000	-- WINDOW_MS_MAX
-local T0_BITS = 42
-local FIXED_BITS = T0_BITS + 10 + 10	-- and 10 fields of w bits
 local floor = math.floor
 
 local function fail(why)
@@ -112,116 +118,80 @@ local function group_size(limit)
 	return floor((limit - 1 + SLOTS - 2) / (SLOTS - 1))
 end
 
--- Bytes of a value whose offsets are w bits wide; bytes of a value for a
--- window; and the offset width those bytes give.
-local function bytes_for(w)
-	return math.ceil((FIXED_BITS + 10 * w) / 8)
-end
+-- The layout for offsets of b bytes (2, 3 or 4): struct formats, so that
+-- one C call reads or writes a value (the bit arithmetic in Lua cost
+-- twice the server's time per call).
+local FORMAT = {
+	[2] = '>I6HI2I2I2I2I2I2I2I2I2',
+	[3] = '>I6HI3I3I3I3I3I3I3I3I3',
+	[4] = '>I6HI4I4I4I4I4I4I4I4I4',
+}
 
-local function value_len(window)
-	local w = 1
-	while 2 ^ w - 1 < window do
-		w = w + 1
+-- Offset bytes for a window: the fewest whose all-ones value reaches it.
+local function offset_bytes(window)
+	if window <= 65535 then
+		return 2
+	elseif window <= 16777215 then
+		return 3
 	end
-	return bytes_for(w)
+	return 4
 end
 
-local function width_of(len)
-	return floor((8 * len - FIXED_BITS) / 10)
-end
-
-local MIN_LEN = value_len(1)
-local MAX_LEN = value_len(WINDOW_MAX)
-
--- The state of one key: { t0, latest, g, pending, slot = { newest first } }
--- with only the slots that can still count; nil for no usable value.
+-- The state of one key: { t0, g, pending, slot = { newest first } } with
+-- only the slots that can still count; nil for no usable value.
 local function decode(v)
-	if type(v) ~= 'string' or #v < MIN_LEN or #v > MAX_LEN then
+	if type(v) ~= 'string' then
 		return nil
 	end
-	local w = width_of(#v)
-	if bytes_for(w) ~= #v then
+	local b = (#v - 8) / 9
+	if FORMAT[b] == nil then
 		return nil	-- a length no window gives
 	end
-	local pos, acc, have = 1, 0, 0
-	-- Take the next n bits (n <= 42): acc never holds more than 49.
-	local function take(n)
-		while have < n do
-			acc = acc * 256 + v:byte(pos)
-			pos = pos + 1
-			have = have + 8
-		end
-		have = have - n
-		local p = 2 ^ have
-		local x = floor(acc / p)
-		acc = acc - x * p
-		return x
-	end
-	local none = 2 ^ w - 1
-	local s = { t0 = take(T0_BITS) }
-	s.latest = s.t0 + take(w)
-	s.g = take(10) + 1
-	s.pending = take(10) + 1
-	if s.g > 1000 or s.pending > s.g then
+	local d = { struct.unpack(FORMAT[b], v) }
+	local none = 256 ^ b - 1
+	local gp = d[1] % 64 * 65536 + d[2]
+	local s = { t0 = floor(d[1] / 64), g = floor(gp / 1024) + 1,
+	    pending = gp % 1024 + 1, slot = {} }
+	if s.g > 1000 or s.pending > s.g or gp >= 1048576 then
 		return nil
 	end
-	s.slot = { s.t0 }
+	s.slot[1] = s.t0
+	-- Offsets grow with k; the first "none" ends the ring, and every
+	-- one after it is "none" too (as encode() leaves them).
 	for k = 2, SLOTS do
-		local d = take(w)
-		-- Offsets grow with k; the first "none" ends the ring.
-		if d == none or d < s.t0 - s.slot[k - 1] then
-			if d ~= none then
-				return nil
+		local x = d[k + 1]
+		if x == none then
+			for j = k + 1, SLOTS do
+				if d[j + 1] ~= none then
+					return nil
+				end
 			end
 			break
 		end
-		s.slot[k] = s.t0 - d
-	end
-	-- The rest must be as encode() leaves it: empty slots, zero padding.
-	for k = #s.slot + 1, SLOTS - 1 do
-		if take(w) ~= none then
+		if x < s.t0 - s.slot[k - 1] then
 			return nil
 		end
-	end
-	if take(8 * #v - FIXED_BITS - 10 * w) ~= 0 then
-		return nil
+		s.slot[k] = s.t0 - x
 	end
 	return s
 end
 
 -- The value for state s, with offsets as wide as window needs.
 local function encode(s, window)
-	local len = value_len(window)
-	local w = width_of(len)
-	local none = 2 ^ w - 1
-	local out, acc, have = {}, 0, 0
-	local function put(x, n)
-		acc = acc * 2 ^ n + x
-		have = have + n
-		while have >= 8 do
-			have = have - 8
-			local p = 2 ^ have
-			local b = floor(acc / p)
-			out[#out + 1] = b
-			acc = acc - b * p
-		end
-	end
-	put(s.t0, T0_BITS)
-	put(s.latest - s.t0, w)
-	put(s.g - 1, 10)
-	put(s.pending - 1, 10)
+	local b = offset_bytes(window)
+	local none = 256 ^ b - 1
+	local gp = (s.g - 1) * 1024 + s.pending - 1
+	local d = {}
 	for k = 2, SLOTS do
-		local d = none
+		d[k - 1] = none
 		if s.slot[k] ~= nil then
-			-- Too old for w bits is too old for the window: never counts.
-			d = math.min(s.t0 - s.slot[k], none)
+			-- Too old for b bytes is too old for the window: never
+			-- counts again.
+			d[k - 1] = math.min(s.t0 - s.slot[k], none)
 		end
-		put(d, w)
 	end
-	if have > 0 then
-		put(0, 8 - have)
-	end
-	return string.char(unpack(out))
+	return struct.pack(FORMAT[b], s.t0 * 64 + floor(gp / 65536), gp % 65536,
+	    unpack(d))
 end
 
 -- window.c's entry_count(): this connection joins the newest group while
@@ -235,7 +205,6 @@ local function count_one(s, now, g, window)
 		s.pending = 1
 		s.t0 = now
 	end
-	s.latest = now
 end
 
 -- window.c's entry_wait(): ms until the count falls below the limit,
@@ -295,8 +264,8 @@ local now = clock
 for i = 1, n do
 	local s = decode(redis.call('GET', KEYS[i]))
 	key[i].s = s
-	if s ~= nil and s.latest > now then
-		now = s.latest
+	if s ~= nil and s.t0 > now then
+		now = s.t0
 	end
 end
 
