@@ -22,12 +22,12 @@
  * The trace: hosts, each in a net, each net in a block (keys of three
  * prefix lengths, a call counting a host alone or with its net and block,
  * in a random order); a few hot hosts make most of the calls, so keys
- * reach their limits; limits 1..10 and 11..MAX_BIG_LIMIT, windows
- * 20..2000 ms (some shared by several keys), count_refused switched now
- * and then; a key's limit changes now and then, to another group size or
- * within its own (regrouping).
- * Each key keeps its window: a changed window is lenient in Redis by
- * design (the script's header says why), not a difference to report.
+ * reach their limits; limits 1..10 and 11..MAX_BIG_LIMIT, windows from
+ * 20 ms (some shared by several keys), count_refused switched now and
+ * then; a key's limit changes now and then, to another group size or
+ * within its own (regrouping).  Each key keeps its window: a changed
+ * window is lenient in Redis by design (the script's header says why),
+ * not a difference to report.
  *
  * Output: one line per difference (with -v, one per event as well), then
  * a summary.  Exit 0: no difference at limit <= 10 and every difference
