@@ -9,6 +9,7 @@
 #   make mutants    mutation check (tests/mutants.list), on demand
 #   make bench      benchmarks (bench/RESULTS.md); make bench-quick: < 2 min
 #   make install / uninstall   honour DESTDIR and PREFIX
+#   make deb        the Debian package (debian/), into dist/
 
 VERSION   := 0.1.0
 PREFIX    ?= /usr/local
@@ -71,6 +72,11 @@ MTA_LIBS   := libldap-2.5-0 liblockfile1 libnsl2 libsasl2-2 libssl3 libwrap0 \
 TEST_DEPS  := $(BUILD_DEPS) libcmocka-dev miltertest swaks libio-socket-inet6-perl netbase \
               m4 python3 iproute2 mandoc db5.3-util procps util-linux systemd \
               valgrind clang libclang-rt-14-dev strace libfaketime redis-server $(MTA_LIBS)
+# The Debian package (make deb, tests/deb): debhelper 13 with dpkg-dev,
+# cmocka for the unit tests the package build runs, lintian to check the
+# result.  No fakeroot: debian/control says Rules-Requires-Root: no.
+DEB_DEPS   := debhelper dpkg-dev libcmocka-dev lintian
+TEST_DEPS  += $(filter-out $(TEST_DEPS),$(DEB_DEPS))
 
 .PHONY: all run check check-deps unit binaries units deps-build deps-test print-deps \
         sanitize tsan fuzz install uninstall clean lint mutants
@@ -111,6 +117,7 @@ deps-test:
 print-deps:
 	@echo BUILD_DEPS $(BUILD_DEPS)
 	@echo TEST_DEPS $(TEST_DEPS)
+	@echo DEB_DEPS $(DEB_DEPS)
 
 # The sample config, with the socket in ./run/ and, since the quick start
 # has no milter-ratelimit user yet, the daemon dropping to nobody.  ./run
@@ -164,7 +171,7 @@ TSAN_FLAGS := -O1 -g -fsanitize=thread
 # (check-deps) with one of its own (tests/machine/).
 check: check-deps all $(UNIT_BIN) bench-build
 	$(MAKE) B=build-asan CFLAGS="$(ASAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" binaries units
-	sh tests/run.sh $(B) runner deps unit build milter map reload service sandbox faults mta redis bench \
+	sh tests/run.sh $(B) runner deps unit build milter map reload service sandbox faults mta redis deb bench \
 	    unit@build-asan milter@build-asan reload@build-asan fuzz machine
 
 check-deps:
@@ -259,3 +266,18 @@ uninstall:
 
 clean:
 	rm -rf build build-asan build-tsan build-fuzz build-bench milter-ratelimit ratelimit-map run
+	rm -rf $(DEB_WORK) dist
+
+# --- the Debian package ------------------------------------------------------
+
+# dpkg-buildpackage writes its results beside the source tree, in the
+# parent directory: it builds a copy under $(DEB_WORK) (no build output,
+# no VCS data), and the .deb, .buildinfo and .changes go to $(DEB_DIST).
+# Root or not (Rules-Requires-Root: no).  DEB_BUILD_OPTIONS is passed on
+# (nocheck skips the unit tests).
+DEB_WORK  ?= build-deb
+DEB_DIST  ?= dist
+.PHONY: deb
+deb:
+	@sh tests/deps.sh $(BUILD_DEPS) $(DEB_DEPS)
+	sh debian/build.sh . $(DEB_WORK) $(DEB_DIST)
