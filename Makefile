@@ -266,18 +266,21 @@ uninstall:
 
 clean:
 	rm -rf build build-asan build-tsan build-fuzz build-bench milter-ratelimit ratelimit-map run
-	rm -rf $(DEB_WORK) dist
+	rm -rf $(DEB_OUT) $(DEB_DIST)
 
 # --- the Debian package ------------------------------------------------------
 
 # dpkg-buildpackage writes its results beside the source tree, in the
-# parent directory: it builds a copy under $(DEB_WORK) (no build output,
+# parent directory: it builds a copy under $(DEB_OUT) (no build output,
 # no VCS data), and the .deb, .buildinfo and .changes go to $(DEB_DIST).
 # Root or not (Rules-Requires-Root: no).  DEB_BUILD_OPTIONS is passed on
 # (nocheck skips the unit tests).
-DEB_WORK  ?= build-deb
-DEB_DIST  ?= dist
+# Set with := (a command line may override them, the environment may not):
+# make clean removes them, and must never remove a directory named by a
+# variable that happened to be in the environment.
+DEB_OUT   := build-deb
+DEB_DIST  := dist
 .PHONY: deb
 deb:
 	@sh tests/deps.sh $(BUILD_DEPS) $(DEB_DEPS)
-	sh debian/build.sh . $(DEB_WORK) $(DEB_DIST)
+	sh debian/build.sh . $(DEB_OUT) $(DEB_DIST)
