@@ -3,7 +3,7 @@
 # system uid, the group of the same name as its primary group, no home,
 # no login shell.  Sourced by root.sh.
 T=deb/install
-_uid= _gid=
+_uid="" _gid=""
 if ! inroot dpkg -i "/tmp/${DEB##*/}" < /dev/null > "$MRL_DEB_WORK/install.log" 2>&1; then
 	fail "$T" "dpkg -i failed: $(tail -n 4 "$MRL_DEB_WORK/install.log" | tr '\n' ' ')"
 elif [ "$(status)" != "install ok installed $VERSION" ]; then

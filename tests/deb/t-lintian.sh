@@ -8,7 +8,11 @@ if ! command -v lintian >/dev/null 2>&1; then
 elif [ ! -f "$DEB" ]; then
 	fail "$T" "no package (deb/build failed)"
 elif ! lintian --fail-on error,warning --no-tag-display-limit "$DEB" > "$MRL_DEB_WORK/lintian.log" 2>&1; then
-	fail "$T" "$(grep -E '^[EW]: ' "$MRL_DEB_WORK/lintian.log" | head -n 5 | tr '\n' ' ')$(tail -n 2 "$MRL_DEB_WORK/lintian.log" | tr '\n' ' ')"
+	if grep -qE '^[EW]: ' "$MRL_DEB_WORK/lintian.log"; then
+		fail "$T" "$(grep -E '^[EW]: ' "$MRL_DEB_WORK/lintian.log" | head -n 5 | tr '\n' ' ')"
+	else
+		fail "$T" "lintian failed: $(tail -n 2 "$MRL_DEB_WORK/lintian.log" | tr '\n' ' ')"
+	fi
 elif grep -qE '^[EW]: ' "$MRL_DEB_WORK/lintian.log"; then
 	fail "$T" "$(grep -E '^[EW]: ' "$MRL_DEB_WORK/lintian.log" | head -n 5 | tr '\n' ' ')"
 else

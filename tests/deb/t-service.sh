@@ -58,7 +58,7 @@ if [ -z "$_why" ]; then
 	elif [ "$(awk '$1 == "Uid:" { print $2, $3, $4, $5 }' "/proc/$dpid/status")" != \
 	    "$(_u=$(inroot id -u "$_user"); echo "$_u $_u $_u $_u")" ]; then
 		_why="the daemon's uids are $(awk '$1 == "Uid:"' "/proc/$dpid/status"), want $_user's"
-	elif ! _o=$(miltertest -D sock="unix:$M$_sock" -s "$here/t-service.lua" 2>&1); then
+	elif ! _o=$(miltertest -D sock="unix:$M$_sock" -s "$MRL_DEB_HERE/t-service.lua" 2>&1); then
 		_why="miltertest: $(printf '%s' "$_o" | tail -n 3 | tr '\n' ' ')"
 	fi
 fi

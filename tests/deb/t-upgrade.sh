@@ -13,9 +13,13 @@ _why=
 # add keeps both in step).
 sed -i 's/^limit *=.*/limit       = 7  # ours/' "$M/etc/milter-ratelimit.conf"
 _sum=$(md5sum < "$M/etc/milter-ratelimit.conf")
+_mapid=
 if ! inroot ratelimit-map add /etc/mail/ratelimit-exempt 192.0.2.0/24 > "$MRL_DEB_WORK/add.log" 2>&1; then
 	_why="ratelimit-map add failed: $(tail -n 2 "$MRL_DEB_WORK/add.log" | tr '\n' ' ')"
 fi
+# The map as the admin left it: ratelimit-map replaces it by a rename, so
+# a rebuild would show as a new inode.
+[ -n "$_why" ] || _mapid=$(stat -c '%i %Y' "$M/etc/mail/ratelimit-exempt.db")
 if [ -z "$_why" ]; then
 	rm -rf "$MRL_DEB_WORK/build2" && mkdir -p "$MRL_DEB_WORK/build2" && cp -a "$TREE" "$_tree2" &&
 	{ printf 'milter-ratelimit (%s) unstable; urgency=medium\n\n  * Test upgrade (tests/deb).\n\n -- %s  %s\n\n' \
@@ -39,6 +43,8 @@ elif [ "$(md5sum < "$M/etc/milter-ratelimit.conf")" != "$_sum" ]; then
 	_why="the edited /etc/milter-ratelimit.conf was changed: $(grep '^limit' "$M/etc/milter-ratelimit.conf")"
 elif _left=$(ls -d "$M"/etc/milter-ratelimit.conf.dpkg-* "$M"/etc/mail/ratelimit-exempt.dpkg-* 2>/dev/null); then
 	_why="dpkg left $_left"
+elif [ "$(stat -c '%i %Y' "$M/etc/mail/ratelimit-exempt.db")" != "$_mapid" ]; then
+	_why="the upgrade rebuilt /etc/mail/ratelimit-exempt.db (postinst builds it only when absent)"
 elif ! inroot ratelimit-map -u /etc/mail/ratelimit-exempt 2>&1 | grep -q '^192\.0\.2\.0/24'; then
 	_why="the map lost the admin's 192.0.2.0/24 (rebuilt by the upgrade?)"
 elif ! grep -q '^192\.0\.2\.0/24' "$M/etc/mail/ratelimit-exempt"; then
