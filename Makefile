@@ -16,6 +16,9 @@ PREFIX    ?= /usr/local
 SBINDIR   ?= $(PREFIX)/sbin
 MANDIR    ?= $(PREFIX)/share/man
 DOCDIR    ?= $(PREFIX)/share/doc/milter-ratelimit
+# sendmail.mc and Postfix lines, the fail2ban filter and jail: files to
+# copy, where Debian puts them (the package has the same layout).
+EXAMPLEDIR ?= $(DOCDIR)/examples
 UNITDIR   ?= $(PREFIX)/lib/systemd/system
 SYSCONFDIR ?= /etc
 RUNUSER   ?= milter-ratelimit
@@ -219,7 +222,7 @@ lint:
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
-	    $(DESTDIR)$(SYSCONFDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(DOCDIR)/fail2ban
+	    $(DESTDIR)$(SYSCONFDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(EXAMPLEDIR)/fail2ban
 	install -m 0755 milter-ratelimit $(DESTDIR)$(SBINDIR)/milter-ratelimit
 	install -m 0755 ratelimit-map $(DESTDIR)$(SBINDIR)/ratelimit-map
 	install -m 0644 man/milter-ratelimit.8 $(DESTDIR)$(MANDIR)/man8/milter-ratelimit.8
@@ -228,10 +231,10 @@ install: all
 	sed 's|/usr/sbin/|$(SBINDIR)/|g' conf/milter-ratelimit.service \
 	    > $(DESTDIR)$(UNITDIR)/milter-ratelimit.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/milter-ratelimit.service
-	install -m 0644 conf/sendmail.mc conf/postfix-main.cf $(DESTDIR)$(DOCDIR)/
-	install -d $(DESTDIR)$(DOCDIR)/fail2ban/filter.d $(DESTDIR)$(DOCDIR)/fail2ban/jail.d
-	install -m 0644 conf/fail2ban/filter.d/milter-ratelimit.conf $(DESTDIR)$(DOCDIR)/fail2ban/filter.d/milter-ratelimit.conf
-	install -m 0644 conf/fail2ban/jail.d/milter-ratelimit.conf $(DESTDIR)$(DOCDIR)/fail2ban/jail.d/milter-ratelimit.conf
+	install -m 0644 conf/sendmail.mc conf/postfix-main.cf $(DESTDIR)$(EXAMPLEDIR)/
+	install -d $(DESTDIR)$(EXAMPLEDIR)/fail2ban/filter.d $(DESTDIR)$(EXAMPLEDIR)/fail2ban/jail.d
+	install -m 0644 conf/fail2ban/filter.d/milter-ratelimit.conf $(DESTDIR)$(EXAMPLEDIR)/fail2ban/filter.d/milter-ratelimit.conf
+	install -m 0644 conf/fail2ban/jail.d/milter-ratelimit.conf $(DESTDIR)$(EXAMPLEDIR)/fail2ban/jail.d/milter-ratelimit.conf
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/milter-ratelimit.conf ]; then \
 	    echo "keeping existing $(DESTDIR)$(SYSCONFDIR)/milter-ratelimit.conf"; \
 	else \

@@ -7,8 +7,8 @@
 # parent of the tree it builds: building the checkout in place would
 # write beside it, outside the project.  So the tree (without build
 # output, VCS data or test caches) is copied to WORK/milter-ratelimit and
-# built there; the results are moved to DIST (created), older ones of the
-# same name replaced.  WORK and DIST are relative to SRC or absolute.
+# built there; the results are moved to DIST (created), replacing the
+# package files of earlier builds.  WORK and DIST are relative to SRC or absolute.
 # dpkg-buildpackage -us -uc -b: binary only, nothing signed; no root
 # needed (Rules-Requires-Root: no), DEB_BUILD_OPTIONS passed on.
 set -eu
@@ -31,6 +31,10 @@ case $work in "$src"/*) set -- "$@" --exclude="./${work#"$src"/}" ;; esac
 case $dist in "$src"/*) set -- "$@" --exclude="./${dist#"$src"/}" ;; esac
 tar -c "$@" -f - . | tar -x -C "$tree"
 (cd "$tree" && dpkg-buildpackage -us -uc -b)
+# Only this build's files in DIST: an older version left there would
+# make `apt install ./dist/milter-ratelimit_*.deb` name two versions.
+rm -f "$dist"/milter-ratelimit*_*.deb "$dist"/milter-ratelimit*_*.buildinfo \
+    "$dist"/milter-ratelimit*_*.changes
 n=0
 for f in "$work"/*.deb "$work"/*.buildinfo "$work"/*.changes; do
 	[ -e "$f" ] || continue

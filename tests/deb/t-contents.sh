@@ -8,7 +8,7 @@ _stage=$MRL_DEB_WORK/stage
 if [ ! -f "$DEB" ]; then
 	fail "$T" "no package (deb/build failed)"
 elif ! make -s -C "$TREE" install DESTDIR="$_stage" PREFIX=/usr SYSCONFDIR=/etc \
-    UNITDIR=/lib/systemd/system DOCDIR=/usr/share/doc/milter-ratelimit/examples \
+    UNITDIR=/lib/systemd/system \
     > "$MRL_DEB_WORK/stage.log" 2>&1; then
 	fail "$T" "make install in the built tree failed: $(tail -n 3 "$MRL_DEB_WORK/stage.log" | tr '\n' ' ')"
 else

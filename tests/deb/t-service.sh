@@ -26,6 +26,8 @@ as_user() {
 _why=
 if [ -z "$_user" ] || [ -z "$_start" ] || [ -z "$_rtdir" ]; then
 	_why="the unit has no User=, ExecStart= or RuntimeDirectory="
+elif [ "$(sed -n 's/^user *= *"\(.*\)".*/\1/p' "$M/etc/milter-ratelimit.conf")" != "$_user" ]; then
+	_why="the packaged config's user is not the unit's User=$_user"
 elif [ "$_sock" != "/run/$_rtdir/milter-ratelimit.sock" ]; then
 	_why="the packaged socket $_sock is not in the unit's RuntimeDirectory /run/$_rtdir"
 else
