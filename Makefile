@@ -270,6 +270,10 @@ uninstall:
 clean:
 	rm -rf build build-asan build-tsan build-fuzz build-bench milter-ratelimit ratelimit-map run
 	rm -rf $(DEB_OUT) $(DEB_DIST)
+	@# What a dpkg-buildpackage run in the checkout itself leaves (make deb
+	@# builds in $(DEB_OUT)); dh clean removes the same.
+	rm -rf debian/.debhelper debian/milter-ratelimit debian/files debian/*.substvars \
+	    debian/debhelper-build-stamp debian/*.debhelper.log
 
 # --- the Debian package ------------------------------------------------------
 
