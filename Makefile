@@ -9,12 +9,16 @@
 #   make mutants    mutation check (tests/mutants.list), on demand
 #   make bench      benchmarks (bench/RESULTS.md); make bench-quick: < 2 min
 #   make install / uninstall   honour DESTDIR and PREFIX
+#   make deb        the Debian package (debian/), into dist/
 
 VERSION   := 0.1.0
 PREFIX    ?= /usr/local
 SBINDIR   ?= $(PREFIX)/sbin
 MANDIR    ?= $(PREFIX)/share/man
 DOCDIR    ?= $(PREFIX)/share/doc/milter-ratelimit
+# sendmail.mc and Postfix lines, the fail2ban filter and jail: files to
+# copy, where Debian puts them (the package has the same layout).
+EXAMPLEDIR ?= $(DOCDIR)/examples
 UNITDIR   ?= $(PREFIX)/lib/systemd/system
 SYSCONFDIR ?= /etc
 RUNUSER   ?= milter-ratelimit
@@ -78,6 +82,11 @@ MTA_LIBS   := libldap-2.5-0 liblockfile1 libnsl2 libsasl2-2 libssl3 libwrap0 \
 TEST_DEPS  := $(BUILD_DEPS) libcmocka-dev miltertest swaks libio-socket-inet6-perl netbase \
               m4 python3 iproute2 mandoc db5.3-util procps util-linux systemd \
               valgrind clang libclang-rt-14-dev strace libfaketime redis-server $(MTA_LIBS)
+# The Debian package (make deb, tests/deb): debhelper 13 with dpkg-dev,
+# cmocka for the unit tests the package build runs, lintian to check the
+# result.  No fakeroot: debian/control says Rules-Requires-Root: no.
+DEB_DEPS   := debhelper dpkg-dev libcmocka-dev lintian
+TEST_DEPS  += $(filter-out $(TEST_DEPS),$(DEB_DEPS))
 
 .PHONY: all run check check-deps unit binaries units deps-build deps-test print-deps \
         sanitize tsan fuzz install uninstall clean lint mutants
@@ -131,6 +140,7 @@ deps-test:
 print-deps:
 	@echo BUILD_DEPS $(BUILD_DEPS)
 	@echo TEST_DEPS $(TEST_DEPS)
+	@echo DEB_DEPS $(DEB_DEPS)
 
 # The sample config, with the socket in ./run/ and, since the quick start
 # has no milter-ratelimit user yet, the daemon dropping to nobody.  ./run
@@ -184,7 +194,7 @@ TSAN_FLAGS := -O1 -g -fsanitize=thread
 # (check-deps) with one of its own (tests/machine/).
 check: check-deps all $(UNIT_BIN) bench-build
 	$(MAKE) B=build-asan CFLAGS="$(ASAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" binaries units
-	sh tests/run.sh $(B) runner deps unit build milter map reload service sandbox faults mta redis bench \
+	sh tests/run.sh $(B) runner deps unit build milter map reload service sandbox faults mta redis deb bench \
 	    unit@build-asan milter@build-asan reload@build-asan redis@build-asan fuzz machine
 
 check-deps:
@@ -233,7 +243,7 @@ lint:
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
-	    $(DESTDIR)$(SYSCONFDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(DOCDIR)/fail2ban
+	    $(DESTDIR)$(SYSCONFDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(EXAMPLEDIR)/fail2ban
 	install -m 0755 milter-ratelimit $(DESTDIR)$(SBINDIR)/milter-ratelimit
 	install -m 0755 ratelimit-map $(DESTDIR)$(SBINDIR)/ratelimit-map
 	install -m 0644 man/milter-ratelimit.8 $(DESTDIR)$(MANDIR)/man8/milter-ratelimit.8
@@ -242,10 +252,10 @@ install: all
 	sed 's|/usr/sbin/|$(SBINDIR)/|g' conf/milter-ratelimit.service \
 	    > $(DESTDIR)$(UNITDIR)/milter-ratelimit.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/milter-ratelimit.service
-	install -m 0644 conf/sendmail.mc conf/postfix-main.cf $(DESTDIR)$(DOCDIR)/
-	install -d $(DESTDIR)$(DOCDIR)/fail2ban/filter.d $(DESTDIR)$(DOCDIR)/fail2ban/jail.d
-	install -m 0644 conf/fail2ban/filter.d/milter-ratelimit.conf $(DESTDIR)$(DOCDIR)/fail2ban/filter.d/milter-ratelimit.conf
-	install -m 0644 conf/fail2ban/jail.d/milter-ratelimit.conf $(DESTDIR)$(DOCDIR)/fail2ban/jail.d/milter-ratelimit.conf
+	install -m 0644 conf/sendmail.mc conf/postfix-main.cf $(DESTDIR)$(EXAMPLEDIR)/
+	install -d $(DESTDIR)$(EXAMPLEDIR)/fail2ban/filter.d $(DESTDIR)$(EXAMPLEDIR)/fail2ban/jail.d
+	install -m 0644 conf/fail2ban/filter.d/milter-ratelimit.conf $(DESTDIR)$(EXAMPLEDIR)/fail2ban/filter.d/milter-ratelimit.conf
+	install -m 0644 conf/fail2ban/jail.d/milter-ratelimit.conf $(DESTDIR)$(EXAMPLEDIR)/fail2ban/jail.d/milter-ratelimit.conf
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/milter-ratelimit.conf ]; then \
 	    echo "keeping existing $(DESTDIR)$(SYSCONFDIR)/milter-ratelimit.conf"; \
 	else \
@@ -280,3 +290,25 @@ uninstall:
 
 clean:
 	rm -rf build build-asan build-tsan build-fuzz build-bench milter-ratelimit ratelimit-map run
+	rm -rf $(DEB_OUT) $(DEB_DIST)
+	@# What a dpkg-buildpackage run in the checkout itself leaves (make deb
+	@# builds in $(DEB_OUT)); dh clean removes the same.
+	rm -rf debian/.debhelper debian/milter-ratelimit debian/files debian/*.substvars \
+	    debian/debhelper-build-stamp debian/*.debhelper.log
+
+# --- the Debian package ------------------------------------------------------
+
+# dpkg-buildpackage writes its results beside the source tree, in the
+# parent directory: it builds a copy under $(DEB_OUT) (no build output,
+# no VCS data), and the .deb, .buildinfo and .changes go to $(DEB_DIST).
+# Root or not (Rules-Requires-Root: no).  DEB_BUILD_OPTIONS is passed on
+# (nocheck skips the unit tests).
+# Set with := (a command line may override them, the environment may not):
+# make clean removes them, and must never remove a directory named by a
+# variable that happened to be in the environment.
+DEB_OUT   := build-deb
+DEB_DIST  := dist
+.PHONY: deb
+deb:
+	@sh tests/deps.sh $(BUILD_DEPS) $(DEB_DEPS)
+	sh debian/build.sh . $(DEB_OUT) $(DEB_DIST)

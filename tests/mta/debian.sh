@@ -127,10 +127,10 @@ deb_files() {
 		fail_log "$T: setup" "makemap hash access failed" "$d/makemap.err"
 		return 1
 	fi
-	# The installed snippet (make install puts conf/sendmail.mc in DOCDIR),
-	# with the test's socket.
-	mkdir -p "$W/doc"
-	sed "s|unix:/run/milter-ratelimit/milter-ratelimit.sock|unix:$SOCK|" "$TOP/conf/sendmail.mc" > "$W/doc/sendmail.mc"
+	# The installed snippet (the package and make install put conf/sendmail.mc
+	# in DOCDIR/examples), with the test's socket.
+	mkdir -p "$W/doc/examples"
+	sed "s|unix:/run/milter-ratelimit/milter-ratelimit.sock|unix:$SOCK|" "$TOP/conf/sendmail.mc" > "$W/doc/examples/sendmail.mc"
 }
 
 # sm_cf: m4 the private sendmail.mc (as make -C /etc/mail would).
@@ -321,7 +321,7 @@ deb_main() {
 	sendmail_ns_files
 	# The README's install: the filter added before the mailers; sendmail
 	# otherwise as Debian ships it.
-	sed -i "/^MAILER_DEFINITIONS/e cat $W/doc/sendmail.mc" "$W/sm/sendmail.mc"
+	sed -i "/^MAILER_DEFINITIONS/e cat $W/doc/examples/sendmail.mc" "$W/sm/sendmail.mc"
 	sm_cf before || return
 	grep -q ClientRate "$W/sm/sendmail.cf" ||
 		{ fail "$T: setup" "Debian's sendmail.cf has no ClientRate rules"; return; }
