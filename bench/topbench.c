@@ -2,16 +2,18 @@
  * topbench.c: what ratelimit-ctl top costs the decisions (window.h,
  * window_top) on a full table.
  *
- *   topbench [-k KEYS] [-s SECONDS] [-n TOPN]
+ *   topbench [-k KEYS] [-s SECONDS] [-n TOPN] [-t THREADS]
  *
  * A table for KEYS clients (default 1,000,000) is filled with KEYS
- * distinct keys.  Then two threads decide (window_check on random live
+ * distinct keys.  Then THREADS (1 or 2, default 2) threads decide (window_check on random live
  * keys, a clock read around each call) for SECONDS (default 3) twice:
  * alone, and with a third thread running window_top(TOPN, default 100)
  * back to back the whole time.  Prints per-call p50/p99/p99.9/max of the
  * decisions in both runs, the duration of each top scan, and the longest
  * a shard lock was held by a scan (one shard's scan: the table's entries
- * over its shards).  Time inside the table is simulated (`now` is an
+ * over its shards).  With 2 deciders and the scan on this 2-CPU machine,
+ * three busy threads share two CPUs: -t 1 separates lock waits from
+ * preemption.  Time inside the table is simulated (`now` is an
  * argument); the latencies are real.
  * Prints human lines and "RESULT name key=value..." lines.
  */
@@ -31,6 +33,7 @@ static const uint8_t seed[16] = "topbench-seed!!!";
 static struct window_table *table;
 static size_t nkeys = 1000000, topn = 100;
 static double seconds = 3;
+static int nthreads = 2;
 static atomic_bool stop, top_on;
 static struct hist lat[2];
 static struct hist scans;
@@ -103,11 +106,11 @@ run(bool with_top, double *q)
 	memset(lat, 0, sizeof lat);
 	atomic_store(&stop, false);
 	atomic_store(&top_on, with_top);
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < nthreads; i++)
 		pthread_create(&th[i], NULL, decider, (void *)(intptr_t)i);
 	usleep((useconds_t)(seconds * 1e6));
 	atomic_store(&stop, true);
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < nthreads; i++)
 		pthread_join(th[i], NULL);
 	memset(&all, 0, sizeof all);
 	hist_merge(&all, &lat[0]);
@@ -127,13 +130,14 @@ main(int argc, char **argv)
 	pthread_t tt;
 	int ch;
 
-	while ((ch = getopt(argc, argv, "k:n:s:")) != -1) {
+	while ((ch = getopt(argc, argv, "k:n:s:t:")) != -1) {
 		switch (ch) {
+		case 't': nthreads = atoi(optarg) == 1 ? 1 : 2; break;
 		case 'k': nkeys = strtoull(optarg, NULL, 10); break;
 		case 'n': topn = strtoull(optarg, NULL, 10); break;
 		case 's': seconds = atof(optarg); break;
 		default:
-			fprintf(stderr, "usage: topbench [-k KEYS] [-s SECONDS] [-n TOPN]\n");
+			fprintf(stderr, "usage: topbench [-k KEYS] [-s SECONDS] [-n TOPN] [-t 1|2]\n");
 			return 64;
 		}
 	}
@@ -165,10 +169,10 @@ main(int argc, char **argv)
 	printf("top %zu scans: %llu, each p50 %.1f ms  max %.1f ms\n", topn,
 	    (unsigned long long)nscans, hist_quantile(&scans, 0.5) / 1e6,
 	    hist_quantile(&scans, 1.0) / 1e6);
-	printf("RESULT topbench keys=%zu topn=%zu alone_p50_us=%.2f alone_p99_us=%.2f "
+	printf("RESULT topbench keys=%zu topn=%zu threads=%d alone_p50_us=%.2f alone_p99_us=%.2f "
 	    "alone_p999_us=%.2f alone_max_us=%.0f top_p50_us=%.2f top_p99_us=%.2f "
 	    "top_p999_us=%.2f top_max_us=%.0f scans=%llu scan_p50_ms=%.1f scan_max_ms=%.1f\n",
-	    nkeys, topn, a[0] / 1e3, a[1] / 1e3, a[2] / 1e3, a[3] / 1e3,
+	    nkeys, topn, nthreads, a[0] / 1e3, a[1] / 1e3, a[2] / 1e3, a[3] / 1e3,
 	    b[0] / 1e3, b[1] / 1e3, b[2] / 1e3, b[3] / 1e3,
 	    (unsigned long long)nscans, hist_quantile(&scans, 0.5) / 1e6,
 	    hist_quantile(&scans, 1.0) / 1e6);
