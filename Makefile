@@ -171,7 +171,7 @@ TSAN_FLAGS := -O1 -g -fsanitize=thread
 check: check-deps all $(UNIT_BIN) bench-build
 	$(MAKE) B=build-asan CFLAGS="$(ASAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" binaries units
 	sh tests/run.sh $(B) runner deps unit build milter map reload service sandbox faults mta redis control bench \
-	    unit@build-asan milter@build-asan reload@build-asan fuzz machine
+	    unit@build-asan milter@build-asan reload@build-asan control@build-asan fuzz machine
 
 check-deps:
 	@sh tests/machine/snap.sh $(B)/machine/before

@@ -228,6 +228,15 @@ bad:
 	exit(EXIT_UNREACHABLE);
 }
 
+static void
+answer_free(struct answer *a)
+{
+	for (size_t i = 0; i < a->n; i++)
+		free(a->r[i].f);
+	free(a->r);
+	memset(a, 0, sizeof *a);
+}
+
 static const char *
 get(const struct record *r, const char *name)
 {
@@ -434,7 +443,8 @@ main(int argc, char *argv[])
 	struct answer a;
 	bool json = false;
 	size_t len;
-	int ch;
+	int ch, status = 0;
+	char *sock_owned = NULL;
 
 	static const struct option longopts[] = {
 		{ "help",	no_argument,		NULL,	'h' },
@@ -463,8 +473,10 @@ main(int argc, char *argv[])
 		argc--;
 	}
 	request_line(argc - optind, argv + optind, line, sizeof line, &cmd);
+	if (sock == NULL && config != NULL)
+		sock = sock_owned = socket_from_config(config);
 	if (sock == NULL)
-		sock = config ? socket_from_config(config) : CONFIG_CONTROL_SOCKET;
+		sock = CONFIG_CONTROL_SOCKET;
 
 	text = ask(sock, line, cmd == CONTROL_RELOAD ? RELOAD_TIMEOUT_S : IO_TIMEOUT_S, &len);
 	parse_answer(text, len, &a);
@@ -507,20 +519,24 @@ main(int argc, char *argv[])
 	}
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		fprintf(stderr, "%s: writing the output: %s\n", PROGNAME, strerror(errno));
-		return EXIT_UNREACHABLE;
-	}
-	if (cmd == CONTROL_RELOAD) {
+		status = EXIT_UNREACHABLE;
+	} else if (cmd == CONTROL_RELOAD) {
 		const char *res = a.n ? get(&a.r[0], "result") : NULL;
-		return res != NULL && strcmp(res, "ok") == 0 ? 0 : 1;
-	}
-	if (cmd == CONTROL_EXPLAIN) {
+
+		status = res != NULL && strcmp(res, "ok") == 0 ? 0 : 1;
+	} else if (cmd == CONTROL_EXPLAIN) {
 		verdict = a.n ? get(&a.r[0], "verdict") : NULL;
 		if (verdict == NULL) {
 			fprintf(stderr, "%s: the answer has no verdict\n", PROGNAME);
-			return EXIT_UNREACHABLE;
+			status = EXIT_UNREACHABLE;
+		} else {
+			status = strcmp(verdict, "exempt") == 0 ? 2 :
+			    strcmp(verdict, "refused") == 0 ? 1 : 0;
 		}
-		return strcmp(verdict, "exempt") == 0 ? 2 :
-		    strcmp(verdict, "refused") == 0 ? 1 : 0;
 	}
-	return 0;
+	answer_free(&a);
+	free(text);
+	if (sock_owned != NULL)
+		free(sock_owned);
+	return status;
 }
