@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -512,6 +513,21 @@ control_open(const struct config *cfg, const struct privs *pv)
 		gid = gr->gr_gid;
 	}
 	ctl_gid = gid;
+	/* The default path without its directory (a start outside the
+	 * systemd unit, which makes /run/milter-ratelimit): expected, so
+	 * an info line, not a warning. */
+	if (!named) {
+		char dir[sizeof ((struct sockaddr_un *)0)->sun_path];
+		const char *slash = strrchr(path, '/');
+		struct stat st;
+
+		snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+		if (stat(dir, &st) != 0 && errno == ENOENT) {
+			log_info("no control socket: %s does not exist (ratelimit-ctl "
+			    "needs it, or control_socket set)", dir);
+			return 0;
+		}
+	}
 	if (geteuid() == 0) {
 		uid = 0;
 	} else if (gid == getegid()) {
