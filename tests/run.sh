@@ -4,7 +4,7 @@
 #
 #   tests/run.sh BUILD_DIR [SUITE[@BUILD_DIR]]...
 #   suites: runner deps unit build milter map reload service sandbox faults
-#   mta bench fuzz machine
+#   mta redis control bench fuzz machine
 #   (default: all but fuzz, in BUILD_DIR); any NAME with a tests/NAME/run.sh
 #
 # Every suite prints "PLAN: SUITE N" first (tests/lib.sh `plan`), then one
