@@ -53,7 +53,7 @@ CORE_SRC  += src/listener.c
 CORE_SRC  += src/concurrency.c
 # The control socket (ratelimit-ctl): explain, top, reset.
 CORE_SRC  += src/policyctl.c src/stats.c src/control_proto.c
-DAEMON_SRC := src/main.c src/milter.c src/daemon.c src/maint.c src/control.c
+DAEMON_SRC := src/main.c src/milter.c src/daemon.c src/maint.c src/control.c src/control_answer.c
 CORE_OBJ  := $(CORE_SRC:src/%.c=$(B)/%.o)
 DAEMON_OBJ := $(DAEMON_SRC:src/%.c=$(B)/%.o)
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)

@@ -9,7 +9,6 @@
 #include <poll.h>
 #include <pthread.h>
 #include <pwd.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,15 +19,12 @@
 
 #include "clock.h"
 #include "control.h"
+#include "control_answer.h"
 #include "control_proto.h"
 #include "log.h"
-#include "policyctl.h"
 #include "reload.h"
-#include "report.h"
 #include "sockfile.h"
-#include "stats.h"
 
-#define ANSWER_MAX (512 * 1024)	/* TOP 1000 fits many times over */
 
 enum client_state { C_FREE, C_READ, C_RELOAD, C_WRITE };
 
@@ -41,9 +37,8 @@ struct client {
 	char in[CONTROL_LINE_MAX + 2];	/* the line, its "\r", one byte more */
 	size_t inlen;
 	uint64_t ticket;	/* C_RELOAD */
-	char *out;
-	size_t outlen, outoff, outcap;
-	bool oom;
+	struct control_buf ans;	/* the answer ... */
+	size_t outoff;		/* ... and how much of it is written */
 };
 
 static struct sockfile sock = { .fd = -1, .dirfd = -1 };
@@ -57,164 +52,6 @@ static struct client clients[CONTROL_CLIENTS];
  * at once; it is left alone until then (ms), not spun on. */
 static uint64_t accept_pause_until;
 
-/* --- answers ----------------------------------------------------------- */
-
-static void put(struct client *c, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-/* Append to c's answer; past ANSWER_MAX or out of memory the answer is
- * replaced by an error (c->oom). */
-static void
-put(struct client *c, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (c->oom)
-		return;
-	for (;;) {
-		va_start(ap, fmt);
-		n = vsnprintf(c->out ? c->out + c->outlen : NULL,
-		    c->out ? c->outcap - c->outlen : 0, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			c->oom = true;
-			return;
-		}
-		if (c->out != NULL && (size_t)n < c->outcap - c->outlen) {
-			c->outlen += (size_t)n;
-			return;
-		}
-		size_t want = c->outcap ? c->outcap * 2 : 4096;
-		while (want < c->outlen + (size_t)n + 1)
-			want *= 2;
-		char *p = want <= ANSWER_MAX ? realloc(c->out, want) : NULL;
-		if (p == NULL) {
-			c->oom = true;
-			return;
-		}
-		c->out = p;
-		c->outcap = want;
-	}
-}
-
-static void
-answer_reset(struct client *c)
-{
-	c->outlen = c->outoff = 0;
-	c->oom = false;
-}
-
-static void
-error_answer(struct client *c, const char *why)
-{
-	answer_reset(c);
-	put(c, "ERR %s\n", why);
-}
-
-static void
-key_lines(struct client *c, const struct policyctl_key *k)
-{
-	put(c, "key=%s\nrule=%s\ncount=%u\nlimit=%u\nwindow=%u\nretry=%u\nretry_ms=%u\n",
-	    k->key, k->rule, k->count, k->limit, k->window_s,
-	    (k->retry_ms + 999u) / 1000u, k->retry_ms);
-}
-
-static void
-do_explain(struct client *c, const struct control_req *rq)
-{
-	struct policy_explain e;
-	static const char *const verdicts[] = { "allowed", "refused", "exempt" };
-
-	policy_explain(pol, &rq->addr, rq->has_host ? rq->host : NULL,
-	    clock_now_ms(), &e);
-	put(c, "OK\nclient=%s\nverdict=%s\nmode=%s\nbackend=%s\n", e.client,
-	    verdicts[e.verdict], e.log_mode ? "log" : "enforce", e.backend);
-	if (e.entry[0])
-		put(c, "entry=%s\n", e.entry);
-	if (e.verdict != POLICYCTL_EXEMPT) {
-		const struct policyctl_key *k = &e.keys[e.deciding];
-
-		put(c, "key=%s\nrule=%s\ncount=%u\nlimit=%u\nwindow=%u\n",
-		    k->key, k->rule, k->count, k->limit, k->window_s);
-	}
-	put(c, "retry=%u\n", e.retry_s);
-	for (size_t i = 0; i < e.nkeys; i++) {
-		put(c, "-\n");
-		key_lines(c, &e.keys[i]);
-	}
-	put(c, ".\n");
-}
-
-static void
-do_top(struct client *c, const struct control_req *rq)
-{
-	struct policyctl_top *rows = calloc(rq->top_n, sizeof *rows);
-	size_t n;
-
-	if (rows == NULL) {
-		error_answer(c, "out of memory");
-		return;
-	}
-	n = policy_top(pol, clock_now_ms(), rows, rq->top_n);
-	put(c, "OK\n");
-	for (size_t i = 0; i < n; i++) {
-		if (i > 0)
-			put(c, "-\n");
-		key_lines(c, &rows[i].k);
-	}
-	put(c, ".\n");
-	free(rows);
-}
-
-static void
-do_reset(struct client *c, const struct control_req *rq)
-{
-	char what[ADDR_STRLEN];
-	size_t n;
-
-	if (rq->plen >= 0)
-		addr_format_prefix(what, sizeof what, &rq->addr, rq->plen);
-	else
-		addr_format(what, sizeof what, &rq->addr);
-	n = policy_reset(pol, &rq->addr, rq->plen, report_due, NULL);
-	log_notice("control: reset %s by uid=%ld pid=%ld: %zu keys forgotten", what,
-	    (long)c->uid, (long)c->pid, n);
-	put(c, "OK\nreset=%s\nforgotten=%zu\n.\n", what, n);
-}
-
-static void
-do_stats(struct client *c)
-{
-	char line[1024], *w, *save = NULL;
-
-	stats_format(pol, clock_now_ms(), line, sizeof line);
-	put(c, "OK\n");
-	for (w = strtok_r(line, " ", &save); w; w = strtok_r(NULL, " ", &save))
-		put(c, "%s\n", w);
-	put(c, ".\n");
-}
-
-/* The reload asked for by c has finished: its outcome. */
-static void
-reload_answer(struct client *c, bool ok)
-{
-	struct reload_status st;
-	char *line, *save = NULL;
-
-	reload_status(&st);
-	put(c, "OK\nresult=%s\n", ok ? "ok" : "failed");
-	if (ok) {
-		put(c, "summary=%s\n", st.summary);
-	} else {
-		for (line = strtok_r(st.error, "\n", &save); line;
-		    line = strtok_r(NULL, "\n", &save))
-			put(c, "error=%s\n", line);
-	}
-	put(c, "reloads=%llu\nreload_failures=%llu\n.\n",
-	    (unsigned long long)st.ok, (unsigned long long)st.failed);
-}
-
 /* A whole request line has come: answer it (or start a reload). */
 static void
 serve(struct client *c, size_t len)
@@ -222,25 +59,11 @@ serve(struct client *c, size_t len)
 	struct control_req rq;
 	char err[256];
 
-	answer_reset(c);
 	if (!control_parse(c->in, len, &rq, err, sizeof err)) {
-		error_answer(c, err);
+		control_answer_error(&c->ans, err);
 		return;
 	}
-	switch (rq.cmd) {
-	case CONTROL_EXPLAIN:
-		do_explain(c, &rq);
-		break;
-	case CONTROL_TOP:
-		do_top(c, &rq);
-		break;
-	case CONTROL_RESET:
-		do_reset(c, &rq);
-		break;
-	case CONTROL_STATS:
-		do_stats(c);
-		break;
-	case CONTROL_RELOAD:
+	if (rq.cmd == CONTROL_RELOAD) {
 		log_notice("control: reload asked by uid=%ld pid=%ld", (long)c->uid,
 		    (long)c->pid);
 		c->ticket = reload_request();
@@ -248,8 +71,7 @@ serve(struct client *c, size_t len)
 		c->deadline = clock_now_ms() + CONTROL_RELOAD_MS;
 		return;
 	}
-	if (c->oom)
-		error_answer(c, "answer too large or out of memory");
+	control_answer(&c->ans, pol, &rq, c->uid, c->pid);
 }
 
 /* --- clients -------------------------------------------------------------- */
@@ -267,7 +89,7 @@ client_close(struct client *c)
 			;
 		close(c->fd);
 	}
-	free(c->out);
+	control_buf_free(&c->ans);
 	memset(c, 0, sizeof *c);
 	c->fd = -1;
 	c->st = C_FREE;
@@ -340,7 +162,7 @@ client_accept(int lfd)
 	if (cr.uid != 0 && cr.uid != geteuid() && !member(cr.uid, cr.gid)) {
 		log_warnx("control: denied uid=%ld pid=%ld (not root, nor in the "
 		    "control group)", (long)cr.uid, (long)cr.pid);
-		error_answer(c, "denied");
+		control_answer_error(&c->ans, "denied");
 		start_write(c);
 		return;
 	}
@@ -371,7 +193,7 @@ client_read(struct client *c)
 		return;
 	}
 	if (c->inlen == sizeof c->in) {
-		error_answer(c, "request too long (at most 512 bytes)");
+		control_answer_error(&c->ans, "request too long (at most 512 bytes)");
 		start_write(c);
 	}
 }
@@ -379,8 +201,8 @@ client_read(struct client *c)
 static void
 client_write(struct client *c)
 {
-	while (c->outoff < c->outlen) {
-		ssize_t n = send(c->fd, c->out + c->outoff, c->outlen - c->outoff,
+	while (c->outoff < c->ans.len) {
+		ssize_t n = send(c->fd, c->ans.out + c->outoff, c->ans.len - c->outoff,
 		    MSG_DONTWAIT | MSG_NOSIGNAL);
 
 		if (n < 0) {
@@ -403,12 +225,10 @@ client_expire(struct client *c, uint64_t now)
 
 	if (c->st == C_RELOAD) {
 		if (reload_done(c->ticket, &ok)) {
-			reload_answer(c, ok);
-			if (c->oom)
-				error_answer(c, "out of memory");
+			control_answer_reload(&c->ans, ok);
 			start_write(c);
 		} else if (now >= c->deadline) {
-			error_answer(c, "reload still running after 30 s; see the log");
+			control_answer_error(&c->ans, "reload still running after 30 s; see the log");
 			start_write(c);
 		}
 		return;
