@@ -17,7 +17,6 @@
 
 #define ANSWER_MAX (512 * 1024)	/* TOP 1000 fits many times over */
 
-
 /* Append to c's answer; past ANSWER_MAX or out of memory the answer is
  * replaced by an error (c->oom). */
 void
