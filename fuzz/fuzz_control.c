@@ -16,7 +16,7 @@ static bool
 same(const struct control_req *a, const struct control_req *b)
 {
 	return a->cmd == b->cmd && memcmp(a->addr.b, b->addr.b, 16) == 0 &&
-	    a->plen == b->plen && a->has_host == b->has_host &&
+	    a->plen == b->plen && a->has_host == b->has_host && a->port == b->port &&
 	    strcmp(a->host, b->host) == 0 && a->top_n == b->top_n;
 }
 
@@ -29,6 +29,9 @@ canon(const struct control_req *rq, char *buf, size_t len)
 	switch (rq->cmd) {
 	case CONTROL_EXPLAIN:
 		addr_format(a, sizeof a, &rq->addr);
+		if (rq->port)
+			return (size_t)snprintf(buf, len, "EXPLAIN %s%s%s port=%u", a,
+			    rq->has_host ? " " : "", rq->has_host ? rq->host : "", rq->port);
 		return (size_t)snprintf(buf, len, "EXPLAIN %s%s%s", a,
 		    rq->has_host ? " " : "", rq->has_host ? rq->host : "");
 	case CONTROL_TOP:

@@ -7,7 +7,7 @@
  * "\n": a command word (any case) and its arguments, separated by
  * spaces; printable ASCII only.
  *
- *   EXPLAIN ADDRESS [HOSTNAME]
+ *   EXPLAIN ADDRESS [HOSTNAME] [port=N]
  *   TOP [N]                 N in 1..CONTROL_TOP_MAX, default 10
  *   RESET ADDRESS|PREFIX
  *   RELOAD
@@ -22,6 +22,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "addr.h"
 #include "names.h"
@@ -45,6 +46,8 @@ struct control_req {
 					 * terms); -1: an address */
 	bool has_host;			/* EXPLAIN with a HOSTNAME */
 	char host[NAMES_STRLEN];
+	uint16_t port;			/* EXPLAIN port=N: the MTA port
+					 * (listener sections); 0: none */
 	unsigned top_n;			/* TOP */
 };
 

@@ -10,8 +10,10 @@
  * a reload waiting for the write lock would otherwise hold every decision
  * up behind it (the lock prefers writers).
  *
- * Listener sections are not looked at: explain answers for the global
- * rules and the map, as a client on a port without a section is counted.
+ * Listener sections apply when explain is given the MTA port the client
+ * came in on (as {daemon_port} gives it to a decision); without one it
+ * answers for the global rules and the map, as a client on a port
+ * without a section is counted.
  * Where Redis state will show (issue 12): struct policy_explain's
  * `backend` field names the table the counts came from.
  */
@@ -48,6 +50,7 @@ struct policy_explain {
 	bool log_mode;		/* mode "log": a refusal is only logged */
 	char client[ADDR_STRLEN];
 	char entry[POLICYCTL_RULE_STRLEN];	/* the map entry over the client; "" none */
+	char listener[POLICYCTL_RULE_STRLEN];	/* port given: its section, or "none" */
 	const char *backend;	/* where the counts live: "memory" (Redis: issue 12) */
 	size_t deciding;	/* index in keys[] of the key that decides: the
 				 * refusing one holding longest, else the first */
@@ -58,9 +61,10 @@ struct policy_explain {
 
 /* Explain the client's next connection at now_ms; hostname (may be NULL)
  * is taken as verified, so name entries apply as they would to a client
- * whose MTA vouched for that name. */
+ * whose MTA vouched for that name; port (0: none) is the MTA's port. */
 void policy_explain(struct policy *p, const struct addr *client,
-    const char *hostname, uint64_t now_ms, struct policy_explain *out);
+    const char *hostname, uint16_t port, uint64_t now_ms,
+    struct policy_explain *out);
 
 struct policyctl_top {
 	struct policyctl_key k;

@@ -81,10 +81,12 @@ do_explain(struct control_buf *c, struct policy *pol, const struct control_req *
 	struct policy_explain e;
 	static const char *const verdicts[] = { "allowed", "refused", "exempt" };
 
-	policy_explain(pol, &rq->addr, rq->has_host ? rq->host : NULL,
+	policy_explain(pol, &rq->addr, rq->has_host ? rq->host : NULL, rq->port,
 	    clock_now_ms(), &e);
 	control_put(c, "OK\nclient=%s\nverdict=%s\nmode=%s\nbackend=%s\n", e.client,
 	    verdicts[e.verdict], e.log_mode ? "log" : "enforce", e.backend);
+	if (e.listener[0])
+		control_put(c, "listener=%s\n", e.listener);
 	if (e.entry[0])
 		control_put(c, "entry=%s\n", e.entry);
 	if (e.verdict != POLICYCTL_EXEMPT) {

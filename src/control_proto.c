@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "control_proto.h"
+#include "listener.h"
 
 #define WORDS_MAX 4
 
@@ -78,21 +79,28 @@ control_parse(const char *line, size_t len, struct control_req *out,
 	}
 	if (strcasecmp(w[0], "EXPLAIN") == 0) {
 		out->cmd = CONTROL_EXPLAIN;
-		if (n < 2 || n > 3) {
-			snprintf(err, errlen, "usage: EXPLAIN ADDRESS [HOSTNAME]");
+		if (n < 2) {
+			snprintf(err, errlen, "usage: EXPLAIN ADDRESS [HOSTNAME] [port=N]");
 			return false;
 		}
 		if (!addr_parse(&out->addr, w[1])) {
 			snprintf(err, errlen, "EXPLAIN: not an IP address: %.64s", w[1]);
 			return false;
 		}
-		if (n == 3) {
-			if (!host_ok(w[2])) {
-				snprintf(err, errlen, "EXPLAIN: not a host name: %.64s", w[2]);
+		for (int i = 2; i < n; i++) {
+			if (strncasecmp(w[i], "port=", 5) == 0 && out->port == 0) {
+				if ((out->port = listener_port(w[i] + 5)) == 0) {
+					snprintf(err, errlen, "EXPLAIN: port must be 1..65535: %.64s", w[i]);
+					return false;
+				}
+			} else if (!out->has_host && out->port == 0 && host_ok(w[i])) {
+				out->has_host = true;
+				snprintf(out->host, sizeof out->host, "%s", w[i]);
+			} else {
+				snprintf(err, errlen, "EXPLAIN: not a host name: %.64s "
+				    "(usage: EXPLAIN ADDRESS [HOSTNAME] [port=N])", w[i]);
 				return false;
 			}
-			out->has_host = true;
-			snprintf(out->host, sizeof out->host, "%s", w[2]);
 		}
 		return true;
 	}

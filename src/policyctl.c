@@ -75,9 +75,12 @@ rule_text(char *buf, size_t len, const struct ruleset *rs, const struct addr *cl
 /* Needs p->lock held for reading. */
 static void
 explain_locked(struct policy *p, const struct ruleset *rs, const struct addr *client,
-    const char *hostname, uint64_t now_ms, struct policy_explain *out)
+    const char *hostname, uint16_t port, uint64_t now_ms, struct policy_explain *out)
 {
 	const struct config *cfg = rs->cfg;
+	const struct listener_rule *l = NULL;
+	struct config lcfg;
+	char lname[64] = "";
 	struct exempt_match m;
 	struct window_rule base;
 	struct clientkeys ck;
@@ -86,6 +89,32 @@ explain_locked(struct policy *p, const struct ruleset *rs, const struct addr *cl
 	uint32_t best = 0;
 
 	out->log_mode = cfg->mode == MODE_LOG;
+	/* The listener's section first, as a decision takes it
+	 * (policy.c, decide_locked). */
+	if (port != 0) {
+		l = listener_find(cfg->listeners, cfg->nlisteners, port);
+		if (l == NULL) {
+			snprintf(out->listener, sizeof out->listener, "none");
+		} else {
+			snprintf(lname, sizeof lname, "listener %u (%s:%d)", l->port,
+			    cfg->path, l->line);
+			snprintf(out->listener, sizeof out->listener, "%s mode %s", lname,
+			    l->mode == LISTENER_GLOBAL ? "global" : listener_mode_name(l->mode));
+			if (l->mode == LISTENER_OFF) {
+				out->verdict = POLICYCTL_EXEMPT;
+				return;
+			}
+			if (l->mode != LISTENER_GLOBAL)
+				out->log_mode = l->mode == LISTENER_LOG;
+			/* Its limit and window are its first key's. */
+			lcfg = *cfg;
+			for (int f = 0; f < 2; f++) {
+				lcfg.keys[f][0].limit = l->limit;
+				lcfg.keys[f][0].window = l->window;
+			}
+			cfg = &lcfg;
+		}
+	}
 	memset(&m, 0, sizeof m);
 	if (exempt_lookup(rs->exempt, client, &m)) {
 		matched = true;
@@ -121,6 +150,9 @@ explain_locked(struct policy *p, const struct ruleset *rs, const struct addr *cl
 		ck.rule[0].window_ms = m.value.window_s * 1000u;
 		names_window_key(ck.key[0].b, &ck.key[0].plen, entry_name);
 	}
+	/* A listener's keys count apart (the port folded in). */
+	for (size_t i = 0; l != NULL && i < ck.n; i++)
+		listener_window_key(ck.key[i].b, &ck.key[i].plen, l->port);
 	out->nkeys = ck.n;
 	for (size_t i = 0; i < ck.n; i++) {
 		struct policyctl_key *k = &out->keys[i];
@@ -133,6 +165,13 @@ explain_locked(struct policy *p, const struct ruleset *rs, const struct addr *cl
 			addr_format_prefix(k->key, sizeof k->key, &ck.prefix[i], ck.plen[i]);
 			rule_text(k->rule, sizeof k->rule, rs, client, ck.plen[i],
 			    matched && !by_name ? &m : NULL);
+			if (l != NULL && strcmp(k->rule, "global limit") == 0)
+				snprintf(k->rule, sizeof k->rule, "%s", lname);
+		}
+		if (l != NULL) {
+			size_t o = strlen(k->key);
+
+			snprintf(k->key + o, sizeof k->key - o, " port %u", l->port);
 		}
 		window_peek(p->table, &ck.key[i], &ck.rule[i], now_ms, &pk);
 		k->count = pk.count;
@@ -154,13 +193,13 @@ explain_locked(struct policy *p, const struct ruleset *rs, const struct addr *cl
 
 void
 policy_explain(struct policy *p, const struct addr *client, const char *hostname,
-    uint64_t now_ms, struct policy_explain *out)
+    uint16_t port, uint64_t now_ms, struct policy_explain *out)
 {
 	memset(out, 0, sizeof *out);
 	out->backend = "memory";
 	addr_format(out->client, sizeof out->client, client);
 	pthread_rwlock_rdlock(&p->lock);
-	explain_locked(p, p->rules, client, hostname, now_ms, out);
+	explain_locked(p, p->rules, client, hostname, port, now_ms, out);
 	pthread_rwlock_unlock(&p->lock);
 }
 

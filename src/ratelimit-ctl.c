@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
@@ -45,7 +46,7 @@ struct answer {
 static void __attribute__((noreturn))
 usage(FILE *out, int status)
 {
-	fprintf(out, "usage: %s [-j] [-s socket | -f config] command [argument ...]\n", PROGNAME);
+	fprintf(out, "usage: %s [-j] [-p port] [-s socket | -f config] command [argument ...]\n", PROGNAME);
 	if (status == 0)
 		fprintf(out,
 		    "commands:\n"
@@ -57,6 +58,8 @@ usage(FILE *out, int status)
 		    "options:\n"
 		    "  -f config     read control_socket from this file\n"
 		    "  -j, --json    JSON output\n"
+		    "  -p port       explain: the MTA port the client came in on\n"
+		    "                (listener sections)\n"
 		    "  -s socket     the control socket (default %s)\n"
 		    "  -h, --help    this help;  -V, --version  the version\n"
 		    "See ratelimit-ctl(8).\n", CONFIG_CONTROL_SOCKET);
@@ -411,7 +414,8 @@ text_table(const struct answer *a, size_t from)
 /* The request line for argv (command and its arguments), checked here
  * first so that a typo gets the usage, not a round trip. */
 static void
-request_line(int argc, char **argv, char *line, size_t len, enum control_cmd *cmd)
+request_line(int argc, char **argv, const char *port, char *line, size_t len,
+    enum control_cmd *cmd)
 {
 	struct control_req rq;
 	char err[256];
@@ -422,6 +426,15 @@ request_line(int argc, char **argv, char *line, size_t len, enum control_cmd *cm
 
 		if (n < 0 || (size_t)n >= len - o) {
 			fprintf(stderr, "%s: request too long\n", PROGNAME);
+			exit(EX_USAGE);
+		}
+		o += (size_t)n;
+	}
+	if (port != NULL) {
+		int n = snprintf(line + o, len - o, " port=%s", port);
+
+		if (n < 0 || (size_t)n >= len - o || strcasecmp(argv[0], "explain") != 0) {
+			fprintf(stderr, "%s: -p goes with explain\n", PROGNAME);
 			exit(EX_USAGE);
 		}
 		o += (size_t)n;
@@ -437,7 +450,7 @@ request_line(int argc, char **argv, char *line, size_t len, enum control_cmd *cm
 int
 main(int argc, char *argv[])
 {
-	const char *sock = NULL, *config = NULL, *verdict;
+	const char *sock = NULL, *config = NULL, *port = NULL, *verdict;
 	char line[CONTROL_LINE_MAX + 2], *text;
 	enum control_cmd cmd;
 	struct answer a;
@@ -449,17 +462,19 @@ main(int argc, char *argv[])
 	static const struct option longopts[] = {
 		{ "help",	no_argument,		NULL,	'h' },
 		{ "json",	no_argument,		NULL,	'j' },
+		{ "port",	required_argument,	NULL,	'p' },
 		{ "version",	no_argument,		NULL,	'V' },
 		{ NULL,		0,			NULL,	0 },
 	};
 
 	/* "+": options end at the command (an argument may start with '-'
 	 * only by mistake, and is then the daemon's to refuse). */
-	while ((ch = getopt_long(argc, argv, "+f:hjs:V", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+f:hjp:s:V", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'f': config = optarg; break;
 		case 'h': usage(stdout, 0);
 		case 'j': json = true; break;
+		case 'p': port = optarg; break;
 		case 's': sock = optarg; break;
 		case 'V': printf("%s %s\n", PROGNAME, VERSION); return 0;
 		default: usage(stderr, EX_USAGE);
@@ -472,7 +487,7 @@ main(int argc, char *argv[])
 		json = true;
 		argc--;
 	}
-	request_line(argc - optind, argv + optind, line, sizeof line, &cmd);
+	request_line(argc - optind, argv + optind, port, line, sizeof line, &cmd);
 	if (sock == NULL && config != NULL)
 		sock = sock_owned = socket_from_config(config);
 	if (sock == NULL)

@@ -28,6 +28,17 @@ static void test_explain(void **state)
 	assert_string_equal(rq.host, "mx.example.org");
 	want = unit_addr("2001:db8::1");
 	assert_true(unit_addr_eq(&rq.addr, &want));
+	assert_int_equal(rq.port, 0);
+	assert_true(parse("EXPLAIN 192.0.2.1 port=587", &rq, err, sizeof err));
+	assert_false(rq.has_host);
+	assert_int_equal(rq.port, 587);
+	assert_true(parse("EXPLAIN 192.0.2.1 mx.example.org PORT=25", &rq, err, sizeof err));
+	assert_true(rq.has_host);
+	assert_int_equal(rq.port, 25);
+	assert_false(parse("EXPLAIN 192.0.2.1 port=0", &rq, err, sizeof err));
+	assert_false(parse("EXPLAIN 192.0.2.1 port=65536", &rq, err, sizeof err));
+	assert_false(parse("EXPLAIN 192.0.2.1 port=587 port=25", &rq, err, sizeof err));
+	assert_false(parse("EXPLAIN 192.0.2.1 port=587 mx.example.org", &rq, err, sizeof err));
 	assert_false(parse("EXPLAIN", &rq, err, sizeof err));
 	assert_non_null(strstr(err, "usage"));
 	assert_false(parse("EXPLAIN 192.0.2.0/24", &rq, err, sizeof err));

@@ -112,8 +112,8 @@ static void foretell(bool count_refused)
 		uint32_t wait = 0;
 
 		now += unit_below(&rng, 4000);
-		policy_explain(&fx.p, &a, NULL, now, &e);
-		policy_explain(&fx.p, &a, NULL, now, &e2);
+		policy_explain(&fx.p, &a, NULL, 0, now, &e);
+		policy_explain(&fx.p, &a, NULL, 0, now, &e2);
 		/* Explaining counts nothing: the same answer twice. */
 		assert_int_equal(e.verdict, e2.verdict);
 		for (size_t i = 0; i < e.nkeys; i++) {
@@ -181,7 +181,7 @@ static void test_explain_rule_names(void **state)
 	(void)state;
 	fx_init(&fx);
 	a = unit_addr("198.51.100.1");
-	policy_explain(&fx.p, &a, NULL, 0, &e);
+	policy_explain(&fx.p, &a, NULL, 0, 0, &e);
 	assert_int_equal(e.nkeys, 2);
 	assert_string_equal(e.keys[0].key, "198.51.100.1/32");
 	assert_string_equal(e.keys[0].rule, "global limit");
@@ -191,14 +191,14 @@ static void test_explain_rule_names(void **state)
 	assert_int_equal(e.keys[1].limit, 7);
 	assert_int_equal(e.keys[1].window_s, 40);
 	a = unit_addr("203.0.113.200");
-	policy_explain(&fx.p, &a, NULL, 0, &e);
+	policy_explain(&fx.p, &a, NULL, 0, 0, &e);
 	assert_string_equal(e.entry, "map entry 203.0.113.128/25 (2/90s)");
 	assert_string_equal(e.keys[0].rule, "map entry 203.0.113.128/25 (2/90s)");
 	/* The /24 key takes the /24 entry's rule, the narrowest over it whole. */
 	assert_string_equal(e.keys[e.nkeys - 1].key, "203.0.113.0/24");
 	assert_string_equal(e.keys[e.nkeys - 1].rule, "map entry 203.0.113.0/24 (4/30s)");
 	a = unit_addr("192.0.2.5");
-	policy_explain(&fx.p, &a, NULL, 0, &e);
+	policy_explain(&fx.p, &a, NULL, 0, 0, &e);
 	assert_int_equal(e.verdict, POLICYCTL_EXEMPT);
 	assert_string_equal(e.entry, "map entry 192.0.2.0/28 (OK)");
 	assert_int_equal(e.nkeys, 0);
@@ -239,7 +239,7 @@ static void test_top_and_reset(void **state)
 
 	a = unit_addr("198.51.100.1");
 	assert_int_equal(policy_reset(&fx.p, &a, -1, NULL, NULL), 2);	/* /32 and /24 */
-	policy_explain(&fx.p, &a, NULL, 300, &e);
+	policy_explain(&fx.p, &a, NULL, 0, 300, &e);
 	assert_int_equal(e.keys[0].count, 0);
 	assert_int_equal(e.keys[1].count, 0);
 	a = unit_addr("2001:db8:1::");
