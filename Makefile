@@ -59,7 +59,9 @@ CORE_SRC  += src/concurrency.c
 # Shared counters in Redis (issue 12): hiredis, and the server-side
 # script src/redis_window.lua built in as a C string (src/lua2c.awk).
 CORE_SRC  += src/redis_conf.c src/redis_breaker.c src/redis_conn.c src/redis_store.c
-DAEMON_SRC := src/main.c src/milter.c src/daemon.c src/maint.c
+# The control socket (ratelimit-ctl): explain, top, reset.
+CORE_SRC  += src/policyctl.c src/stats.c src/control_proto.c
+DAEMON_SRC := src/main.c src/milter.c src/daemon.c src/maint.c src/control.c src/control_answer.c
 CORE_OBJ  := $(CORE_SRC:src/%.c=$(B)/%.o)
 CORE_OBJ  += $(B)/redis_script.o
 DAEMON_OBJ := $(DAEMON_SRC:src/%.c=$(B)/%.o)
@@ -91,15 +93,19 @@ TEST_DEPS  += $(filter-out $(TEST_DEPS),$(DEB_DEPS))
 .PHONY: all run check check-deps unit binaries units deps-build deps-test print-deps \
         sanitize tsan fuzz install uninstall clean lint mutants
 
-all: milter-ratelimit ratelimit-map
+all: milter-ratelimit ratelimit-map ratelimit-ctl
 
-milter-ratelimit ratelimit-map: %: $(B)/%
+milter-ratelimit ratelimit-map ratelimit-ctl: %: $(B)/%
 	cp $< $@
 
 $(B)/milter-ratelimit: $(DAEMON_OBJ) $(CORE_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/ratelimit-map: $(B)/ratelimit-map.o $(CORE_OBJ)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The control socket's client (ratelimit-ctl(8)).
+$(B)/ratelimit-ctl: $(B)/ratelimit-ctl.o $(CORE_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/%.o: src/%.c $(wildcard include/*.h) | $(B)
@@ -194,8 +200,8 @@ TSAN_FLAGS := -O1 -g -fsanitize=thread
 # (check-deps) with one of its own (tests/machine/).
 check: check-deps all $(UNIT_BIN) bench-build
 	$(MAKE) B=build-asan CFLAGS="$(ASAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" binaries units
-	sh tests/run.sh $(B) runner deps unit build milter map reload service sandbox faults mta redis deb bench \
-	    unit@build-asan milter@build-asan reload@build-asan redis@build-asan fuzz machine
+	sh tests/run.sh $(B) runner deps unit build milter map reload service sandbox faults mta redis deb control bench \
+	    unit@build-asan milter@build-asan reload@build-asan redis@build-asan control@build-asan fuzz machine
 
 check-deps:
 	@sh tests/machine/snap.sh $(B)/machine/before
@@ -205,7 +211,7 @@ check-deps:
 unit: all $(UNIT_BIN)
 	sh tests/run.sh $(B) unit
 
-binaries: $(B)/milter-ratelimit $(B)/ratelimit-map
+binaries: $(B)/milter-ratelimit $(B)/ratelimit-map $(B)/ratelimit-ctl
 units: $(UNIT_BIN)
 
 # On demand, not in CI: every mutant of tests/mutants.list, one at a time in
@@ -246,6 +252,8 @@ install: all
 	    $(DESTDIR)$(SYSCONFDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(EXAMPLEDIR)/fail2ban
 	install -m 0755 milter-ratelimit $(DESTDIR)$(SBINDIR)/milter-ratelimit
 	install -m 0755 ratelimit-map $(DESTDIR)$(SBINDIR)/ratelimit-map
+	install -m 0755 ratelimit-ctl $(DESTDIR)$(SBINDIR)/ratelimit-ctl
+	install -m 0644 man/ratelimit-ctl.8 $(DESTDIR)$(MANDIR)/man8/ratelimit-ctl.8
 	install -m 0644 man/milter-ratelimit.8 $(DESTDIR)$(MANDIR)/man8/milter-ratelimit.8
 	install -m 0644 man/ratelimit-map.8 $(DESTDIR)$(MANDIR)/man8/ratelimit-map.8
 	install -m 0644 man/milter-ratelimit.conf.5 $(DESTDIR)$(MANDIR)/man5/milter-ratelimit.conf.5
@@ -278,6 +286,7 @@ install: all
 # The config is removed only when it is still the sample: an admin's edits stay.
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/milter-ratelimit $(DESTDIR)$(SBINDIR)/ratelimit-map \
+	    $(DESTDIR)$(SBINDIR)/ratelimit-ctl $(DESTDIR)$(MANDIR)/man8/ratelimit-ctl.8 \
 	    $(DESTDIR)$(MANDIR)/man8/milter-ratelimit.8 $(DESTDIR)$(MANDIR)/man8/ratelimit-map.8 \
 	    $(DESTDIR)$(MANDIR)/man5/milter-ratelimit.conf.5 \
 	    $(DESTDIR)$(UNITDIR)/milter-ratelimit.service
@@ -289,7 +298,7 @@ uninstall:
 	done
 
 clean:
-	rm -rf build build-asan build-tsan build-fuzz build-bench milter-ratelimit ratelimit-map run
+	rm -rf build build-asan build-tsan build-fuzz build-bench milter-ratelimit ratelimit-map ratelimit-ctl run
 	rm -rf $(DEB_OUT) $(DEB_DIST)
 	@# What a dpkg-buildpackage run in the checkout itself leaves (make deb
 	@# builds in $(DEB_OUT)); dh clean removes the same.

@@ -11,7 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
 #include <syslog.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <confuse.h>
@@ -62,6 +65,9 @@ static cfg_opt_t options[] = {
 	CFG_INT("redis_db",	0,		CFGF_NONE),
 	CFG_STR("redis_key_prefix", REDIS_DEFAULT_PREFIX, CFGF_NONE),
 	CFG_INT("redis_timeout_ms", REDIS_TIMEOUT_DEFAULT_MS, CFGF_NONE),
+	/* The control socket (ratelimit-ctl; control.h). */
+	CFG_STR("control_socket", CONFIG_CONTROL_SOCKET, CFGF_NONE),
+	CFG_STR("control_group", "",		CFGF_NONE),
 	CFG_SEC("prefix",	prefix_options,	CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
 	CFG_SEC("listener",	listener_cfg_options, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
 	CFG_END()
@@ -89,6 +95,7 @@ static const char *report_path;	/* libconfuse calls a parsed buffer "[buf]" */
 static int errors;
 static int socket_line;		/* where `socket` was last set; 0: its default */
 static int redis_pwline;	/* where redis_password_file was last set */
+static int control_line;	/* where `control_socket` was last set; 0: its default */
 
 static void
 error_fn(cfg_t *cfg, const char *fmt, va_list ap)
@@ -229,6 +236,39 @@ validate_socket(cfg_t *cfg, cfg_opt_t *opt)
 		return 0;	/* "socket is empty", reported after the parse */
 	if (!sockspec_parse(v, &ss, err, sizeof err)) {
 		cfg_error(cfg, "%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* control_socket: "" (off) or an absolute path that fits a unix socket
+ * address; ratelimit-ctl finds the daemon by it. */
+static int
+validate_control_socket(cfg_t *cfg, cfg_opt_t *opt)
+{
+	const char *v = cfg_opt_getnstr(opt, cfg_opt_size(opt) - 1);
+	struct sockaddr_un sa;
+
+	control_line = cfg->line;
+	if (*v == '\0')
+		return 0;
+	if (*v != '/' || strlen(v) >= sizeof sa.sun_path ||
+	    v[strlen(v) - 1] == '/') {
+		cfg_error(cfg, "control_socket = \"%.120s\": expected \"\" (off) or an "
+		    "absolute path of a file, at most %zu bytes", v, sizeof sa.sun_path - 1);
+		return -1;
+	}
+	return 0;
+}
+
+/* control_group: a group that exists, or "" (the daemon's group). */
+static int
+validate_control_group(cfg_t *cfg, cfg_opt_t *opt)
+{
+	const char *v = cfg_opt_getnstr(opt, cfg_opt_size(opt) - 1);
+
+	if (*v != '\0' && getgrnam(v) == NULL) {
+		cfg_error(cfg, "control_group = \"%.64s\": no such group", v);
 		return -1;
 	}
 	return 0;
@@ -634,6 +674,7 @@ config_parse_text(const char *path, const char *raw, size_t len,
 	errors = 0;
 	socket_line = 0;
 	redis_pwline = 0;
+	control_line = 0;
 	cfg_set_error_function(cfg, error_fn);
 	for (size_t i = 0; i < sizeof int_ranges / sizeof int_ranges[0]; i++)
 		cfg_set_validate_func(cfg, int_ranges[i].name, validate_int);
@@ -642,6 +683,8 @@ config_parse_text(const char *path, const char *raw, size_t len,
 	cfg_set_validate_func(cfg, "socket_mode", validate_mode);
 	cfg_set_validate_func(cfg, "socket", validate_socket);
 	cfg_set_validate_func(cfg, "reply_text", validate_reply);
+	cfg_set_validate_func(cfg, "control_socket", validate_control_socket);
+	cfg_set_validate_func(cfg, "control_group", validate_control_group);
 	cfg_set_validate_func(cfg, "prefix", validate_prefix);
 	cfg_set_validate_func(cfg, "prefix|limit", validate_int);
 	cfg_set_validate_func(cfg, "prefix|window", validate_int);
@@ -685,6 +728,9 @@ config_parse_text(const char *path, const char *raw, size_t len,
 	c->log_level = choice_value(cfg, "log_level");
 	c->syslog_facility = choice_value(cfg, "syslog_facility");
 	c->allow_world_writable = cfg_getbool(cfg, "allow_world_writable") == cfg_true;
+	c->control_socket = dup_or_null(cfg_getstr(cfg, "control_socket"));
+	c->control_socket_line = control_line;
+	c->control_group = dup_or_null(cfg_getstr(cfg, "control_group"));
 	c->redis = dup_or_null(cfg_getstr(cfg, "redis"));
 	c->redis_password_file = dup_or_null(cfg_getstr(cfg, "redis_password_file"));
 	c->redis_password_line = redis_pwline;
@@ -749,9 +795,13 @@ config_dup(const struct config *c)
 		config_free(d);
 		return NULL;
 	}
+	d->control_socket = c->control_socket ? strdup(c->control_socket) : NULL;
+	d->control_group = c->control_group ? strdup(c->control_group) : NULL;
 	if (!d->path || !d->socket || (c->exempt_map && !d->exempt_map) ||
 	    !d->reply_text || !d->reply_escaped || !d->user ||
-	    (c->group && !d->group) || (c->pidfile && !d->pidfile)) {
+	    (c->group && !d->group) || (c->pidfile && !d->pidfile) ||
+	    (c->control_socket && !d->control_socket) ||
+	    (c->control_group && !d->control_group)) {
 		config_free(d);
 		return NULL;
 	}
@@ -776,6 +826,8 @@ config_free(struct config *c)
 	redis_conf_free_secret(c->redis_user);
 	redis_conf_free_secret(c->redis_password);
 	free(c->redis_key_prefix);
+	free(c->control_socket);
+	free(c->control_group);
 	free(c);
 }
 

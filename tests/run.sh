@@ -4,7 +4,7 @@
 #
 #   tests/run.sh BUILD_DIR [SUITE[@BUILD_DIR]]...
 #   suites: runner deps unit build milter map reload service sandbox faults
-#   mta bench fuzz machine
+#   mta redis control bench fuzz machine
 #   (default: all but fuzz, in BUILD_DIR); any NAME with a tests/NAME/run.sh
 #
 # Every suite prints "PLAN: SUITE N" first (tests/lib.sh `plan`), then one
@@ -108,7 +108,7 @@ for spec in $suites; do
 		# each half is held to its own plan.
 		ft=${FUZZ_TIME:-30}
 		sh "$top/fuzz/build.sh" "$top/build-fuzz" > /dev/null 2>&1
-		{ sh "$top/fuzz/run.sh" "$ft" config map addr > "$out.f1" 2>&1; echo $? > "$out.f1.rc"; } &
+		{ sh "$top/fuzz/run.sh" "$ft" config map addr control > "$out.f1" 2>&1; echo $? > "$out.f1.rc"; } &
 		sh "$top/fuzz/run.sh" "$ft" value exempt decide access > "$out.f2" 2>&1
 		echo $? > "$out.f2.rc"
 		wait
