@@ -51,13 +51,20 @@ CORE_SRC  += src/clientkeys.c
 CORE_SRC  += src/listener.c
 # Open sessions per client (max_concurrent).
 CORE_SRC  += src/concurrency.c
+# Prometheus metrics: the exposition and the address in the core (unit
+# tests), the HTTP server (libmicrohttpd) in the daemon only.
+CORE_SRC  += src/metrics.c src/metrics_listen.c
 DAEMON_SRC := src/main.c src/milter.c src/daemon.c src/maint.c
+DAEMON_SRC += src/metrics_http.c
+MHD_LIBS  := $(shell pkg-config --libs libmicrohttpd 2>/dev/null)
 CORE_OBJ  := $(CORE_SRC:src/%.c=$(B)/%.o)
 DAEMON_OBJ := $(DAEMON_SRC:src/%.c=$(B)/%.o)
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
 BUILD_DEPS := build-essential pkg-config libmilter-dev libdb-dev libconfuse-dev
+# Prometheus metrics: the HTTP server; the test suite's Prometheus and curl.
+BUILD_DEPS += libmicrohttpd-dev
 # No MTA, rsyslog or fail2ban here: the suites run them from packages
 # unpacked under the work tree (tests/pkgroot.sh); installing sendmail-bin
 # would remove an admin's Postfix.  Listed instead: the plain libraries
@@ -71,6 +78,7 @@ MTA_LIBS   := libldap-2.5-0 liblockfile1 libnsl2 libsasl2-2 libssl3 libwrap0 \
 TEST_DEPS  := $(BUILD_DEPS) libcmocka-dev miltertest swaks libio-socket-inet6-perl netbase \
               m4 python3 iproute2 mandoc db5.3-util procps util-linux systemd \
               valgrind clang libclang-rt-14-dev strace libfaketime redis-server $(MTA_LIBS)
+TEST_DEPS  += prometheus curl
 
 .PHONY: all run check check-deps unit binaries units deps-build deps-test print-deps \
         sanitize tsan fuzz install uninstall clean lint mutants
@@ -81,7 +89,7 @@ milter-ratelimit ratelimit-map: %: $(B)/%
 	cp $< $@
 
 $(B)/milter-ratelimit: $(DAEMON_OBJ) $(CORE_OBJ)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(MHD_LIBS)
 
 $(B)/ratelimit-map: $(B)/ratelimit-map.o $(CORE_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -164,7 +172,7 @@ TSAN_FLAGS := -O1 -g -fsanitize=thread
 # (check-deps) with one of its own (tests/machine/).
 check: check-deps all $(UNIT_BIN) bench-build
 	$(MAKE) B=build-asan CFLAGS="$(ASAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" binaries units
-	sh tests/run.sh $(B) runner deps unit build milter map reload service sandbox faults mta redis bench \
+	sh tests/run.sh $(B) runner deps unit build milter map reload service sandbox faults mta redis metrics bench \
 	    unit@build-asan milter@build-asan reload@build-asan fuzz machine
 
 check-deps:

@@ -67,6 +67,9 @@ struct config {
 	int log_level;		/* LOG_ERR..LOG_DEBUG */
 	int syslog_facility;	/* LOG_MAIL, ... */
 	bool allow_world_writable;	/* accept a config or map anyone may write */
+	/* Prometheus metrics: "ADDR:PORT" (metrics_listen.h); NULL: off.
+	 * Fixed at start: a reload that changes it logs "takes a restart". */
+	char *metrics_listen;
 	/* listener PORT { ... } sections in file order (listener.h). */
 	struct listener_rule listeners[LISTENER_MAX];
 	int nlisteners;

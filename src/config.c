@@ -17,6 +17,7 @@
 #include <confuse.h>
 
 #include "config.h"
+#include "metrics_listen.h"
 #include "sockspec.h"
 #include "safefile.h"
 #include "window.h"
@@ -56,6 +57,8 @@ static cfg_opt_t options[] = {
 	CFG_STR("log_level",	"info",		CFGF_NONE),
 	CFG_STR("syslog_facility", "mail",	CFGF_NONE),
 	CFG_BOOL("allow_world_writable", cfg_false, CFGF_NONE),
+	/* Prometheus metrics (metrics_http.c): "" is off, the default. */
+	CFG_STR("metrics_listen", "",		CFGF_NONE),
 	CFG_SEC("prefix",	prefix_options,	CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
 	CFG_SEC("listener",	listener_cfg_options, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
 	CFG_END()
@@ -219,6 +222,24 @@ validate_socket(cfg_t *cfg, cfg_opt_t *opt)
 	if (*v == '\0')
 		return 0;	/* "socket is empty", reported after the parse */
 	if (!sockspec_parse(v, &ss, err, sizeof err)) {
+		cfg_error(cfg, "%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* metrics_listen: an IP literal and a port (metrics_listen.h), checked
+ * here so that -n and a reload name FILE:LINE; "" is off. */
+static int
+validate_metrics_listen(cfg_t *cfg, cfg_opt_t *opt)
+{
+	const char *v = cfg_opt_getnstr(opt, cfg_opt_size(opt) - 1);
+	struct metrics_listen l;
+	char err[300];
+
+	if (*v == '\0')
+		return 0;
+	if (!metrics_listen_parse(v, &l, err, sizeof err)) {
 		cfg_error(cfg, "%s", err);
 		return -1;
 	}
@@ -581,6 +602,7 @@ config_parse_text(const char *path, const char *raw, size_t len,
 	cfg_set_validate_func(cfg, "socket_mode", validate_mode);
 	cfg_set_validate_func(cfg, "socket", validate_socket);
 	cfg_set_validate_func(cfg, "reply_text", validate_reply);
+	cfg_set_validate_func(cfg, "metrics_listen", validate_metrics_listen);
 	cfg_set_validate_func(cfg, "prefix", validate_prefix);
 	cfg_set_validate_func(cfg, "prefix|limit", validate_int);
 	cfg_set_validate_func(cfg, "prefix|window", validate_int);
@@ -621,6 +643,7 @@ config_parse_text(const char *path, const char *raw, size_t len,
 	c->log_level = choice_value(cfg, "log_level");
 	c->syslog_facility = choice_value(cfg, "syslog_facility");
 	c->allow_world_writable = cfg_getbool(cfg, "allow_world_writable") == cfg_true;
+	c->metrics_listen = dup_or_null(cfg_getstr(cfg, "metrics_listen"));
 	if (!c->path || !c->socket || !c->reply_text || !c->reply_escaped || !c->user)
 		goto oom;
 	if (!config_keys(c, cfg, path, report) |
@@ -660,7 +683,9 @@ config_dup(const struct config *c)
 	d->user = strdup(c->user);
 	d->group = c->group ? strdup(c->group) : NULL;
 	d->pidfile = c->pidfile ? strdup(c->pidfile) : NULL;
-	if (!d->path || !d->socket || (c->exempt_map && !d->exempt_map) ||
+	d->metrics_listen = c->metrics_listen ? strdup(c->metrics_listen) : NULL;
+	if ((c->metrics_listen && !d->metrics_listen) ||
+	    !d->path || !d->socket || (c->exempt_map && !d->exempt_map) ||
 	    !d->reply_text || !d->reply_escaped || !d->user ||
 	    (c->group && !d->group) || (c->pidfile && !d->pidfile)) {
 		config_free(d);
@@ -682,6 +707,7 @@ config_free(struct config *c)
 	free(c->user);
 	free(c->group);
 	free(c->pidfile);
+	free(c->metrics_listen);
 	free(c);
 }
 

@@ -25,6 +25,8 @@
 #include "daemon.h"
 #include "log.h"
 #include "maint.h"
+#include "metrics.h"
+#include "metrics_http.h"
 #include "milter.h"
 #include "notify.h"
 #include "pidfile.h"
@@ -97,6 +99,29 @@ abandon(int status)
 	sockfile_remove(&sock);
 	pidfile_remove(&pidf);
 	exit(status);
+}
+
+/*
+ * Prometheus metrics (metrics_http.h), off unless metrics_listen is set.
+ * The port is bound here, before the fork and while we may be root: a
+ * port below 1024 needs root (the shipped unit starts unprivileged, and
+ * the default 9456 needs none), and a port in use stops the start with
+ * its reason instead of a daemon without metrics.  The server's thread
+ * starts only once root is given up and our signals are blocked: it never
+ * answers a request as root.  A reload keeps the address (reload.c).
+ */
+static void
+metrics_bind(const struct config *cfg)
+{
+	char err[512];
+
+	metrics_decision_init();
+	if (cfg->metrics_listen == NULL)
+		return;
+	if (!metrics_http_bind(cfg->metrics_listen, err, sizeof err)) {
+		log_warnx("%s", err);
+		abandon(EX_OSERR);
+	}
 }
 
 /* Who we will run as; checked before anything is created (and by -n). */
@@ -286,6 +311,7 @@ main(int argc, char *argv[])
 	struct ruleset *rules;
 	char keys[CONFIG_KEYS_STRLEN];
 	static struct policy pol;	/* outlives main(): see the end */
+	static struct metrics_source metrics_src;	/* read by the metrics thread */
 	struct privs pv;
 	char err[512];
 	bool ok;
@@ -364,6 +390,7 @@ main(int argc, char *argv[])
 	mode_t um = umask(0077);
 	open_socket(rules->cfg, &pv, &pol);
 	umask(um);
+	metrics_bind(rules->cfg);
 	if (!foreground && !daemon_detach())
 		abandon(EX_OSERR);
 	/* The lock came along: the child shares the open file description. */
@@ -385,11 +412,16 @@ main(int argc, char *argv[])
 	    exempt_count(rules->exempt), rules->cfg->user);
 	if (!maint_start(&reloader))
 		abandon(EX_OSERR);
+	metrics_src.policy = &pol;
+	metrics_src.start_time = clock_wall_s();
+	if (!metrics_http_start(&metrics_src))
+		abandon(EX_OSERR);
 	notify_send("READY=1");
 
 	ok = milter_run();
 
 	notify_send("STOPPING=1");
+	metrics_http_stop();
 	maint_stop();
 	/* Refusals not logged yet get their summary lines: none is lost. */
 	window_drain(pol.table, report_due, NULL);

@@ -185,6 +185,9 @@ reload_all(struct reloader *r)
 	keep_fixed(r, "user", &rs->cfg->user, cur->user);
 	keep_fixed(r, "group", &rs->cfg->group, cur->group);
 	keep_fixed(r, "pidfile", &rs->cfg->pidfile, cur->pidfile);
+	/* The metrics port is bound at start, maybe as root (metrics_http.h):
+	 * a reload, unprivileged, could not always bind the new one. */
+	keep_fixed(r, "metrics_listen", &rs->cfg->metrics_listen, cur->metrics_listen);
 	if (rs->cfg->socket_mode != cur->socket_mode) {
 		log_warnx("%s: socket_mode changed; it takes a restart, keeping %04o",
 		    r->config_path, cur->socket_mode);
