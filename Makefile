@@ -233,6 +233,8 @@ install: all
 	install -d $(DESTDIR)$(DOCDIR)/fail2ban/filter.d $(DESTDIR)$(DOCDIR)/fail2ban/jail.d
 	install -m 0644 conf/fail2ban/filter.d/milter-ratelimit.conf $(DESTDIR)$(DOCDIR)/fail2ban/filter.d/milter-ratelimit.conf
 	install -m 0644 conf/fail2ban/jail.d/milter-ratelimit.conf $(DESTDIR)$(DOCDIR)/fail2ban/jail.d/milter-ratelimit.conf
+	install -d $(DESTDIR)$(DOCDIR)/prometheus
+	install -m 0644 conf/prometheus/prometheus.yml conf/prometheus/milter-ratelimit.rules.yml $(DESTDIR)$(DOCDIR)/prometheus/
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/milter-ratelimit.conf ]; then \
 	    echo "keeping existing $(DESTDIR)$(SYSCONFDIR)/milter-ratelimit.conf"; \
 	else \
