@@ -51,10 +51,12 @@ CORE_SRC  += src/clientkeys.c
 CORE_SRC  += src/listener.c
 # Open sessions per client (max_concurrent).
 CORE_SRC  += src/concurrency.c
+# The control socket (ratelimit-ctl): explain, top, reset.
+CORE_SRC  += src/policyctl.c src/stats.c src/control_proto.c
+DAEMON_SRC := src/main.c src/milter.c src/daemon.c src/maint.c src/control.c
 # Prometheus metrics: the exposition and the address in the core (unit
 # tests), the HTTP server (libmicrohttpd) in the daemon only.
 CORE_SRC  += src/metrics.c src/metrics_listen.c
-DAEMON_SRC := src/main.c src/milter.c src/daemon.c src/maint.c
 DAEMON_SRC += src/metrics_http.c
 MHD_LIBS  := $(shell pkg-config --libs libmicrohttpd 2>/dev/null)
 CORE_OBJ  := $(CORE_SRC:src/%.c=$(B)/%.o)
@@ -83,15 +85,19 @@ TEST_DEPS  += prometheus curl
 .PHONY: all run check check-deps unit binaries units deps-build deps-test print-deps \
         sanitize tsan fuzz install uninstall clean lint mutants
 
-all: milter-ratelimit ratelimit-map
+all: milter-ratelimit ratelimit-map ratelimit-ctl
 
-milter-ratelimit ratelimit-map: %: $(B)/%
+milter-ratelimit ratelimit-map ratelimit-ctl: %: $(B)/%
 	cp $< $@
 
 $(B)/milter-ratelimit: $(DAEMON_OBJ) $(CORE_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(MHD_LIBS)
 
 $(B)/ratelimit-map: $(B)/ratelimit-map.o $(CORE_OBJ)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The control socket's client (ratelimit-ctl(8)).
+$(B)/ratelimit-ctl: $(B)/ratelimit-ctl.o $(CORE_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/%.o: src/%.c $(wildcard include/*.h) | $(B)
@@ -183,7 +189,7 @@ check-deps:
 unit: all $(UNIT_BIN)
 	sh tests/run.sh $(B) unit
 
-binaries: $(B)/milter-ratelimit $(B)/ratelimit-map
+binaries: $(B)/milter-ratelimit $(B)/ratelimit-map $(B)/ratelimit-ctl
 units: $(UNIT_BIN)
 
 # On demand, not in CI: every mutant of tests/mutants.list, one at a time in
@@ -223,6 +229,8 @@ install: all
 	    $(DESTDIR)$(SYSCONFDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(DOCDIR)/fail2ban
 	install -m 0755 milter-ratelimit $(DESTDIR)$(SBINDIR)/milter-ratelimit
 	install -m 0755 ratelimit-map $(DESTDIR)$(SBINDIR)/ratelimit-map
+	install -m 0755 ratelimit-ctl $(DESTDIR)$(SBINDIR)/ratelimit-ctl
+	install -m 0644 man/ratelimit-ctl.8 $(DESTDIR)$(MANDIR)/man8/ratelimit-ctl.8
 	install -m 0644 man/milter-ratelimit.8 $(DESTDIR)$(MANDIR)/man8/milter-ratelimit.8
 	install -m 0644 man/ratelimit-map.8 $(DESTDIR)$(MANDIR)/man8/ratelimit-map.8
 	install -m 0644 man/milter-ratelimit.conf.5 $(DESTDIR)$(MANDIR)/man5/milter-ratelimit.conf.5
@@ -257,6 +265,7 @@ install: all
 # The config is removed only when it is still the sample: an admin's edits stay.
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/milter-ratelimit $(DESTDIR)$(SBINDIR)/ratelimit-map \
+	    $(DESTDIR)$(SBINDIR)/ratelimit-ctl $(DESTDIR)$(MANDIR)/man8/ratelimit-ctl.8 \
 	    $(DESTDIR)$(MANDIR)/man8/milter-ratelimit.8 $(DESTDIR)$(MANDIR)/man8/ratelimit-map.8 \
 	    $(DESTDIR)$(MANDIR)/man5/milter-ratelimit.conf.5 \
 	    $(DESTDIR)$(UNITDIR)/milter-ratelimit.service
@@ -268,4 +277,4 @@ uninstall:
 	done
 
 clean:
-	rm -rf build build-asan build-tsan build-fuzz build-bench milter-ratelimit ratelimit-map run
+	rm -rf build build-asan build-tsan build-fuzz build-bench milter-ratelimit ratelimit-map ratelimit-ctl run

@@ -12,6 +12,8 @@
 #include "listener.h"
 
 #define CONFIG_DEFAULT_PATH "/etc/milter-ratelimit.conf"
+/* Where ratelimit-ctl finds the daemon unless told otherwise. */
+#define CONFIG_CONTROL_SOCKET "/run/milter-ratelimit/control.sock"
 /* The longest reply_text, counted after each '%' is doubled: libmilter's
  * MAXREPLYLEN.  smfi_setreply() refuses a longer text (it counts the text
  * alone, not the "421 4.3.2 " before it), and the client would get a bare
@@ -70,6 +72,12 @@ struct config {
 	/* Prometheus metrics: "ADDR:PORT" (metrics_listen.h); NULL: off.
 	 * Fixed at start: a reload that changes it logs "takes a restart". */
 	char *metrics_listen;
+	/* The control socket (control.h), fixed at start.  NULL: off.
+	 * Its line in path; 0: the default, which is best effort (a
+	 * socket the admin named must open, or the start fails). */
+	char *control_socket;
+	int control_socket_line;
+	char *control_group;	/* NULL: the daemon's own group */
 	/* listener PORT { ... } sections in file order (listener.h). */
 	struct listener_rule listeners[LISTENER_MAX];
 	int nlisteners;

@@ -6,7 +6,8 @@
  * is held while text is formatted: metrics_gather() takes a snapshot (the
  * counters are relaxed atomics; the table's figures are read shard by
  * shard under each shard's lock, O(1) each, as SIGUSR2 does; the map's
- * size under the rules' read lock, O(1)), then metrics_format() writes the
+ * size under the rules' read lock, O(1); the reload record under
+ * reload.c's status lock, which no milter thread takes), then metrics_format() writes the
  * text from the snapshot alone, with no lock at all.
  *
  * Other modules add families of their own (the Redis backend: its state
@@ -94,11 +95,13 @@ void metrics_histogram_write(struct metrics_buf *b, const char *name,
 extern struct metrics_histogram metrics_decision;
 void metrics_decision_init(void);
 
-/* Reloads as reload.c counts them (start-up not included). */
+/* Reloads as reload.c counts them (reload_status; start-up not
+ * counted). */
 struct metrics_reloads {
 	uint64_t ok, failed;
 	double last_ok;		/* Unix time of the last good load (start-up
 				 * included); 0: unknown */
+	double last_failed;	/* Unix time of the last failed one; 0: never */
 };
 
 /* What one scrape shows, gathered at once. */
@@ -114,11 +117,11 @@ struct metrics_snapshot {
 /* Where metrics_gather() reads from; set once at start. */
 struct metrics_source {
 	struct policy *policy;
-	void (*reloads)(struct metrics_reloads *out);	/* may be NULL */
 	double start_time;
 };
 
-/* Takes the locks named at the top, one at a time, for O(1) each. */
+/* Takes the locks named at the top, one at a time, for O(1) each, and
+ * reload.c's status lock to copy its record. */
 void metrics_gather(const struct metrics_source *src, struct metrics_snapshot *s);
 /* No lock.  prev_accepted: the last "accepted" value shown (in and out),
  * so that the derived counter never goes down (see metrics.c). */

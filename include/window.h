@@ -206,4 +206,50 @@ void window_drain(struct window_table *t, window_due_fn *fn, void *arg);
 /* A consistent-enough snapshot: each shard is read under its own lock. */
 void window_stats(struct window_table *t, struct window_stats *out);
 
+/*
+ * Looking without counting (the control socket: ratelimit-ctl).  These
+ * never count a connection, never evict and never move a shard's clock.
+ * Each holds one shard lock at a time, never two, so they cannot take
+ * part in a lock cycle with window_check_keys().
+ */
+
+/* What a key holds now. */
+struct window_peek {
+	bool present;		/* the table has an entry for the key */
+	uint32_t count;		/* connections in the rule's window now */
+	uint32_t retry_ms;	/* count >= limit: ms until one more would
+				 * pass (>= 1); else 0 */
+};
+
+/* Peek key under rule at now_ms, as the next window_check would see it
+ * (an entry kept with another group size counts 0: the check would
+ * restart it).  Takes the key's shard lock; O(1) under it. */
+void window_peek(struct window_table *t, const struct window_key *key,
+    const struct window_rule *rule, uint64_t now_ms, struct window_peek *out);
+
+struct window_top_entry {
+	struct window_key key;
+	uint32_t count;		/* connections within the window asked for */
+};
+
+/* Up to n keys with the most connections within window_ms of now_ms
+ * (each entry read with its own group size), heaviest first, ties in a
+ * fixed order; out[] is the caller's and serves as the heap.  Returns how
+ * many.  Takes each shard lock in turn for one scan of that shard:
+ * O(entries of the shard * log n) under it. */
+size_t window_top(struct window_table *t, uint32_t window_ms, uint64_t now_ms,
+    struct window_top_entry *out, size_t n);
+
+/* Forget key's entry (its counts and marks): its next connection starts
+ * afresh.  Unlogged refusals are handed to fn (NULL: dropped) with no lock
+ * held.  Returns whether the key had an entry.  One shard lock, O(1). */
+bool window_forget(struct window_table *t, const struct window_key *key,
+    window_due_fn *fn, void *arg);
+
+/* Forget every key inside prefix (128-bit plen terms: a key with plen >=
+ * prefix->plen whose first prefix->plen bits are the prefix's).  Each
+ * shard lock in turn, for at most one shard's scan.  Returns how many. */
+size_t window_forget_prefix(struct window_table *t, const struct window_key *prefix,
+    window_due_fn *fn, void *arg);
+
 #endif

@@ -11,7 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
 #include <syslog.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <confuse.h>
@@ -59,6 +62,9 @@ static cfg_opt_t options[] = {
 	CFG_BOOL("allow_world_writable", cfg_false, CFGF_NONE),
 	/* Prometheus metrics (metrics_http.c): "" is off, the default. */
 	CFG_STR("metrics_listen", "",		CFGF_NONE),
+	/* The control socket (ratelimit-ctl; control.h). */
+	CFG_STR("control_socket", CONFIG_CONTROL_SOCKET, CFGF_NONE),
+	CFG_STR("control_group", "",		CFGF_NONE),
 	CFG_SEC("prefix",	prefix_options,	CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
 	CFG_SEC("listener",	listener_cfg_options, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
 	CFG_END()
@@ -83,6 +89,7 @@ static config_report_fn *report_to;
 static const char *report_path;	/* libconfuse calls a parsed buffer "[buf]" */
 static int errors;
 static int socket_line;		/* where `socket` was last set; 0: its default */
+static int control_line;	/* where `control_socket` was last set; 0: its default */
 
 static void
 error_fn(cfg_t *cfg, const char *fmt, va_list ap)
@@ -241,6 +248,39 @@ validate_metrics_listen(cfg_t *cfg, cfg_opt_t *opt)
 		return 0;
 	if (!metrics_listen_parse(v, &l, err, sizeof err)) {
 		cfg_error(cfg, "%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* control_socket: "" (off) or an absolute path that fits a unix socket
+ * address; ratelimit-ctl finds the daemon by it. */
+static int
+validate_control_socket(cfg_t *cfg, cfg_opt_t *opt)
+{
+	const char *v = cfg_opt_getnstr(opt, cfg_opt_size(opt) - 1);
+	struct sockaddr_un sa;
+
+	control_line = cfg->line;
+	if (*v == '\0')
+		return 0;
+	if (*v != '/' || strlen(v) >= sizeof sa.sun_path ||
+	    v[strlen(v) - 1] == '/') {
+		cfg_error(cfg, "control_socket = \"%.120s\": expected \"\" (off) or an "
+		    "absolute path of a file, at most %zu bytes", v, sizeof sa.sun_path - 1);
+		return -1;
+	}
+	return 0;
+}
+
+/* control_group: a group that exists, or "" (the daemon's group). */
+static int
+validate_control_group(cfg_t *cfg, cfg_opt_t *opt)
+{
+	const char *v = cfg_opt_getnstr(opt, cfg_opt_size(opt) - 1);
+
+	if (*v != '\0' && getgrnam(v) == NULL) {
+		cfg_error(cfg, "control_group = \"%.64s\": no such group", v);
 		return -1;
 	}
 	return 0;
@@ -594,6 +634,7 @@ config_parse_text(const char *path, const char *raw, size_t len,
 	report_path = path;
 	errors = 0;
 	socket_line = 0;
+	control_line = 0;
 	cfg_set_error_function(cfg, error_fn);
 	for (size_t i = 0; i < sizeof int_ranges / sizeof int_ranges[0]; i++)
 		cfg_set_validate_func(cfg, int_ranges[i].name, validate_int);
@@ -603,6 +644,8 @@ config_parse_text(const char *path, const char *raw, size_t len,
 	cfg_set_validate_func(cfg, "socket", validate_socket);
 	cfg_set_validate_func(cfg, "reply_text", validate_reply);
 	cfg_set_validate_func(cfg, "metrics_listen", validate_metrics_listen);
+	cfg_set_validate_func(cfg, "control_socket", validate_control_socket);
+	cfg_set_validate_func(cfg, "control_group", validate_control_group);
 	cfg_set_validate_func(cfg, "prefix", validate_prefix);
 	cfg_set_validate_func(cfg, "prefix|limit", validate_int);
 	cfg_set_validate_func(cfg, "prefix|window", validate_int);
@@ -644,6 +687,9 @@ config_parse_text(const char *path, const char *raw, size_t len,
 	c->syslog_facility = choice_value(cfg, "syslog_facility");
 	c->allow_world_writable = cfg_getbool(cfg, "allow_world_writable") == cfg_true;
 	c->metrics_listen = dup_or_null(cfg_getstr(cfg, "metrics_listen"));
+	c->control_socket = dup_or_null(cfg_getstr(cfg, "control_socket"));
+	c->control_socket_line = control_line;
+	c->control_group = dup_or_null(cfg_getstr(cfg, "control_group"));
 	if (!c->path || !c->socket || !c->reply_text || !c->reply_escaped || !c->user)
 		goto oom;
 	if (!config_keys(c, cfg, path, report) |
@@ -684,10 +730,14 @@ config_dup(const struct config *c)
 	d->group = c->group ? strdup(c->group) : NULL;
 	d->pidfile = c->pidfile ? strdup(c->pidfile) : NULL;
 	d->metrics_listen = c->metrics_listen ? strdup(c->metrics_listen) : NULL;
+	d->control_socket = c->control_socket ? strdup(c->control_socket) : NULL;
+	d->control_group = c->control_group ? strdup(c->control_group) : NULL;
 	if ((c->metrics_listen && !d->metrics_listen) ||
 	    !d->path || !d->socket || (c->exempt_map && !d->exempt_map) ||
 	    !d->reply_text || !d->reply_escaped || !d->user ||
-	    (c->group && !d->group) || (c->pidfile && !d->pidfile)) {
+	    (c->group && !d->group) || (c->pidfile && !d->pidfile) ||
+	    (c->control_socket && !d->control_socket) ||
+	    (c->control_group && !d->control_group)) {
 		config_free(d);
 		return NULL;
 	}
@@ -708,6 +758,8 @@ config_free(struct config *c)
 	free(c->group);
 	free(c->pidfile);
 	free(c->metrics_listen);
+	free(c->control_socket);
+	free(c->control_group);
 	free(c);
 }
 

@@ -22,6 +22,7 @@
 
 #include "clock.h"
 #include "config.h"
+#include "control.h"
 #include "daemon.h"
 #include "log.h"
 #include "maint.h"
@@ -96,6 +97,7 @@ static struct pidfile pidf = { .fd = -1 };			/* held and locked by us */
 static void __attribute__((noreturn))
 abandon(int status)
 {
+	control_stop();
 	sockfile_remove(&sock);
 	pidfile_remove(&pidf);
 	exit(status);
@@ -389,6 +391,8 @@ main(int argc, char *argv[])
 	/* Nobody may reach the socket before it has its owner and mode. */
 	mode_t um = umask(0077);
 	open_socket(rules->cfg, &pv, &pol);
+	if ((ch = control_open(rules->cfg, &pv)) != 0)
+		abandon(ch);
 	umask(um);
 	metrics_bind(rules->cfg);
 	if (!foreground && !daemon_detach())
@@ -410,7 +414,8 @@ main(int argc, char *argv[])
 	    rules->cfg->mode == MODE_LOG ? "log" : "enforce",
 	    (unsigned long long)rules->cfg->max_clients, window_memory(pol.table),
 	    exempt_count(rules->exempt), rules->cfg->user);
-	if (!maint_start(&reloader))
+	reload_started(rules);
+	if (!maint_start(&reloader) || !control_start(&pol))
 		abandon(EX_OSERR);
 	metrics_src.policy = &pol;
 	metrics_src.start_time = clock_wall_s();
@@ -421,6 +426,7 @@ main(int argc, char *argv[])
 	ok = milter_run();
 
 	notify_send("STOPPING=1");
+	control_stop();
 	metrics_http_stop();
 	maint_stop();
 	/* Refusals not logged yet get their summary lines: none is lost. */

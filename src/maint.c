@@ -16,6 +16,7 @@
 #include "maint.h"
 #include "milter.h"
 #include "report.h"
+#include "stats.h"
 
 #define SWEEP_BUDGET 1024	/* entries per shard per second */
 
@@ -35,33 +36,14 @@ check_interval(struct reloader *r)
 	return s;
 }
 
-static uint64_t started_ms;
-
 /* SIGUSR2: one line an admin (or a monitoring script) can read. */
 static void
 log_stats(struct reloader *r)
 {
-	struct policy_totals n;
-	struct window_stats ws;
+	char line[1024];
 
-	policy_totals(r->policy, &n);
-	window_stats(r->policy->table, &ws);
-	log_notice("stats connections=%llu accepted=%llu exempt=%llu refused=%llu "
-	    "would_refuse=%llu refused_concurrent=%llu would_refuse_concurrent=%llu "
-	    "untracked=%llu no_address=%llu table_used=%llu "
-	    "table_capacity=%llu evictions=%llu expired=%llu reloads=%llu "
-	    "reload_failures=%llu uptime=%llus",
-	    (unsigned long long)n.seen, (unsigned long long)n.accepted,
-	    (unsigned long long)n.exempt, (unsigned long long)n.refused,
-	    (unsigned long long)n.would_refuse,
-	    (unsigned long long)n.refused_concurrent,
-	    (unsigned long long)n.would_refuse_concurrent,
-	    (unsigned long long)n.untracked,
-	    (unsigned long long)n.noaddr,
-	    (unsigned long long)ws.used, (unsigned long long)ws.capacity,
-	    (unsigned long long)ws.evictions, (unsigned long long)ws.expired,
-	    (unsigned long long)r->reloads, (unsigned long long)r->failures,
-	    (unsigned long long)((clock_now_ms() - started_ms) / 1000));
+	stats_format(r->policy, clock_now_ms(), line, sizeof line);
+	log_notice("stats %s", line);
 }
 
 static void *
@@ -91,7 +73,11 @@ maint_main(void *arg)
 		now = clock_now_ms();
 
 		if (sig == SIGUSR1) {
-			reload_all(r);
+			/* Taken before any file is read: a ratelimit-ctl
+			 * reload waiting for it sees this load's outcome. */
+			uint64_t ticket = reload_ticket_take();
+
+			reload_ticket_done(ticket, reload_all(r));
 			last_check = now;
 		} else if (sig == SIGUSR2) {
 			log_stats(r);
@@ -114,7 +100,7 @@ maint_start(struct reloader *r)
 {
 	int e;
 
-	started_ms = clock_now_ms();
+	stats_started(clock_now_ms());
 	e = pthread_create(&thread, NULL, maint_main, r);
 
 	if (e != 0) {

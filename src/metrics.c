@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "metrics.h"
+#include "reload.h"
 
 #define P METRICS_PREFIX
 
@@ -231,6 +232,7 @@ void
 metrics_gather(const struct metrics_source *src, struct metrics_snapshot *s)
 {
 	struct policy *p = src->policy;
+	struct reload_status rs;
 
 	memset(s, 0, sizeof *s);
 	policy_totals(p, &s->t);
@@ -240,8 +242,11 @@ metrics_gather(const struct metrics_source *src, struct metrics_snapshot *s)
 	pthread_rwlock_rdlock(&p->lock);
 	s->map_entries = exempt_count(p->rules->exempt);
 	pthread_rwlock_unlock(&p->lock);
-	if (src->reloads != NULL)
-		src->reloads(&s->reloads);
+	reload_status(&rs);
+	s->reloads.ok = rs.ok;
+	s->reloads.failed = rs.failed;
+	s->reloads.last_ok = (double)rs.last_ok;
+	s->reloads.last_failed = (double)rs.last_failed;
 	s->start_time = src->start_time;
 	metrics_histogram_snap(&metrics_decision, &s->decision);
 }
@@ -318,6 +323,10 @@ metrics_format(struct metrics_buf *b, const struct metrics_snapshot *s,
 	    "Unix time of the last successful load of the rules (start-up included).");
 	metrics_sample_double(b, P "last_reload_success_timestamp_seconds", NULL, NULL,
 	    s->reloads.last_ok);
+	metrics_family(b, P "last_reload_failure_timestamp_seconds", METRICS_GAUGE,
+	    "Unix time of the last failed reload (the rules in force stayed); 0: none.");
+	metrics_sample_double(b, P "last_reload_failure_timestamp_seconds", NULL, NULL,
+	    s->reloads.last_failed);
 
 	metrics_family(b, P "decision_duration_seconds", METRICS_HISTOGRAM,
 	    "Time the milter spent answering CONNECT (decision, counting, reply).");

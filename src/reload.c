@@ -2,6 +2,10 @@
  * reload.c: build new rules beside the old, swap, free the old.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,10 +18,97 @@
 static unsigned skipped;	/* map entries skipped during the current load */
 static void (*map_report)(const char *line);
 
+/* The outcome record (reload.h).  status_lock guards `status`; it is
+ * held only to copy or update it, never across a load. */
+static pthread_mutex_t status_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct reload_status status;
+/* The lines reported during the load under way (one thread: the control
+ * thread, or main at start); copied into status.error on failure. */
+static char load_errors[RELOAD_TEXT_MAX];
+
+static atomic_uint_fast64_t tickets_taken;
+static uint64_t tickets_done;	/* under status_lock, with ... */
+static bool done_ok;		/* ... the outcome of the reload that did it */
+
+void
+reload_status(struct reload_status *out)
+{
+	pthread_mutex_lock(&status_lock);
+	*out = status;
+	pthread_mutex_unlock(&status_lock);
+}
+
+uint64_t
+reload_request(void)
+{
+	uint64_t t = atomic_fetch_add(&tickets_taken, 1) + 1;
+
+	/* Process-directed: blocked in every thread, it waits for the
+	 * control thread's sigtimedwait, as an admin's kill -USR1 does. */
+	kill(getpid(), SIGUSR1);
+	return t;
+}
+
+bool
+reload_done(uint64_t ticket, bool *ok)
+{
+	bool done;
+
+	pthread_mutex_lock(&status_lock);
+	done = tickets_done >= ticket;
+	*ok = done_ok;
+	pthread_mutex_unlock(&status_lock);
+	return done;
+}
+
+uint64_t
+reload_ticket_take(void)
+{
+	return atomic_load(&tickets_taken);
+}
+
+void
+reload_ticket_done(uint64_t ticket, bool ok)
+{
+	pthread_mutex_lock(&status_lock);
+	if (tickets_done < ticket)
+		tickets_done = ticket;
+	done_ok = ok;
+	pthread_mutex_unlock(&status_lock);
+}
+
+static void
+status_ok(const char *summary)
+{
+	pthread_mutex_lock(&status_lock);
+	status.last_ok = time(NULL);
+	snprintf(status.summary, sizeof status.summary, "%s", summary);
+	pthread_mutex_unlock(&status_lock);
+}
+
+static void
+status_counted(bool ok)
+{
+	pthread_mutex_lock(&status_lock);
+	if (ok) {
+		status.ok++;
+	} else {
+		status.failed++;
+		status.last_failed = time(NULL);
+		snprintf(status.error, sizeof status.error, "%s", load_errors);
+	}
+	pthread_mutex_unlock(&status_lock);
+}
+
 static void
 report_log(const char *line)
 {
+	size_t n = strlen(load_errors);
+
 	log_warnx("%s", line);
+	if (n + 2 < sizeof load_errors)
+		snprintf(load_errors + n, sizeof load_errors - n, "%s%s",
+		    n ? "\n" : "", line);
 }
 
 static void
@@ -117,25 +208,45 @@ reload_initial(const char *config_path, bool strict, struct map_id *id,
 	return r;
 }
 
+void
+reload_summary(const struct ruleset *rs, char *buf, size_t len)
+{
+	char keys[CONFIG_KEYS_STRLEN];
+
+	config_keys_format(rs->cfg, keys, sizeof keys);
+	snprintf(buf, len, "limit=%u window=%us keys=%s stage=%s mode=%s map=%s entries=%zu",
+	    rs->cfg->limit, rs->cfg->window, keys,
+	    config_stage_name(rs->cfg->reply_stage),
+	    rs->cfg->mode == MODE_LOG ? "log" : "enforce",
+	    rs->cfg->exempt_map ? rs->cfg->exempt_map : "none",
+	    exempt_count(rs->exempt));
+}
+
+void
+reload_started(const struct ruleset *rs)
+{
+	char sum[RELOAD_TEXT_MAX];
+
+	reload_summary(rs, sum, sizeof sum);
+	status_ok(sum);
+}
+
 static void
 install(struct reloader *r, struct ruleset *rs, const struct map_id *id,
     const char *what)
 {
 	struct ruleset *old = policy_swap(r->policy, rs);
-	char keys[CONFIG_KEYS_STRLEN];
+	char keys[RELOAD_TEXT_MAX];
 
 	log_setlevel((enum log_level)rs->cfg->log_level);
 	policy_ruleset_free(old);
 	r->map = *id;
 	r->map_missing_logged = false;
 	r->reloads++;
-	config_keys_format(rs->cfg, keys, sizeof keys);
-	log_notice("reloaded %s: limit=%u window=%us keys=%s stage=%s mode=%s map=%s entries=%zu",
-	    what, rs->cfg->limit, rs->cfg->window, keys,
-	    config_stage_name(rs->cfg->reply_stage),
-	    rs->cfg->mode == MODE_LOG ? "log" : "enforce",
-	    rs->cfg->exempt_map ? rs->cfg->exempt_map : "none",
-	    exempt_count(rs->exempt));
+	reload_summary(rs, keys, sizeof keys);
+	log_notice("reloaded %s: %s", what, keys);
+	status_ok(keys);
+	status_counted(true);
 }
 
 /* The rules in force.  Only this thread swaps them, so reading the
@@ -164,7 +275,7 @@ keep_fixed(struct reloader *r, const char *name, char **newv, const char *cur)
 	*newv = keep;
 }
 
-void
+bool
 reload_all(struct reloader *r)
 {
 	const struct config *cur = current_config(r);
@@ -172,10 +283,12 @@ reload_all(struct reloader *r)
 	struct map_id id;
 
 	log_info("SIGUSR1: reloading %s", r->config_path);
+	load_errors[0] = '\0';
 	if ((rs = reload_initial(r->config_path, false, &id, report_log)) == NULL) {
 		r->failures++;
+		status_counted(false);
 		log_warnx("reload failed; the configuration and map in force stay");
-		return;
+		return false;
 	}
 	/* Settings fixed at start: say so, and keep the rules truthful.  A
 	 * changed user, group or pid file would otherwise be accepted now and
@@ -188,6 +301,8 @@ reload_all(struct reloader *r)
 	/* The metrics port is bound at start, maybe as root (metrics_http.h):
 	 * a reload, unprivileged, could not always bind the new one. */
 	keep_fixed(r, "metrics_listen", &rs->cfg->metrics_listen, cur->metrics_listen);
+	keep_fixed(r, "control_socket", &rs->cfg->control_socket, cur->control_socket);
+	keep_fixed(r, "control_group", &rs->cfg->control_group, cur->control_group);
 	if (rs->cfg->socket_mode != cur->socket_mode) {
 		log_warnx("%s: socket_mode changed; it takes a restart, keeping %04o",
 		    r->config_path, cur->socket_mode);
@@ -204,6 +319,7 @@ reload_all(struct reloader *r)
 		rs->cfg->max_clients = cur->max_clients;
 	}
 	install(r, rs, &id, "configuration and map");
+	return true;
 }
 
 void
@@ -227,13 +343,18 @@ reload_check_map(struct reloader *r)
 			    cur->exempt_map, strerror(id.error),
 			    exempt_count(r->policy->rules->exempt));
 			r->failures++;
+			snprintf(load_errors, sizeof load_errors, "%s: %s",
+			    cur->exempt_map, strerror(id.error));
+			status_counted(false);
 		}
 		r->map_missing_logged = true;
 		return;
 	}
+	load_errors[0] = '\0';
 	if ((ex = load_map(cur, false, &id, report_log)) == NULL) {
 		r->map = id;	/* don't retry this same broken file every tick */
 		r->failures++;
+		status_counted(false);
 		log_warnx("%s: not loaded; keeping the %zu entries in force",
 		    cur->exempt_map, exempt_count(r->policy->rules->exempt));
 		return;

@@ -864,3 +864,225 @@ window_stats(struct window_table *t, struct window_stats *out)
 		pthread_mutex_unlock(&s->lock);
 	}
 }
+
+/* --- the control socket's view (window.h, "Looking without counting") --- */
+
+/* Connections x holds within window_ms of now, read with its own group
+ * size: what a check would count before the new connection.  Needs the
+ * shard lock. */
+static uint32_t
+entry_count_in(const struct entry *x, uint32_t now, uint32_t window_ms)
+{
+	uint32_t g = x->gsize_m1 + 1u, n = 0;
+
+	for (unsigned k = 0; k < x->nrec; k++) {
+		if (age(now, x->slot[k]) >= window_ms)
+			break;
+		n += k == 0 ? x->pending : g;
+	}
+	return n;
+}
+
+void
+window_peek(struct window_table *t, const struct window_key *key,
+    const struct window_rule *rule, uint64_t now_ms, struct window_peek *out)
+{
+	uint64_t h = key_hash(t, key);
+	struct shard *s = shard_of(t, h);
+	const struct entry *x;
+	uint32_t g = group_size(rule->limit), now;
+
+	memset(out, 0, sizeof *out);
+	pthread_mutex_lock(&s->lock);
+	/* The shard's time, as a check would see it, without moving it:
+	 * a peek changes nothing. */
+	now = (uint32_t)(now_ms < s->clock ? s->clock : now_ms);
+	if ((x = lookup(s, bucket_of(s, h), key)) != NULL) {
+		out->present = true;
+		/* Slots kept with another group size: the next check starts
+		 * the key afresh, so nothing counts against it. */
+		if (x->gsize_m1 + 1u == g) {
+			out->count = entry_count_in(x, now, rule->window_ms);
+			if (out->count >= rule->limit) {
+				out->retry_ms = entry_wait(x, now, g, rule);
+				if (out->retry_ms == 0)
+					out->retry_ms = 1;
+			}
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* The bounded min-heap of window_top: h[0] is the lightest kept. */
+static bool
+top_less(const struct window_top_entry *a, const struct window_top_entry *b)
+{
+	if (a->count != b->count)
+		return a->count < b->count;
+	/* Ties: a stable order, so that two listings agree. */
+	if (a->key.plen != b->key.plen)
+		return a->key.plen > b->key.plen;
+	return memcmp(a->key.b, b->key.b, 16) > 0;
+}
+
+static void
+top_sift_down(struct window_top_entry *h, size_t n, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+		struct window_top_entry tmp;
+
+		if (l < n && top_less(&h[l], &h[m]))
+			m = l;
+		if (r < n && top_less(&h[r], &h[m]))
+			m = r;
+		if (m == i)
+			return;
+		tmp = h[i], h[i] = h[m], h[m] = tmp;
+		i = m;
+	}
+}
+
+static void
+top_sift_up(struct window_top_entry *h, size_t i)
+{
+	while (i > 0 && top_less(&h[i], &h[(i - 1) / 2])) {
+		struct window_top_entry tmp = h[i];
+
+		h[i] = h[(i - 1) / 2];
+		h[(i - 1) / 2] = tmp;
+		i = (i - 1) / 2;
+	}
+}
+
+/*
+ * Why this shape: a top-N over a million keys must not stall decisions.
+ * Each shard is scanned under its own lock, one shard at a time (never
+ * two locks at once), and the candidates go into the caller's heap of n,
+ * which lives outside the table: O(cap_shard * log n) under one lock,
+ * no allocation, no I/O.  The listing is therefore not one instant's
+ * snapshot: a shard scanned later may have moved on meanwhile.
+ */
+size_t
+window_top(struct window_table *t, uint32_t window_ms, uint64_t now_ms,
+    struct window_top_entry *out, size_t n)
+{
+	size_t have = 0;
+
+	if (n == 0)
+		return 0;
+	for (uint32_t i = 0; i < t->nshards; i++) {
+		struct shard *s = &t->shards[i];
+		uint32_t now;
+
+		pthread_mutex_lock(&s->lock);
+		now = (uint32_t)(now_ms < s->clock ? s->clock : now_ms);
+		for (uint32_t j = 0; j < s->cap; j++) {
+			const struct entry *x = &s->e[j];
+			struct window_top_entry c;
+
+			if (x->nrec == 0)
+				continue;
+			c.count = entry_count_in(x, now, window_ms);
+			if (c.count == 0 || (have == n && c.count < out[0].count))
+				continue;
+			memcpy(c.key.b, x->key, 16);
+			c.key.plen = (uint8_t)(x->plen_m1 + 1);
+			if (have < n) {
+				out[have] = c;
+				top_sift_up(out, have++);
+			} else if (top_less(&out[0], &c)) {
+				out[0] = c;
+				top_sift_down(out, n, 0);
+			}
+		}
+		pthread_mutex_unlock(&s->lock);
+	}
+	/* Heaviest first: pop the heap from the back. */
+	for (size_t m = have; m > 1; m--) {
+		struct window_top_entry tmp = out[0];
+
+		out[0] = out[m - 1];
+		out[m - 1] = tmp;
+		top_sift_down(out, m - 1, 0);
+	}
+	return have;
+}
+
+/* Does table key k lie inside prefix p (both 128-bit plen terms)? */
+static bool
+key_inside(const uint8_t k[16], unsigned kplen, const struct window_key *p)
+{
+	unsigned full = p->plen / 8, rest = p->plen % 8;
+
+	if (kplen < p->plen || memcmp(k, p->b, full) != 0)
+		return false;
+	return rest == 0 ||
+	    ((k[full] ^ p->b[full]) & (uint8_t)(0xff00u >> rest)) == 0;
+}
+
+/*
+ * Release entry i for a forget, its unlogged refusals into due (one line
+ * each, as the sweep would have written).  Needs s->lock.
+ */
+static void
+forget_entry(struct window_table *t, struct shard *s, uint16_t i,
+    struct window_due *due, size_t *nd)
+{
+	if (s->lm[i].suppressed > 0)
+		due_put(&due[(*nd)++], &s->e[i], &s->lm[i]);
+	entry_release(t, s, i);
+}
+
+bool
+window_forget(struct window_table *t, const struct window_key *key,
+    window_due_fn *fn, void *arg)
+{
+	uint64_t h = key_hash(t, key);
+	struct shard *s = shard_of(t, h);
+	struct window_due due[1];
+	struct entry *x;
+	size_t nd = 0;
+
+	pthread_mutex_lock(&s->lock);
+	if ((x = lookup(s, bucket_of(s, h), key)) != NULL)
+		forget_entry(t, s, (uint16_t)(x - s->e), due, &nd);
+	pthread_mutex_unlock(&s->lock);
+	for (size_t k = 0; k < nd && fn != NULL; k++)
+		fn(&due[k], arg);
+	return x != NULL;
+}
+
+size_t
+window_forget_prefix(struct window_table *t, const struct window_key *prefix,
+    window_due_fn *fn, void *arg)
+{
+	size_t forgotten = 0;
+
+	for (uint32_t i = 0; i < t->nshards; i++) {
+		struct shard *s = &t->shards[i];
+		uint32_t j = 0;
+
+		/* One shard lock at a time, for at most one shard's scan;
+		 * due lines are written between holds. */
+		while (j < s->cap) {
+			struct window_due due[DUE_BATCH];
+			size_t nd = 0;
+
+			pthread_mutex_lock(&s->lock);
+			for (; j < s->cap && nd < DUE_BATCH; j++) {
+				const struct entry *x = &s->e[j];
+
+				if (x->nrec == 0 ||
+				    !key_inside(x->key, x->plen_m1 + 1u, prefix))
+					continue;
+				forget_entry(t, s, (uint16_t)j, due, &nd);
+				forgotten++;
+			}
+			pthread_mutex_unlock(&s->lock);
+			for (size_t k = 0; k < nd && fn != NULL; k++)
+				fn(&due[k], arg);
+		}
+	}
+	return forgotten;
+}

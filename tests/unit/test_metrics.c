@@ -166,6 +166,7 @@ test_format_snapshot(void **state)
 	s.reloads.ok = 3;
 	s.reloads.failed = 1;
 	s.reloads.last_ok = 1796573403.25;
+	s.reloads.last_failed = 1796573000;
 	s.start_time = 1796570000;
 	metrics_buf_init(&b);
 	metrics_format(&b, &s, &prev);
@@ -189,6 +190,7 @@ test_format_snapshot(void **state)
 		"milter_ratelimit_reloads_total{result=\"success\"} 3\n",
 		"milter_ratelimit_reloads_total{result=\"failure\"} 1\n",
 		"milter_ratelimit_last_reload_success_timestamp_seconds 1796573403.25\n",
+		"milter_ratelimit_last_reload_failure_timestamp_seconds 1796573000\n",
 		"# TYPE milter_ratelimit_decision_duration_seconds histogram\n",
 		"milter_ratelimit_decision_duration_seconds_count 0\n",
 		"milter_ratelimit_start_time_seconds 1796570000\n",

@@ -1,0 +1,86 @@
+/*
+ * policyctl.h: the control socket's questions to the policy, answered
+ * under the same rules and keys as a decision (clientkeys.h), without
+ * counting a connection.
+ *
+ * Locking: explain and the rule lookups of top take the policy's read
+ * lock for O(keys) work and the table's shard locks one at a time inside
+ * it, the order every decision uses (policy lock, then shards).  The
+ * table scans of top and of a prefix reset hold no policy lock at all:
+ * a reload waiting for the write lock would otherwise hold every decision
+ * up behind it (the lock prefers writers).
+ *
+ * Listener sections are not looked at: explain answers for the global
+ * rules and the map, as a client on a port without a section is counted.
+ * Where Redis state will show (issue 12): struct policy_explain's
+ * `backend` field names the table the counts came from.
+ */
+#ifndef MRL_POLICYCTL_H
+#define MRL_POLICYCTL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "clientkeys.h"
+#include "policy.h"
+
+#define POLICYCTL_RULE_STRLEN (NAMES_STRLEN + 96)
+#define POLICYCTL_KEY_STRLEN (NAMES_STRLEN + 8)
+
+/* One key the client is counted under, as it stands now. */
+struct policyctl_key {
+	char key[POLICYCTL_KEY_STRLEN];	/* "192.0.2.1/32", "name example.com" */
+	char rule[POLICYCTL_RULE_STRLEN];	/* which rule sets its limit */
+	uint32_t count;		/* connections in its window now */
+	uint32_t limit;
+	uint32_t window_s;
+	uint32_t retry_ms;	/* at its limit: until one more would pass; else 0 */
+};
+
+enum policyctl_verdict {
+	POLICYCTL_ALLOWED,	/* the next connection would be accepted */
+	POLICYCTL_REFUSED,	/* it would be refused (mode log: only logged) */
+	POLICYCTL_EXEMPT,	/* an OK entry covers the client: never counted */
+};
+
+struct policy_explain {
+	enum policyctl_verdict verdict;
+	bool log_mode;		/* mode "log": a refusal is only logged */
+	char client[ADDR_STRLEN];
+	char entry[POLICYCTL_RULE_STRLEN];	/* the map entry over the client; "" none */
+	const char *backend;	/* where the counts live: "memory" (Redis: issue 12) */
+	size_t deciding;	/* index in keys[] of the key that decides: the
+				 * refusing one holding longest, else the first */
+	uint32_t retry_s;	/* refused: whole seconds, rounded up; else 0 */
+	size_t nkeys;
+	struct policyctl_key keys[CLIENTKEYS_MAX];
+};
+
+/* Explain the client's next connection at now_ms; hostname (may be NULL)
+ * is taken as verified, so name entries apply as they would to a client
+ * whose MTA vouched for that name. */
+void policy_explain(struct policy *p, const struct addr *client,
+    const char *hostname, uint64_t now_ms, struct policy_explain *out);
+
+struct policyctl_top {
+	struct policyctl_key k;
+	bool known;		/* limit and window are the rule in force for it */
+};
+
+/* Up to n (<= POLICYCTL_TOP_MAX) keys with the most connections in their
+ * window, heaviest first, into out.  Returns how many. */
+#define POLICYCTL_TOP_MAX 1000
+size_t policy_top(struct policy *p, uint64_t now_ms, struct policyctl_top *out,
+    size_t n);
+
+/*
+ * Forget counts: with plen < 0, every key the address is counted under
+ * (its own key and aggregates such as a prefix section's /24, which frees
+ * that aggregate's other clients too), so its next connection passes;
+ * with a prefix length (family terms), every table key inside that
+ * prefix.  Unlogged refusals go to fn.  Returns the keys forgotten.
+ */
+size_t policy_reset(struct policy *p, const struct addr *a, int plen,
+    window_due_fn *fn, void *arg);
+
+#endif
