@@ -4,10 +4,10 @@
  * main() in the order a careful daemon starts: options, logging, config
  * and map (fatal when missing or bad; -n stops here), the counter table,
  * signals blocked before any thread exists, the pid file locked (another
- * instance: refuse), the socket created as root with its owner and mode
- * (a live one: refuse), detach (not under systemd), our pid written, root
- * given up for good, our control thread, then libmilter's loop until a
- * signal ends it.
+ * instance: refuse), the metrics port bound (when on), the socket created
+ * as root with its owner and mode (a live one: refuse), detach (not under
+ * systemd), our pid written, root given up for good, our control thread
+ * and the metrics thread, then libmilter's loop until a signal ends it.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -388,13 +388,15 @@ main(int argc, char *argv[])
 	 * socket is touched. */
 	if (rules->cfg->pidfile)
 		lock_pidfile(rules->cfg->pidfile);
+	/* A taken metrics port stops the start before the milter socket
+	 * is touched; a second instance has been stopped by the lock. */
+	metrics_bind(rules->cfg);
 	/* Nobody may reach the socket before it has its owner and mode. */
 	mode_t um = umask(0077);
 	open_socket(rules->cfg, &pv, &pol);
 	if ((ch = control_open(rules->cfg, &pv)) != 0)
 		abandon(ch);
 	umask(um);
-	metrics_bind(rules->cfg);
 	if (!foreground && !daemon_detach())
 		abandon(EX_OSERR);
 	/* The lock came along: the child shares the open file description. */

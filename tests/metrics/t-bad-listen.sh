@@ -44,8 +44,14 @@ T_B=metrics/listen-port-taken-stops-start
 if ! mrl_start_metrics busy; then
 	fail $T_B "the first daemon did not start: $(tail -n 3 "$T/busy/log" | tr '\n' ' ')"
 else
-	if mrl_start d "metrics_listen = \"127.0.0.1:$MPORT\""; then
-		fail $T_B "a second daemon started on the taken port $MPORT"
+	# Its exit, not its socket, is what to wait for: a daemon that
+	# made its socket might still be about to fail.
+	mrl_start d "metrics_listen = \"127.0.0.1:$MPORT\""
+	wait_for 10 test -e "$T/d/status"
+	if [ ! -e "$T/d/status" ]; then
+		fail $T_B "a second daemon runs on the taken port $MPORT"
+	elif [ -e "$T/d/m.sock" ]; then
+		fail $T_B "the failed start left its milter socket $T/d/m.sock"
 	elif [ "$(cat "$T/d/status" 2>/dev/null)" != 71 ] ||
 	    ! grep -q "metrics_listen 127.0.0.1:$MPORT: cannot listen: Address already in use" "$T/d/log"; then
 		fail $T_B "exit '$(cat "$T/d/status" 2>/dev/null)', want 71 with the reason: $(tail -n 2 "$T/d/log" | tr '\n' ' ')"
