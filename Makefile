@@ -178,7 +178,7 @@ TSAN_FLAGS := -O1 -g -fsanitize=thread
 # (check-deps) with one of its own (tests/machine/).
 check: check-deps all $(UNIT_BIN) bench-build
 	$(MAKE) B=build-asan CFLAGS="$(ASAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" binaries units
-	sh tests/run.sh $(B) runner deps unit build milter map reload service sandbox faults mta redis metrics bench \
+	sh tests/run.sh $(B) runner deps unit build milter map reload service sandbox faults mta redis control metrics bench \
 	    unit@build-asan milter@build-asan reload@build-asan fuzz machine
 
 check-deps:

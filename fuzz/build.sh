@@ -2,7 +2,7 @@
 # Build the libFuzzer targets: fuzz/build.sh [BUILD_DIR]   (default build-fuzz)
 #
 # Every src/*.c but the daemon's and the tool's own (main.c, milter.c,
-# daemon.c, maint.c, ratelimit-map.c) is compiled once with coverage
+# daemon.c, maint.c, control.c, ratelimit-map.c, ratelimit-ctl.c) is compiled once with coverage
 # instrumentation and ASan+UBSan into BUILD_DIR/obj/, then each
 # fuzz/fuzz_NAME.c is linked with libFuzzer into BUILD_DIR/fuzz-NAME.
 # Only what changed is rebuilt.  Needs clang with libFuzzer: on Debian 12,
@@ -48,7 +48,7 @@ headers=$(ls include/*.h)
 objs=
 for src in src/*.c; do
 	case ${src#src/} in
-	main.c|milter.c|daemon.c|maint.c|ratelimit-map.c) continue ;;
+	main.c|milter.c|daemon.c|maint.c|control.c|ratelimit-map.c|ratelimit-ctl.c) continue ;;
 	esac
 	obj=$B/obj/$(basename "$src" .c).o
 	objs="$objs $obj"

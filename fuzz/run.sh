@@ -21,7 +21,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
 T=${1:-60}
 [ $# -gt 0 ] && shift
-targets=${*:-config map addr value exempt decide access names}
+targets=${*:-config map addr value exempt decide access names control}
 B=${FUZZ_BUILD:-build-fuzz}
 
 case $T in

@@ -253,8 +253,16 @@ serve(struct client *c, size_t len)
 static void
 client_close(struct client *c)
 {
-	if (c->fd >= 0)
+	char junk[4096];
+
+	if (c->fd >= 0) {
+		/* Unread input makes the close a reset, and Linux then
+		 * gives the peer ECONNRESET in place of EOF: take what is
+		 * there (bounded, never waiting) first. */
+		for (int i = 0; i < 16 && recv(c->fd, junk, sizeof junk, MSG_DONTWAIT) > 0; i++)
+			;
 		close(c->fd);
+	}
 	free(c->out);
 	memset(c, 0, sizeof *c);
 	c->fd = -1;

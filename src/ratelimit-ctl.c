@@ -119,6 +119,10 @@ ask(const char *path, const char *line, int timeout_s, size_t *len)
 	for (size_t o = 0; o < l;) {
 		ssize_t w = send(fd, line + o, l - o, MSG_NOSIGNAL);
 
+		/* The daemon may have answered (ERR denied) and closed
+		 * before reading: its answer is still there to read. */
+		if (w < 0 && (errno == EPIPE || errno == ECONNRESET))
+			break;
 		if (w < 0) {
 			fprintf(stderr, "%s: %s: %s\n", PROGNAME, path, strerror(errno));
 			exit(EXIT_UNREACHABLE);
@@ -143,7 +147,9 @@ ask(const char *path, const char *line, int timeout_s, size_t *len)
 			cap *= 2;
 		}
 		r = read(fd, buf + n, cap - n);
-		if (r == 0)
+		/* Linux tells a unix socket's peer ECONNRESET, not EOF, when
+		 * the daemon closes with our request unread (ERR denied). */
+		if (r == 0 || (r < 0 && errno == ECONNRESET && n > 0))
 			break;
 		if (r < 0) {
 			fprintf(stderr, "%s: %s: %s\n", PROGNAME, path,

@@ -20,6 +20,9 @@ stats_format(struct policy *p, uint64_t now_ms, char *buf, size_t len)
 	struct window_stats ws;
 	struct reload_status rs;
 
+	/* The Redis backend (issue 12) adds its state here, after the
+	 * table's figures, as more key=value pairs: ratelimit-ctl stats and
+	 * --json print whatever pairs the line holds. */
 	policy_totals(p, &n);
 	window_stats(p->table, &ws);
 	reload_status(&rs);

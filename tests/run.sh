@@ -106,7 +106,7 @@ for spec in $suites; do
 		# each half is held to its own plan.
 		ft=${FUZZ_TIME:-60}
 		sh "$top/fuzz/build.sh" "$top/build-fuzz" > /dev/null 2>&1
-		{ sh "$top/fuzz/run.sh" "$ft" config map addr > "$out.f1" 2>&1; echo $? > "$out.f1.rc"; } &
+		{ sh "$top/fuzz/run.sh" "$ft" config map addr control > "$out.f1" 2>&1; echo $? > "$out.f1.rc"; } &
 		sh "$top/fuzz/run.sh" "$ft" value exempt decide access > "$out.f2" 2>&1
 		echo $? > "$out.f2.rc"
 		wait

@@ -6,12 +6,13 @@
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/lib.sh"
-plan 20
+plan 22
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 
 out=$(make -s -C "$top" install DESTDIR="$stage" PREFIX=/usr 2>&1)
-for f in usr/sbin/milter-ratelimit usr/sbin/ratelimit-map \
+for f in usr/sbin/milter-ratelimit usr/sbin/ratelimit-map usr/sbin/ratelimit-ctl \
+    usr/share/man/man8/ratelimit-ctl.8 \
     usr/share/man/man8/milter-ratelimit.8 usr/share/man/man8/ratelimit-map.8 \
     usr/share/man/man5/milter-ratelimit.conf.5 etc/milter-ratelimit.conf \
     etc/mail/ratelimit-exempt; do

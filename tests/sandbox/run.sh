@@ -11,7 +11,7 @@
 # with `group` naming a supplementary group, NOTIFY_SOCKET set (foreground,
 # syslog), systemd's PATH, a /dev/log that takes its lines (a private
 # mount namespace; sink.c listens on it and on NOTIFY_SOCKET).  It goes through what the unit makes it do:
-# ExecStartPre's -n, the start, milter sessions, ExecReload's kill -USR1,
+# ExecStartPre's -n, the start, milter sessions, ExecReload's ratelimit-ctl reload, kill -USR1,
 # SIGUSR2, SIGTERM.  Every system call any of those processes made must be
 # in the set; a missing one is what the unit would answer with EPERM
 # (SystemCallErrorNumber=EPERM).
@@ -36,6 +36,7 @@ chmod 0755 "$work"
 # The daemon is exec'd as nobody, who may not reach the tree (a clone
 # under /root is 0700): it runs from a copy in the work directory.
 mkdir -m 0755 "$work/bin" && cp "$BIN" "$work/bin/milter-ratelimit" || exit 1
+cp "$(dirname "$BIN")/ratelimit-ctl" "$work/bin/ratelimit-ctl" || exit 1
 DBIN=$work/bin/milter-ratelimit
 dpid=
 sinks=
@@ -110,6 +111,7 @@ socket = "unix:$work/run/m.sock"
 user = "nobody"
 group = "$SGROUP"
 socket_mode = "0660"
+control_socket = "$work/run/control.sock"
 limit = 1
 exempt_map = "$work/exempt.db"
 metrics_listen = "127.0.0.1:$mport"
@@ -168,10 +170,13 @@ else
 	}
 	o=$(mt_seq "192.0.2.1=A 192.0.2.1=R 192.0.2.9=A unspec=A 2001:db8::1=A") ||
 		why="$why sessions before the reload: $(oneline "$o");"
-	# ExecReload=
-	as_unit 10 reload /bin/kill -USR1 "$dpid" || why="$why kill -USR1 $dpid failed;"
-	wait_for 10 logged 'reloaded configuration' ||
-		why="$why no 'reloaded configuration' within 10 s of SIGUSR1: $(oneline "$(tail -n 2 "$work/syslog")");"
+	# ExecReload= (ratelimit-ctl reload, as the unit's user; it waits
+	# for the outcome) and the signal it stands for.
+	o=$(as_unit 40 reload "$work/bin/ratelimit-ctl" -f "$work/conf" reload 2>&1)
+	case $o in OK\ *) ;; *) why="$why ratelimit-ctl reload: $(oneline "$o");" ;; esac
+	as_unit 10 kill /bin/kill -USR1 "$dpid" || why="$why kill -USR1 $dpid failed;"
+	wait_for 10 logged 'reloaded configuration' 2 ||
+		why="$why no second 'reloaded configuration' within 10 s of SIGUSR1: $(oneline "$(tail -n 2 "$work/syslog")");"
 	o=$(mt_seq "192.0.2.2=A 192.0.2.2=R 192.0.2.9=A") ||
 		why="$why sessions after the reload: $(oneline "$o");"
 	kill -USR2 "$dpid"
