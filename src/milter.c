@@ -212,9 +212,8 @@ concurrency_check(SMFICTX *ctx, const struct decision *d, uint64_t now)
 }
 
 static sfsistat
-connect_decide(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
+connect_decide(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr, uint64_t now)
 {
-	uint64_t now = clock_now_ms();
 	struct policy_conn c = {
 		.sa = hostaddr,
 		.hostname = hostname,
@@ -265,7 +264,9 @@ static sfsistat
 mlfi_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 {
 	uint64_t t0 = clock_now_ns();
-	sfsistat r = connect_decide(ctx, hostname, hostaddr);
+	/* The decision's `now` (ms) from the same reading: one clock read
+	 * fewer per connection (about 90 ns each on the test machines). */
+	sfsistat r = connect_decide(ctx, hostname, hostaddr, t0 / 1000000u);
 
 	metrics_histogram_observe(&metrics_decision, clock_now_ns() - t0);
 	return r;
