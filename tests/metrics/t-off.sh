@@ -21,7 +21,6 @@ if grep -q -E '^[[:space:]]*metrics_listen' "$T/sample"; then
 	fail $NAME "the sample config sets metrics_listen"
 	exit 0
 fi
-# shellcheck disable=SC2046
 if ! mrl_start off "$(cat "$T/sample")"; then
 	fail $NAME "daemon did not start: $(tail -n 3 "$T/off/log" | tr '\n' ' ')"
 	exit 0
