@@ -2,7 +2,7 @@
 # The benchmark suite: `make bench` (full) and `make bench-quick` (quick).
 #
 #   bench/run.sh BUILD_DIR full|quick [SECTION...]
-#   sections: protocol table keys accuracy exempt sendmail concurrent
+#   sections: protocol table keys accuracy exempt sendmail concurrent top
 #             (default: all)
 #
 # protocol  milter-ratelimit beside bench/baseline (libmilter, connect
@@ -18,6 +18,8 @@
 # sendmail  bench/sendmail.sh: sendmail's ratecontrol against the milter
 # concurrent  max_concurrent off (ACCEPT at connect) against on (CONTINUE,
 #           count, close callback releases), same loadgen runs interleaved
+# top       bench/topbench: decision latency on a full 1M table alone and
+#           with ratelimit-ctl top's scan running back to back
 #
 # Prints everything, then a GOALS block (met / missed, figure by figure).
 # Timing is never asserted here: bench/smoke.sh asserts counts for CI.
@@ -27,7 +29,7 @@ set -u +m
 B=${1:?usage: bench/run.sh BUILD_DIR full|quick [SECTION...]}
 MODE=${2:-quick}
 shift 2 2>/dev/null || shift $#
-SECTIONS=${*:-protocol table keys accuracy exempt sendmail concurrent}
+SECTIONS=${*:-protocol table keys accuracy exempt sendmail concurrent top}
 HERE=$(cd "$(dirname "$0")" && pwd)
 B=$(cd "$B" && pwd)
 BB=$B/bench
@@ -288,6 +290,12 @@ sec_table() {
 	"$BB/tablebench" $TABLE_ARGS 2>&1 | rec table
 }
 
+sec_top() {
+	echo
+	echo "== top: bench/topbench -k 1000000 -s $((SECS * 3)) -n 100"
+	"$BB/topbench" -k 1000000 -s $((SECS * 3)) -n 100 2>&1 | rec top
+}
+
 sec_keys() {
 	echo
 	echo "== keys: bench/keysbench $KEYS_ARGS"
@@ -381,7 +389,7 @@ header
 for s in $SECTIONS; do
 	t=$SECONDS
 	case $s in
-	protocol|table|keys|accuracy|exempt|sendmail|concurrent) "sec_$s" ;;
+	protocol|table|keys|accuracy|exempt|sendmail|concurrent|top) "sec_$s" ;;
 	*) echo "unknown section $s" ;;
 	esac
 	echo "  ($s: $((SECONDS - t)) s)"

@@ -234,9 +234,10 @@ struct window_top_entry {
 
 /* Up to n keys with the most connections within window_ms of now_ms
  * (each entry read with its own group size), heaviest first, ties in a
- * fixed order; out[] is the caller's and serves as the heap.  Returns how
- * many.  Takes each shard lock in turn for one scan of that shard:
- * O(entries of the shard * log n) under it. */
+ * fixed order, each key once; out[] is the caller's and serves as the
+ * heap.  Returns how many.  Takes each shard lock in turn, for at most
+ * 1024 entries (then lets go and takes it again): O(1024 * log n) under
+ * it, never more than one shard's scan. */
 size_t window_top(struct window_table *t, uint32_t window_ms, uint64_t now_ms,
     struct window_top_entry *out, size_t n);
 
@@ -248,7 +249,7 @@ bool window_forget(struct window_table *t, const struct window_key *key,
 
 /* Forget every key inside prefix (128-bit plen terms: a key with plen >=
  * prefix->plen whose first prefix->plen bits are the prefix's).  Each
- * shard lock in turn, for at most one shard's scan.  Returns how many. */
+ * shard lock in turn, for at most 1024 entries a hold.  Returns how many. */
 size_t window_forget_prefix(struct window_table *t, const struct window_key *prefix,
     window_due_fn *fn, void *arg);
 

@@ -52,6 +52,9 @@ static pthread_t thread;
 static bool running;
 static int wake[2] = { -1, -1 };	/* control_stop writes here */
 static struct client clients[CONTROL_CLIENTS];
+/* Out of descriptors: the listener stays readable and accept() fails
+ * at once; it is left alone until then (ms), not spun on. */
+static uint64_t accept_pause_until;
 
 /* --- answers ----------------------------------------------------------- */
 
@@ -308,8 +311,11 @@ client_accept(int lfd)
 	struct client *c = NULL;
 	int fd;
 
-	if ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) < 0)
-		return;		/* EAGAIN, or a client gone already */
+	if ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) < 0) {
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+			accept_pause_until = clock_now_ms() + 100;
+		return;		/* else EAGAIN, or a client gone already */
+	}
 	for (size_t i = 0; i < CONTROL_CLIENTS; i++)
 		if (clients[i].st == C_FREE) {
 			c = &clients[i];
@@ -427,8 +433,11 @@ control_main(void *arg)
 
 		pfd[n] = (struct pollfd){ .fd = wake[0], .events = POLLIN };
 		who[n++] = NULL;
-		pfd[n] = (struct pollfd){ .fd = sock.fd, .events = POLLIN };
+		pfd[n] = (struct pollfd){ .fd = sock.fd,
+		    .events = now < accept_pause_until ? 0 : POLLIN };
 		who[n++] = NULL;
+		if (now < accept_pause_until && accept_pause_until < next)
+			next = accept_pause_until;
 		for (size_t i = 0; i < CONTROL_CLIENTS; i++) {
 			struct client *c = &clients[i];
 

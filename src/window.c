@@ -957,48 +957,81 @@ top_sift_up(struct window_top_entry *h, size_t i)
 
 /*
  * Why this shape: a top-N over a million keys must not stall decisions.
- * Each shard is scanned under its own lock, one shard at a time (never
- * two locks at once), and the candidates go into the caller's heap of n,
- * which lives outside the table: O(cap_shard * log n) under one lock,
- * no allocation, no I/O.  The listing is therefore not one instant's
- * snapshot: a shard scanned later may have moved on meanwhile.
+ * The table is scanned one shard lock at a time, and that lock is held
+ * for at most SCAN_CHUNK entries (about 60 us on this machine; a whole
+ * shard of a 1M table, 16k entries, held it for about 1 ms and showed in
+ * the decisions' p99.9: bench/RESULTS.md).  The candidates go into the
+ * caller's heap of n, which lives outside the table: O(chunk * log n)
+ * under a lock, no allocation, no I/O.  The listing is therefore not one
+ * instant's snapshot: a key released and counted again between two
+ * chunks may be met twice; the second meeting is dropped at the end.
  */
+#define SCAN_CHUNK 1024u
+
+static int
+top_key_cmp(const void *a, const void *b)
+{
+	const struct window_top_entry *x = a, *y = b;
+
+	if (x->key.plen != y->key.plen)
+		return x->key.plen < y->key.plen ? -1 : 1;
+	return memcmp(x->key.b, y->key.b, 16);
+}
+
 size_t
 window_top(struct window_table *t, uint32_t window_ms, uint64_t now_ms,
     struct window_top_entry *out, size_t n)
 {
-	size_t have = 0;
+	size_t have = 0, kept;
 
 	if (n == 0)
 		return 0;
 	for (uint32_t i = 0; i < t->nshards; i++) {
 		struct shard *s = &t->shards[i];
-		uint32_t now;
 
-		pthread_mutex_lock(&s->lock);
-		now = (uint32_t)(now_ms < s->clock ? s->clock : now_ms);
-		for (uint32_t j = 0; j < s->cap; j++) {
-			const struct entry *x = &s->e[j];
-			struct window_top_entry c;
+		for (uint32_t j = 0; j < s->cap;) {
+			uint32_t end = s->cap - j > SCAN_CHUNK ? j + SCAN_CHUNK : s->cap;
+			uint32_t now;
 
-			if (x->nrec == 0)
-				continue;
-			c.count = entry_count_in(x, now, window_ms);
-			if (c.count == 0 || (have == n && c.count < out[0].count))
-				continue;
-			memcpy(c.key.b, x->key, 16);
-			c.key.plen = (uint8_t)(x->plen_m1 + 1);
-			if (have < n) {
-				out[have] = c;
-				top_sift_up(out, have++);
-			} else if (top_less(&out[0], &c)) {
-				out[0] = c;
-				top_sift_down(out, n, 0);
+			pthread_mutex_lock(&s->lock);
+			now = (uint32_t)(now_ms < s->clock ? s->clock : now_ms);
+			for (; j < end; j++) {
+				const struct entry *x = &s->e[j];
+				struct window_top_entry c;
+
+				if (x->nrec == 0)
+					continue;
+				c.count = entry_count_in(x, now, window_ms);
+				if (c.count == 0 || (have == n && c.count < out[0].count))
+					continue;
+				memcpy(c.key.b, x->key, 16);
+				c.key.plen = (uint8_t)(x->plen_m1 + 1);
+				if (have < n) {
+					out[have] = c;
+					top_sift_up(out, have++);
+				} else if (top_less(&out[0], &c)) {
+					out[0] = c;
+					top_sift_down(out, n, 0);
+				}
 			}
+			pthread_mutex_unlock(&s->lock);
 		}
-		pthread_mutex_unlock(&s->lock);
 	}
-	/* Heaviest first: pop the heap from the back. */
+	/* A key met twice keeps its heavier meeting. */
+	qsort(out, have, sizeof *out, top_key_cmp);
+	kept = 0;
+	for (size_t m = 0; m < have; m++) {
+		if (kept > 0 && top_key_cmp(&out[kept - 1], &out[m]) == 0) {
+			if (out[m].count > out[kept - 1].count)
+				out[kept - 1] = out[m];
+			continue;
+		}
+		out[kept++] = out[m];
+	}
+	have = kept;
+	/* Heaviest first: heapify, then pop the heap from the back. */
+	for (size_t m = have / 2; m-- > 0;)
+		top_sift_down(out, have, m);
 	for (size_t m = have; m > 1; m--) {
 		struct window_top_entry tmp = out[0];
 
@@ -1063,14 +1096,16 @@ window_forget_prefix(struct window_table *t, const struct window_key *prefix,
 		struct shard *s = &t->shards[i];
 		uint32_t j = 0;
 
-		/* One shard lock at a time, for at most one shard's scan;
-		 * due lines are written between holds. */
+		/* One shard lock at a time, for at most SCAN_CHUNK
+		 * entries; due lines are written between holds. */
 		while (j < s->cap) {
 			struct window_due due[DUE_BATCH];
 			size_t nd = 0;
 
+			uint32_t end = s->cap - j > SCAN_CHUNK ? j + SCAN_CHUNK : s->cap;
+
 			pthread_mutex_lock(&s->lock);
-			for (; j < s->cap && nd < DUE_BATCH; j++) {
+			for (; j < end && nd < DUE_BATCH; j++) {
 				const struct entry *x = &s->e[j];
 
 				if (x->nrec == 0 ||

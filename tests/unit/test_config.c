@@ -200,6 +200,41 @@ static int expect_bad_third(const char *what, const char *line)
 	return expect_bad_at(what, text, 3);
 }
 
+/* control_socket: the default (line 0: best effort), a named path (its
+ * line), "" (off); control_group: "" is the daemon's, a name is kept. */
+static void test_control_options(void **state)
+{
+	char path[PATH_MAX];
+	struct config *c;
+
+	(void)state;
+	c = load_text("ctl1.conf", "limit = 5\n", path, sizeof path);
+	assert_non_null(c);
+	assert_string_equal(c->control_socket, CONFIG_CONTROL_SOCKET);
+	assert_int_equal(c->control_socket_line, 0);
+	assert_null(c->control_group);
+	config_free(c);
+	c = load_text("ctl2.conf", "limit = 5\n\ncontrol_socket = \"/tmp/x/c.sock\"\n"
+	    "control_group = \"root\"\n", path, sizeof path);
+	assert_non_null(c);
+	assert_string_equal(c->control_socket, "/tmp/x/c.sock");
+	assert_int_equal(c->control_socket_line, 3);
+	assert_string_equal(c->control_group, "root");
+	{
+		struct config *d = config_dup(c);
+
+		assert_non_null(d);
+		assert_string_equal(d->control_socket, "/tmp/x/c.sock");
+		assert_string_equal(d->control_group, "root");
+		config_free(d);
+	}
+	config_free(c);
+	c = load_text("ctl3.conf", "control_socket = \"\"\n", path, sizeof path);
+	assert_non_null(c);
+	assert_null(c->control_socket);
+	config_free(c);
+}
+
 static void test_bad_values(void **state)
 {
 	static const struct {
@@ -237,6 +272,10 @@ static void test_bad_values(void **state)
 		{ "metrics_listen IPv6 unbracketed", "metrics_listen = \"::1:9456\"" },
 		{ "metrics_listen port 0", "metrics_listen = \"127.0.0.1:0\"" },
 		{ "syntax error", "limit = = 5" },
+		{ "control_socket relative", "control_socket = \"run/c.sock\"" },
+		{ "control_socket a directory", "control_socket = \"/run/x/\"" },
+		{ "control_socket too long", "control_socket = \"/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"" },
+		{ "control_group unknown", "control_group = \"no-such-group-mrl\"" },
 	};
 	char text[4096];
 	size_t i;
@@ -773,6 +812,7 @@ static void test_reply_format(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_control_options),
 		cmocka_unit_test(test_sample_config),
 		cmocka_unit_test(test_empty_file_gives_defaults),
 		cmocka_unit_test(test_values_at_the_bounds),
