@@ -26,6 +26,11 @@ struct metrics_listen {
 bool metrics_listen_parse(const char *spec, struct metrics_listen *out,
     char *err, size_t errlen);
 
+/* Whether l is a loopback address (127.0.0.0/8, ::1, ::ffff:127.0.0.0/104):
+ * anything else is reached from other hosts, which the shipped unit's
+ * IPAddressAllow=localhost drops. */
+bool metrics_listen_is_loopback(const struct metrics_listen *l);
+
 /* out as "127.0.0.1:9456" or "[::1]:9456", for log lines. */
 #define METRICS_LISTEN_STRLEN 64
 void metrics_listen_format(const struct metrics_listen *l, char *buf, size_t len);

@@ -28,6 +28,7 @@
 #include "maint.h"
 #include "metrics.h"
 #include "metrics_http.h"
+#include "metrics_listen.h"
 #include "milter.h"
 #include "notify.h"
 #include "pidfile.h"
@@ -207,6 +208,31 @@ check_socket_reach(const struct config *cfg)
 }
 
 /*
+ * -n: a metrics_listen that other hosts are to reach.  The shipped unit
+ * lets only localhost through: a warning, as for the milter socket (a
+ * drop-in may already allow the Prometheus server).  The value itself
+ * was checked with the config.
+ */
+static void
+check_metrics_reach(const struct config *cfg)
+{
+	struct metrics_listen l;
+	char err[300], line[1024];
+
+	if (cfg->metrics_listen == NULL ||
+	    !metrics_listen_parse(cfg->metrics_listen, &l, err, sizeof err) ||
+	    metrics_listen_is_loopback(&l))
+		return;
+	snprintf(line, sizeof line, "%s: warning: metrics_listen = \"%s\" is reached from "
+	    "other hosts; under the shipped systemd unit (IPAddressDeny=any, "
+	    "IPAddressAllow=localhost) none gets through: allow the Prometheus "
+	    "server's address in a drop-in (systemctl edit milter-ratelimit: "
+	    "[Service] IPAddressAllow=ADDRESS), and keep everyone else out; see "
+	    "milter-ratelimit(8)", cfg->path, cfg->metrics_listen);
+	report_config(line);
+}
+
+/*
  * Refuse to start while another instance runs on this configuration: its
  * pid file lock (when there is a pid file) is taken first, before the
  * socket is touched; the socket check in sockfile_create catches one
@@ -361,6 +387,8 @@ main(int argc, char *argv[])
 		policy_ruleset_free(rules);
 		return EX_CONFIG;
 	}
+	if (check_only)
+		check_metrics_reach(rules->cfg);
 	/* Warnings only: a Postfix that cannot reach the socket. */
 	postfixcheck_run(rules->cfg->socket, postfixcheck_log);
 	if (check_only) {

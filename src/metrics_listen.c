@@ -108,6 +108,21 @@ badport:
 	return false;
 }
 
+bool
+metrics_listen_is_loopback(const struct metrics_listen *l)
+{
+	if (l->sa.ss_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)&l->sa;
+		return (ntohl(s4->sin_addr.s_addr) >> 24) == 127;
+	}
+	if (l->sa.ss_family == AF_INET6) {
+		const struct in6_addr *a = &((const struct sockaddr_in6 *)&l->sa)->sin6_addr;
+		return IN6_IS_ADDR_LOOPBACK(a) ||
+		    (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+	}
+	return false;
+}
+
 void
 metrics_listen_format(const struct metrics_listen *l, char *buf, size_t len)
 {

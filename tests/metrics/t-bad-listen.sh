@@ -1,7 +1,7 @@
 # A bad metrics_listen is a configuration error naming FILE:LINE, exit 78
 # (EX_CONFIG), for -n and for a start: a host name, a bare port (every
 # interface), IPv6 without brackets, a port out of range, a zone index.
-# A good one passes -n.  A port already taken stops the start with the
+# A good one passes -n (beyond loopback with the unit's drop-in warning).  A port already taken stops the start with the
 # reason (exit 71, EX_OSERR), not a daemon without its metrics.
 # checks: 3
 BIN=$1
@@ -32,10 +32,19 @@ rc=$?
 	why="$why a start with a bad value: exit $rc: $(head -n 2 "$T/start.out" | tr '\n' ' ');"
 [ -z "$why" ] && pass metrics/bad-listen-file-line-exit-78 || fail metrics/bad-listen-file-line-exit-78 "$why"
 
+# Good values pass -n; one beyond loopback gets the drop-in warning
+# (the shipped unit would drop the Prometheus server's packets).
 why=
-for v in '127.0.0.1:9456' '[::1]:9456' '0.0.0.0:9456' '[2001:db8::1]:65535'; do
+for v in '127.0.0.1:9456=' '[::1]:9456=' '0.0.0.0:9456=W' '[2001:db8::1]:65535=W' \
+    '192.0.2.7:9456=W'; do
+	w=${v##*=} v=${v%=*}
 	printf 'socket = "unix:%s/s.sock"\nuser = "root"\nmetrics_listen = "%s"\n' "$T" "$v" > "$T/good.conf"
 	out=$("$BIN" -n -f "$T/good.conf" 2>&1) || why="$why '$v': $out;"
+	if printf '%s' "$out" | grep -q "^$T/good.conf: warning: metrics_listen = \"$(printf '%s' "$v" | sed 's/[][]/\\&/g')\" is reached from other hosts.*IPAddressAllow="; then
+		[ "$w" = W ] || why="$why '$v': a loopback address got the drop-in warning;"
+	else
+		[ "$w" != W ] || why="$why '$v': no drop-in warning: $out;"
+	fi
 done
 [ -z "$why" ] && pass metrics/good-listen-accepted || fail metrics/good-listen-accepted "$why"
 

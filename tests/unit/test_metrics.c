@@ -318,6 +318,34 @@ test_listen_parse(void **state)
 	}
 }
 
+static void
+test_listen_loopback(void **state)
+{
+	static const struct { const char *spec; bool loop; } cases[] = {
+		{ "127.0.0.1:9456", true },
+		{ "127.255.0.9:9456", true },
+		{ "[::1]:9456", true },
+		{ "[::ffff:127.0.0.1]:9456", true },
+		{ "128.0.0.1:9456", false },
+		{ "0.0.0.0:9456", false },
+		{ "192.0.2.1:9456", false },
+		{ "[::]:9456", false },
+		{ "[::2]:9456", false },
+		{ "[::ffff:192.0.2.1]:9456", false },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct metrics_listen l;
+		char err[300];
+
+		assert_true(metrics_listen_parse(cases[i].spec, &l, err, sizeof err));
+		if (metrics_listen_is_loopback(&l) != cases[i].loop)
+			fail_msg("%s: loopback %d, want %d", cases[i].spec,
+			    !cases[i].loop, cases[i].loop);
+	}
+}
+
 int
 main(void)
 {
@@ -332,6 +360,7 @@ main(void)
 		cmocka_unit_test(test_accepted_monotonic),
 		cmocka_unit_test(test_extra_families),
 		cmocka_unit_test(test_listen_parse),
+		cmocka_unit_test(test_listen_loopback),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
