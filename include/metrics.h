@@ -14,7 +14,13 @@
  * and round-trip times) with metrics_add_families(): each function is
  * called at every scrape, after ours, with no lock of ours held, and
  * writes whole families with metrics_family() / metrics_sample() /
- * metrics_histogram_write().
+ * metrics_histogram_write().  For Redis, in the spirit of the names here:
+ * a gauge milter_ratelimit_redis_up (1 connected, 0 not), a counter
+ * milter_ratelimit_redis_errors_total{kind}, and a histogram
+ * milter_ratelimit_redis_roundtrip_seconds observed with
+ * metrics_histogram_observe() from the threads that talk to Redis (its
+ * own struct metrics_histogram, lock-free).  Register before
+ * metrics_http_start(): the list is read without a lock afterwards.
  */
 #ifndef MRL_METRICS_H
 #define MRL_METRICS_H
