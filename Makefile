@@ -62,6 +62,11 @@ CORE_SRC  += src/redis_conf.c src/redis_breaker.c src/redis_conn.c src/redis_sto
 # The control socket (ratelimit-ctl): explain, top, reset.
 CORE_SRC  += src/policyctl.c src/stats.c src/control_proto.c
 DAEMON_SRC := src/main.c src/milter.c src/daemon.c src/maint.c src/control.c src/control_answer.c
+# Prometheus metrics: the exposition and the address in the core (unit
+# tests), the HTTP server (libmicrohttpd) in the daemon only.
+CORE_SRC  += src/metrics.c src/metrics_listen.c
+DAEMON_SRC += src/metrics_http.c
+MHD_LIBS  := $(shell pkg-config --libs libmicrohttpd 2>/dev/null)
 CORE_OBJ  := $(CORE_SRC:src/%.c=$(B)/%.o)
 CORE_OBJ  += $(B)/redis_script.o
 DAEMON_OBJ := $(DAEMON_SRC:src/%.c=$(B)/%.o)
@@ -71,6 +76,8 @@ UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 BUILD_DEPS := build-essential pkg-config libmilter-dev libdb-dev libconfuse-dev
 # Redis (issue 12): hiredis, for the daemon and the script's replay test.
 BUILD_DEPS += libhiredis-dev
+# Prometheus metrics: the HTTP server; the test suite's Prometheus and curl.
+BUILD_DEPS += libmicrohttpd-dev
 # No MTA, rsyslog or fail2ban here: the suites run them from packages
 # unpacked under the work tree (tests/pkgroot.sh); installing sendmail-bin
 # would remove an admin's Postfix.  Listed instead: the plain libraries
@@ -89,6 +96,7 @@ TEST_DEPS  := $(BUILD_DEPS) libcmocka-dev miltertest swaks libio-socket-inet6-pe
 # result.  No fakeroot: debian/control says Rules-Requires-Root: no.
 DEB_DEPS   := debhelper dpkg-dev libcmocka-dev lintian
 TEST_DEPS  += $(filter-out $(TEST_DEPS),$(DEB_DEPS))
+TEST_DEPS  += prometheus curl
 
 .PHONY: all run check check-deps unit binaries units deps-build deps-test print-deps \
         sanitize tsan fuzz install uninstall clean lint mutants
@@ -99,7 +107,7 @@ milter-ratelimit ratelimit-map ratelimit-ctl: %: $(B)/%
 	cp $< $@
 
 $(B)/milter-ratelimit: $(DAEMON_OBJ) $(CORE_OBJ)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(MHD_LIBS)
 
 $(B)/ratelimit-map: $(B)/ratelimit-map.o $(CORE_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -200,7 +208,7 @@ TSAN_FLAGS := -O1 -g -fsanitize=thread
 # (check-deps) with one of its own (tests/machine/).
 check: check-deps all $(UNIT_BIN) bench-build
 	$(MAKE) B=build-asan CFLAGS="$(ASAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" binaries units
-	sh tests/run.sh $(B) runner deps unit build milter map reload service sandbox faults mta redis deb control bench \
+	sh tests/run.sh $(B) runner deps unit build milter map reload service sandbox faults mta redis deb control metrics bench \
 	    unit@build-asan milter@build-asan reload@build-asan redis@build-asan control@build-asan fuzz machine
 
 check-deps:
@@ -264,6 +272,8 @@ install: all
 	install -d $(DESTDIR)$(EXAMPLEDIR)/fail2ban/filter.d $(DESTDIR)$(EXAMPLEDIR)/fail2ban/jail.d
 	install -m 0644 conf/fail2ban/filter.d/milter-ratelimit.conf $(DESTDIR)$(EXAMPLEDIR)/fail2ban/filter.d/milter-ratelimit.conf
 	install -m 0644 conf/fail2ban/jail.d/milter-ratelimit.conf $(DESTDIR)$(EXAMPLEDIR)/fail2ban/jail.d/milter-ratelimit.conf
+	install -d $(DESTDIR)$(EXAMPLEDIR)/prometheus
+	install -m 0644 conf/prometheus/prometheus.yml conf/prometheus/milter-ratelimit.rules.yml $(DESTDIR)$(EXAMPLEDIR)/prometheus/
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/milter-ratelimit.conf ]; then \
 	    echo "keeping existing $(DESTDIR)$(SYSCONFDIR)/milter-ratelimit.conf"; \
 	else \

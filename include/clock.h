@@ -6,5 +6,10 @@
 
 /* Milliseconds on CLOCK_MONOTONIC: never steps when the wall clock does. */
 uint64_t clock_now_ms(void);
+/* Nanoseconds on CLOCK_MONOTONIC: durations (the metrics histogram). */
+uint64_t clock_now_ns(void);
+/* Unix time in seconds (CLOCK_REALTIME): timestamps shown to people and
+ * to Prometheus, never used to measure a window. */
+double clock_wall_s(void);
 
 #endif

@@ -70,6 +70,9 @@ struct config {
 	int log_level;		/* LOG_ERR..LOG_DEBUG */
 	int syslog_facility;	/* LOG_MAIL, ... */
 	bool allow_world_writable;	/* accept a config or map anyone may write */
+	/* Prometheus metrics: "ADDR:PORT" (metrics_listen.h); NULL: off.
+	 * Fixed at start: a reload that changes it logs "takes a restart". */
+	char *metrics_listen;
 	/* The control socket (control.h), fixed at start.  NULL: off.
 	 * Its line in path; 0: the default, which is best effort (a
 	 * socket the admin named must open, or the start fails). */

@@ -20,6 +20,7 @@
 #include <confuse.h>
 
 #include "config.h"
+#include "metrics_listen.h"
 #include "sockspec.h"
 #include "safefile.h"
 #include "window.h"
@@ -65,6 +66,8 @@ static cfg_opt_t options[] = {
 	CFG_INT("redis_db",	0,		CFGF_NONE),
 	CFG_STR("redis_key_prefix", REDIS_DEFAULT_PREFIX, CFGF_NONE),
 	CFG_INT("redis_timeout_ms", REDIS_TIMEOUT_DEFAULT_MS, CFGF_NONE),
+	/* Prometheus metrics (metrics_http.c): "" is off, the default. */
+	CFG_STR("metrics_listen", "",		CFGF_NONE),
 	/* The control socket (ratelimit-ctl; control.h). */
 	CFG_STR("control_socket", CONFIG_CONTROL_SOCKET, CFGF_NONE),
 	CFG_STR("control_group", "",		CFGF_NONE),
@@ -235,6 +238,24 @@ validate_socket(cfg_t *cfg, cfg_opt_t *opt)
 	if (*v == '\0')
 		return 0;	/* "socket is empty", reported after the parse */
 	if (!sockspec_parse(v, &ss, err, sizeof err)) {
+		cfg_error(cfg, "%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* metrics_listen: an IP literal and a port (metrics_listen.h), checked
+ * here so that -n and a reload name FILE:LINE; "" is off. */
+static int
+validate_metrics_listen(cfg_t *cfg, cfg_opt_t *opt)
+{
+	const char *v = cfg_opt_getnstr(opt, cfg_opt_size(opt) - 1);
+	struct metrics_listen l;
+	char err[300];
+
+	if (*v == '\0')
+		return 0;
+	if (!metrics_listen_parse(v, &l, err, sizeof err)) {
 		cfg_error(cfg, "%s", err);
 		return -1;
 	}
@@ -683,6 +704,7 @@ config_parse_text(const char *path, const char *raw, size_t len,
 	cfg_set_validate_func(cfg, "socket_mode", validate_mode);
 	cfg_set_validate_func(cfg, "socket", validate_socket);
 	cfg_set_validate_func(cfg, "reply_text", validate_reply);
+	cfg_set_validate_func(cfg, "metrics_listen", validate_metrics_listen);
 	cfg_set_validate_func(cfg, "control_socket", validate_control_socket);
 	cfg_set_validate_func(cfg, "control_group", validate_control_group);
 	cfg_set_validate_func(cfg, "prefix", validate_prefix);
@@ -728,6 +750,7 @@ config_parse_text(const char *path, const char *raw, size_t len,
 	c->log_level = choice_value(cfg, "log_level");
 	c->syslog_facility = choice_value(cfg, "syslog_facility");
 	c->allow_world_writable = cfg_getbool(cfg, "allow_world_writable") == cfg_true;
+	c->metrics_listen = dup_or_null(cfg_getstr(cfg, "metrics_listen"));
 	c->control_socket = dup_or_null(cfg_getstr(cfg, "control_socket"));
 	c->control_socket_line = control_line;
 	c->control_group = dup_or_null(cfg_getstr(cfg, "control_group"));
@@ -795,9 +818,11 @@ config_dup(const struct config *c)
 		config_free(d);
 		return NULL;
 	}
+	d->metrics_listen = c->metrics_listen ? strdup(c->metrics_listen) : NULL;
 	d->control_socket = c->control_socket ? strdup(c->control_socket) : NULL;
 	d->control_group = c->control_group ? strdup(c->control_group) : NULL;
-	if (!d->path || !d->socket || (c->exempt_map && !d->exempt_map) ||
+	if ((c->metrics_listen && !d->metrics_listen) ||
+	    !d->path || !d->socket || (c->exempt_map && !d->exempt_map) ||
 	    !d->reply_text || !d->reply_escaped || !d->user ||
 	    (c->group && !d->group) || (c->pidfile && !d->pidfile) ||
 	    (c->control_socket && !d->control_socket) ||
@@ -826,6 +851,7 @@ config_free(struct config *c)
 	redis_conf_free_secret(c->redis_user);
 	redis_conf_free_secret(c->redis_password);
 	free(c->redis_key_prefix);
+	free(c->metrics_listen);
 	free(c->control_socket);
 	free(c->control_group);
 	free(c);

@@ -4,10 +4,10 @@
  * main() in the order a careful daemon starts: options, logging, config
  * and map (fatal when missing or bad; -n stops here), the counter table,
  * signals blocked before any thread exists, the pid file locked (another
- * instance: refuse), the socket created as root with its owner and mode
- * (a live one: refuse), detach (not under systemd), our pid written, root
- * given up for good, our control thread, then libmilter's loop until a
- * signal ends it.
+ * instance: refuse), the metrics port bound (when on), the socket created
+ * as root with its owner and mode (a live one: refuse), detach (not under
+ * systemd), our pid written, root given up for good, our control thread
+ * and the metrics thread, then libmilter's loop until a signal ends it.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -26,6 +26,9 @@
 #include "daemon.h"
 #include "log.h"
 #include "maint.h"
+#include "metrics.h"
+#include "metrics_http.h"
+#include "metrics_listen.h"
 #include "milter.h"
 #include "notify.h"
 #include "pidfile.h"
@@ -100,6 +103,29 @@ abandon(int status)
 	sockfile_remove(&sock);
 	pidfile_remove(&pidf);
 	exit(status);
+}
+
+/*
+ * Prometheus metrics (metrics_http.h), off unless metrics_listen is set.
+ * The port is bound here, before the fork and while we may be root: a
+ * port below 1024 needs root (the shipped unit starts unprivileged, and
+ * the default 9456 needs none), and a port in use stops the start with
+ * its reason instead of a daemon without metrics.  The server's thread
+ * starts only once root is given up and our signals are blocked: it never
+ * answers a request as root.  A reload keeps the address (reload.c).
+ */
+static void
+metrics_bind(const struct config *cfg)
+{
+	char err[512];
+
+	metrics_decision_init();
+	if (cfg->metrics_listen == NULL)
+		return;
+	if (!metrics_http_bind(cfg->metrics_listen, err, sizeof err)) {
+		log_warnx("%s", err);
+		abandon(EX_OSERR);
+	}
 }
 
 /* Who we will run as; checked before anything is created (and by -n). */
@@ -180,6 +206,31 @@ check_socket_reach(const struct config *cfg)
 	snprintf(line, sizeof line, "%s: %s", socket_where(cfg, where, sizeof where), msg);
 	report_config(line);
 	return false;
+}
+
+/*
+ * -n: a metrics_listen that other hosts are to reach.  The shipped unit
+ * lets only localhost through: a warning, as for the milter socket (a
+ * drop-in may already allow the Prometheus server).  The value itself
+ * was checked with the config.
+ */
+static void
+check_metrics_reach(const struct config *cfg)
+{
+	struct metrics_listen l;
+	char err[300], line[1024];
+
+	if (cfg->metrics_listen == NULL ||
+	    !metrics_listen_parse(cfg->metrics_listen, &l, err, sizeof err) ||
+	    metrics_listen_is_loopback(&l))
+		return;
+	snprintf(line, sizeof line, "%s: warning: metrics_listen = \"%s\" is reached from "
+	    "other hosts; under the shipped systemd unit (IPAddressDeny=any, "
+	    "IPAddressAllow=localhost) none gets through: allow the Prometheus "
+	    "server's address in a drop-in (systemctl edit milter-ratelimit: "
+	    "[Service] IPAddressAllow=ADDRESS), and keep everyone else out; see "
+	    "milter-ratelimit(8)", cfg->path, cfg->metrics_listen);
+	report_config(line);
 }
 
 /*
@@ -327,6 +378,7 @@ main(int argc, char *argv[])
 	struct ruleset *rules;
 	char keys[CONFIG_KEYS_STRLEN];
 	static struct policy pol;	/* outlives main(): see the end */
+	static struct metrics_source metrics_src;	/* read by the metrics thread */
 	struct privs pv;
 	char err[512];
 	bool ok;
@@ -377,6 +429,8 @@ main(int argc, char *argv[])
 	/* Redis: what its settings need besides (notes, warnings). */
 	if (check_only)
 		check_redis(rules);
+	if (check_only)
+		check_metrics_reach(rules->cfg);
 	/* Warnings only: a Postfix that cannot reach the socket. */
 	postfixcheck_run(rules->cfg->socket, postfixcheck_log);
 	if (check_only) {
@@ -406,6 +460,9 @@ main(int argc, char *argv[])
 	 * socket is touched. */
 	if (rules->cfg->pidfile)
 		lock_pidfile(rules->cfg->pidfile);
+	/* A taken metrics port stops the start before the milter socket
+	 * is touched; a second instance has been stopped by the lock. */
+	metrics_bind(rules->cfg);
 	/* Nobody may reach the socket before it has its owner and mode. */
 	mode_t um = umask(0077);
 	open_socket(rules->cfg, &pv, &pol);
@@ -434,12 +491,17 @@ main(int argc, char *argv[])
 	reload_started(rules);
 	if (!maint_start(&reloader) || !control_start(&pol))
 		abandon(EX_OSERR);
+	metrics_src.policy = &pol;
+	metrics_src.start_time = clock_wall_s();
+	if (!metrics_http_start(&metrics_src))
+		abandon(EX_OSERR);
 	notify_send("READY=1");
 
 	ok = milter_run();
 
 	notify_send("STOPPING=1");
 	control_stop();
+	metrics_http_stop();
 	maint_stop();
 	/* Refusals not logged yet get their summary lines: none is lost. */
 	window_drain(pol.table, report_due, NULL);

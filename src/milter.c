@@ -27,6 +27,7 @@
 #include "clock.h"
 #include "concurrency.h"
 #include "log.h"
+#include "metrics.h"
 #include "milter.h"
 #include "report.h"
 
@@ -211,9 +212,8 @@ concurrency_check(SMFICTX *ctx, const struct decision *d, uint64_t now)
 }
 
 static sfsistat
-mlfi_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
+connect_decide(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr, uint64_t now)
 {
-	uint64_t now = clock_now_ms();
 	struct policy_conn c = {
 		.sa = hostaddr,
 		.hostname = hostname,
@@ -252,6 +252,24 @@ mlfi_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 		return refuse(ctx, d.retry_s);
 	s->retry = d.retry_s;
 	return SMFIS_CONTINUE;
+}
+
+/*
+ * CONNECT, timed for the metrics' decision histogram: the whole callback
+ * (rules lock, map lookup, table check, concurrency count, reply text) is
+ * what this milter adds to an SMTP connection's start, which is what an
+ * admin asks about; libmilter's own protocol work is not ours to show.
+ */
+static sfsistat
+mlfi_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
+{
+	uint64_t t0 = clock_now_ns();
+	/* The decision's `now` (ms) from the same reading: one clock read
+	 * fewer per connection (about 90 ns each on the test machines). */
+	sfsistat r = connect_decide(ctx, hostname, hostaddr, t0 / 1000000u);
+
+	metrics_histogram_observe(&metrics_decision, clock_now_ns() - t0);
+	return r;
 }
 
 /* Only a client refused in the helo stage, or counted, gets this far. */

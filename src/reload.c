@@ -302,6 +302,9 @@ reload_all(struct reloader *r)
 	keep_fixed(r, "user", &rs->cfg->user, cur->user);
 	keep_fixed(r, "group", &rs->cfg->group, cur->group);
 	keep_fixed(r, "pidfile", &rs->cfg->pidfile, cur->pidfile);
+	/* The metrics port is bound at start, maybe as root (metrics_http.h):
+	 * a reload, unprivileged, could not always bind the new one. */
+	keep_fixed(r, "metrics_listen", &rs->cfg->metrics_listen, cur->metrics_listen);
 	keep_fixed(r, "control_socket", &rs->cfg->control_socket, cur->control_socket);
 	keep_fixed(r, "control_group", &rs->cfg->control_group, cur->control_group);
 	if (rs->cfg->socket_mode != cur->socket_mode) {

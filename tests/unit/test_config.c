@@ -267,6 +267,10 @@ static void test_bad_values(void **state)
 		{ "max_concurrent 100001", "max_concurrent = 100001" },
 		{ "max_concurrent -1", "max_concurrent = -1" },
 		{ "count_refused maybe", "count_refused = maybe" },
+		{ "metrics_listen host name", "metrics_listen = \"localhost:9456\"" },
+		{ "metrics_listen bare port", "metrics_listen = \"9456\"" },
+		{ "metrics_listen IPv6 unbracketed", "metrics_listen = \"::1:9456\"" },
+		{ "metrics_listen port 0", "metrics_listen = \"127.0.0.1:0\"" },
 		{ "syntax error", "limit = = 5" },
 		{ "control_socket relative", "control_socket = \"run/c.sock\"" },
 		{ "control_socket a directory", "control_socket = \"/run/x/\"" },
@@ -612,7 +616,8 @@ static void test_dup(void **state)
 	c = load_text("dup.conf",
 	    "limit = 7\nwindow = 90\nexempt_map = \"/x.db\"\n"
 	    "reply_text = \"go 100% away\"\nreply_stage = \"helo\"\n"
-	    "mode = \"log\"\ncount_refused = false\nmax_clients = 5000\n",
+	    "mode = \"log\"\ncount_refused = false\nmax_clients = 5000\n"
+	    "metrics_listen = \"[::1]:9456\"\n",
 	    path, sizeof(path));
 	assert_non_null(c);
 	d = config_dup(c);
@@ -631,6 +636,8 @@ static void test_dup(void **state)
 	assert_int_equal(d->max_clients, 5000);
 	assert_false(d->count_refused);
 	assert_int_equal(d->map_check_interval, c->map_check_interval);
+	assert_string_equal(d->metrics_listen, "[::1]:9456");
+	assert_ptr_not_equal(d->metrics_listen, c->metrics_listen);
 	/* a deep copy: the original can go first */
 	assert_ptr_not_equal(d->reply_text, c->reply_text);
 	assert_ptr_not_equal(d->socket, c->socket);
@@ -645,6 +652,7 @@ static void test_dup(void **state)
 	d = config_dup(c);
 	assert_non_null(d);
 	assert_null(d->exempt_map);
+	assert_null(d->metrics_listen);	/* metrics off by default */
 	config_free(c);
 	config_free(d);
 }
