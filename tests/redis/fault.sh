@@ -1,0 +1,277 @@
+# Helpers of the Redis fault tests (t-fault-*.sh, t-fake-*.sh).  Source it
+# after tests/lib.sh and tests/redis/server.sh, with BIN (the daemon) and
+# REDIS_SUITE_TMP set.
+#
+# The daemons count in one private Redis with a short command bound
+# (FT_TIMEOUT_MS, 20 ms); tests/redis/rdrive.c plays the MTA from several
+# client addresses at once and times every session.  Each client address
+# has a limit of its own in the map (fault_map), so a Redis reply handed to
+# the wrong request shows as a wrong verdict, not as a lucky one.
+#
+# fault_setup: build rdrive; exits the test file (after a FAIL) when it
+#   cannot.
+# fault_map ADDR VALUE ...: the map source, pairs of words ("10.1.0.1"
+#   "3/1h"), built into $FT_MAP.db with ratelimit-map before the daemons
+#   start.
+# daemon_start NAME [CONF-LINE...]: a daemon in $REDIS_SUITE_TMP/NAME
+#   counting in $REDIS_SOCK (redis = unix:..., redis_timeout_ms), its
+#   log in NAME/log.  0 when its socket is up.
+# daemons_kill: SIGKILL every daemon started (the libmilter exit takes up
+#   to 5 s after SIGTERM; graceful exit is tested elsewhere).
+# drive SOCKS CLIENT...: rdrive run, its output in $FT_OUT and the
+#   "total" line's fields in FT_SESSIONS FT_ANSWERED FT_OTHER FT_MAX_MS.
+# verdicts_are ADDR:ACCEPTED...: every named client got exactly ACCEPTED
+#   accepts in the last drive (and the rest refused); prints what differs.
+# log_mark NAME / log_since NAME ERE: count lines matching ERE that the
+#   daemon NAME logged since its last log_mark.
+# until_up NAME... : drive probe sessions (throwaway addresses) at every
+#   daemon until each has logged an up line since its mark; bounded.
+
+FT_TIMEOUT_MS=${FT_TIMEOUT_MS:-20}
+# The bound on one session: the Redis timeout plus a generous margin for
+# a loaded 2-core machine (a bound, not a speed claim).
+FT_MARGIN_MS=${FT_MARGIN_MS:-500}
+FT_BOUND_MS=$((FT_TIMEOUT_MS + FT_MARGIN_MS))
+# The daemon's one line when it stops using Redis, and when it is back
+# (redis-core's wording, src/redis_*.c).
+FT_DOWN_RE=${FT_DOWN_RE:-'redis.* down'}
+FT_UP_RE=${FT_UP_RE:-'redis.* up'}
+FT_MAP=$REDIS_SUITE_TMP/map
+FT_DAEMONS=
+FT_PROBE=0
+
+# report NAME WHY: pass NAME when WHY is empty, else fail it with WHY.
+report() {
+	if [ -z "$2" ]; then pass "$1"; else fail "$1" "$2"; fi
+}
+
+fault_setup() {
+	FT_RDRIVE=$REDIS_SUITE_TMP/rdrive
+	if ! cc -std=c11 -O2 -Wall -Wextra -I/usr/include/libmilter -o "$FT_RDRIVE" \
+	    "$HERE/rdrive.c" -lpthread > "$REDIS_SUITE_TMP/cc.log" 2>&1; then
+		fail "redis/${FT_NAME:-fault}-setup" "cannot build rdrive: $(tail -n 3 "$REDIS_SUITE_TMP/cc.log" | tr '\n' ' ')"
+		exit 1
+	fi
+	FT_MAPTOOL=$(dirname "$BIN")/ratelimit-map
+}
+
+fault_map() {
+	printf '%s %s\n' "$@" > "$FT_MAP.txt"
+	"$FT_MAPTOOL" "$FT_MAP" < "$FT_MAP.txt" > "$REDIS_SUITE_TMP/map.log" 2>&1
+}
+
+daemon_start() {
+	_d=$REDIS_SUITE_TMP/$1; shift
+	mkdir -p "$_d"
+	{
+		echo "socket = \"unix:$_d/m.sock\""
+		echo "limit = 50"
+		echo "window = 3600"
+		echo "max_clients = 10000"
+		echo 'user = "root"'
+		[ -f "$FT_MAP.db" ] && echo "exempt_map = \"$FT_MAP.db\""
+		echo "redis = \"unix:$REDIS_SOCK\""
+		echo "redis_timeout_ms = $FT_TIMEOUT_MS"
+		for _l in "$@"; do echo "$_l"; done
+	} > "$_d/conf"
+	(
+		sh -c 'echo $$ > "$1"; shift; exec "$@"' sh "$_d/pid" \
+		    "$BIN" -d -f "$_d/conf" > "$_d/log" 2>&1
+		echo $? > "$_d/status"
+	) &
+	FT_DAEMONS="$FT_DAEMONS $_d"
+	wait_for 10 sh -c "[ -S '$_d/m.sock' ] || [ -e '$_d/status' ]"
+	[ -S "$_d/m.sock" ] && [ ! -e "$_d/status" ]
+}
+
+daemons_kill() {
+	for _d in $FT_DAEMONS; do
+		[ -s "$_d/pid" ] && [ ! -e "$_d/status" ] && kill -KILL "$(cat "$_d/pid")" 2>/dev/null
+	done
+	wait 2>/dev/null
+	FT_DAEMONS=
+}
+
+# daemon_alive NAME: the daemon still runs (it did not crash).
+daemon_alive() {
+	[ ! -e "$REDIS_SUITE_TMP/$1/status" ] && kill -0 "$(cat "$REDIS_SUITE_TMP/$1/pid")" 2>/dev/null
+}
+
+sock_of() { echo "$REDIS_SUITE_TMP/$1/m.sock"; }
+
+drive() {
+	_socks=$1; shift
+	FT_OUT=$REDIS_SUITE_TMP/drive.$$.$(date +%s%N)
+	timeout -k 2 60 "$FT_RDRIVE" -T 5000 run "$_socks" "$@" > "$FT_OUT" 2>&1
+	_t=$(grep '^total ' "$FT_OUT")
+	FT_SESSIONS=$(field sessions "$_t")
+	FT_ANSWERED=$(field answered "$_t")
+	FT_OTHER=$(field other "$_t")
+	FT_MAX_MS=$(field max_ms "$_t")
+	[ -n "$_t" ]
+}
+
+# field NAME LINE: the value of NAME=... in LINE.
+field() { printf '%s\n' "$2" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -n 1; }
+
+verdicts_are() {
+	_bad=
+	for _e in "$@"; do
+		_a=${_e%:*} _want=${_e##*:}
+		_l=$(grep "^client $_a " "$FT_OUT")
+		_got=$(field accepted "$_l")
+		[ "$_got" = "$_want" ] || _bad="$_bad $_a: accepted ${_got:-?}, want $_want;"
+	done
+	[ -z "$_bad" ] || { echo "$_bad"; return 1; }
+}
+
+# within_bound: the last drive's longest session is within FT_BOUND_MS.
+within_bound() {
+	awk -v m="${FT_MAX_MS:-999999}" -v b="$FT_BOUND_MS" 'BEGIN { exit !(m + 0 <= b + 0) }'
+}
+
+log_mark() {
+	_d=$REDIS_SUITE_TMP/$1
+	wc -l < "$_d/log" | tr -d ' ' > "$_d/mark"
+}
+
+log_since() {
+	_d=$REDIS_SUITE_TMP/$1
+	tail -n +$(( $(cat "$_d/mark" 2>/dev/null || echo 0) + 1 )) "$_d/log" | grep -Eci "$2"
+}
+
+# up_since NAME...: every daemon named has logged an up line since its mark.
+up_since() {
+	for _n in "$@"; do
+		[ "$(log_since "$_n" "$FT_UP_RE")" -ge 1 ] || return 1
+	done
+}
+
+# probe_all NAME...: one session from a fresh throwaway address at each.
+probe_all() {
+	for _n in "$@"; do
+		FT_PROBE=$((FT_PROBE + 1))
+		"$FT_RDRIVE" -T 2000 run "$(sock_of "$_n")" \
+		    "10.250.$((FT_PROBE / 250 % 250)).$((FT_PROBE % 250 + 1)):1" > /dev/null 2>&1
+	done
+	up_since "$@"
+}
+
+until_up() {
+	wait_for "${FT_UP_BOUND:-10}" probe_all "$@"
+}
+
+# --- one fault, five checks ----------------------------------------------------
+# fault_map_for F...: the map lines of the clients fault_case F drives: on
+# each daemon (1: A, 2: B) four clients 10.F.D.1-4 at limits 2, 3, 4, 5;
+# two shared ones 10.F.3.1 and 10.F.3.2 at 3 and 6.  Distinct limits: a
+# reply meant for another client gives a verdict that shows.
+fault_map_for() {
+	for _f in "$@"; do
+		for _k in 1 2 3 4; do
+			echo "10.$_f.1.$_k $((_k + 1))/1h"
+			echo "10.$_f.2.$_k $((_k + 1))/1h"
+		done
+		echo "10.$_f.3.1 3/1h"
+		echo "10.$_f.3.2 6/1h"
+	done
+}
+
+# fault_case NAME F INDUCE RESOLVE [outage|noscript]: with daemons A and B
+# up and counting in Redis, run INDUCE (a command), drive the fault-phase
+# clients, run RESOLVE, wait until both daemons use Redis again, drive the
+# shared clients.  Checks, named redis/fault-NAME-*:
+#   answered  every session of every phase got an accept or a refusal
+#   bound     no session took longer than FT_BOUND_MS
+#   decided   outage: each daemon held its own clients to their limits (the
+#             local table decided); noscript: the clients, round robin over
+#             A and B, were held to their limits in total (Redis decided,
+#             the reloaded script lost no decision)
+#   log       outage: exactly one down line and one up line from each
+#             daemon; noscript: no down line at all
+#   shared    after the fault, two clients round robin over A and B are
+#             held to their limits in total: the daemons share again
+# INDUCE may leave work in the background (FT_BG, a pid) that the phase
+# must overlap; RESOLVE waits for it.
+fault_case() {
+	_fn=$1 _f=$2 _induce=$3 _resolve=$4 _kind=${5:-outage}
+	_socks=$(sock_of A),$(sock_of B)
+	_why_ans='' _why_bound='' _why_dec=''
+	log_mark A; log_mark B
+	FT_BG=
+	eval "$_induce"
+	if [ "$_kind" = noscript ]; then
+		drive "$_socks" "10.$_f.1.1:6" "10.$_f.1.2:7" "10.$_f.1.3:8" "10.$_f.1.4:9"
+		_r=$(verdicts_are "10.$_f.1.1:2" "10.$_f.1.2:3" "10.$_f.1.3:4" "10.$_f.1.4:5") ||
+		    _why_dec="round robin over A and B:$_r"
+	else
+		drive "$_socks" "10.$_f.1.1:5@0" "10.$_f.1.2:6@0" "10.$_f.1.3:7@0" "10.$_f.1.4:8@0" \
+		    "10.$_f.2.1:5@1" "10.$_f.2.2:6@1" "10.$_f.2.3:7@1" "10.$_f.2.4:8@1"
+		_r=$(verdicts_are "10.$_f.1.1:2" "10.$_f.1.2:3" "10.$_f.1.3:4" "10.$_f.1.4:5" \
+		    "10.$_f.2.1:2" "10.$_f.2.2:3" "10.$_f.2.3:4" "10.$_f.2.4:5") ||
+		    _why_dec="local table:$_r"
+	fi
+	[ "$FT_OTHER" = 0 ] && [ "$FT_ANSWERED" = "$FT_SESSIONS" ] ||
+	    _why_ans="during the fault: $FT_ANSWERED of $FT_SESSIONS answered ($(grep -v '^client' "$FT_OUT" | tr '\n' ' '))"
+	within_bound || _why_bound="during the fault: a session took $FT_MAX_MS ms, bound $FT_BOUND_MS"
+	_fault_ms=$FT_MAX_MS
+	eval "$_resolve"
+	[ -z "$FT_BG" ] || wait "$FT_BG" 2>/dev/null
+	if [ "$_kind" = outage ]; then
+		until_up A B || _why_up="no up line from both daemons within ${FT_UP_BOUND:-10} s"
+	fi
+	drive "$_socks" "10.$_f.3.1:7" "10.$_f.3.2:10"
+	_r=$(verdicts_are "10.$_f.3.1:3" "10.$_f.3.2:6")
+	_shared_rc=$?
+	[ "$FT_OTHER" = 0 ] && [ "$FT_ANSWERED" = "$FT_SESSIONS" ] ||
+	    _why_ans="${_why_ans:+$_why_ans; }after: $FT_ANSWERED of $FT_SESSIONS answered"
+	within_bound || _why_bound="${_why_bound:+$_why_bound; }after: a session took $FT_MAX_MS ms"
+
+	_n=redis/fault-$_fn
+	report "$_n-answered" "$_why_ans"
+	report "$_n-bound" "$_why_bound"
+	report "$_n-decided" "$_why_dec"
+	_dA=$(log_since A "$FT_DOWN_RE") _uA=$(log_since A "$FT_UP_RE")
+	_dB=$(log_since B "$FT_DOWN_RE") _uB=$(log_since B "$FT_UP_RE")
+	_why_log="down/up lines: A $_dA/$_uA, B $_dB/$_uB${_why_up:+ ($_why_up)}"
+	if [ "$_kind" = outage ] && [ "$_dA$_uA$_dB$_uB" = 1111 ]; then
+		_why_log=''
+	elif [ "$_kind" = noscript ] && [ "$_dA$_dB" = 00 ]; then
+		_why_log=''
+	fi
+	report "$_n-log" "$_why_log"
+	[ $_shared_rc = 0 ] || _r="after the fault:$_r"
+	[ $_shared_rc != 0 ] || _r=''
+	report "$_n-shared" "$_r"
+	echo "# fault $_fn: longest session $_fault_ms ms during, $FT_MAX_MS ms after"
+	_why_up=
+}
+
+# fault_begin NAME [REDIS-ARG...] -- [CONF-LINE...]: the map for faults
+# 1..20 (fault_map_for) and 10.0.3.1 at 4, a Redis, daemons A and B on it;
+# one check redis/fault-NAME-start: both up, and a client round robin over
+# them held to 4 in total (they share; it also opens their connections
+# before any fault).  Exits the file when that fails (nothing else could
+# pass).
+fault_begin() {
+	_bn=$1; shift
+	_rargs=
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do _rargs="$_rargs $1"; shift; done
+	[ $# -gt 0 ] && shift
+	fault_setup
+	# shellcheck disable=SC2046
+	fault_map $(fault_map_for $(seq 1 20)) 10.0.3.1 4/1h ||
+	    { fail "redis/fault-$_bn-start" "ratelimit-map: $(tail -n 3 "$REDIS_SUITE_TMP/map.log")"; exit 1; }
+	# shellcheck disable=SC2086
+	redis_start "$REDIS_SUITE_TMP/r" $_rargs ||
+	    { fail "redis/fault-$_bn-start" "redis-server did not start"; exit 1; }
+	daemon_start A "$@" && daemon_start B "$@" ||
+	    { fail "redis/fault-$_bn-start" "a daemon did not start: $(tail -n 3 "$REDIS_SUITE_TMP"/[AB]/log | tr '\n' ' ')"; exit 1; }
+	drive "$(sock_of A),$(sock_of B)" 10.0.3.1:9
+	if _r=$(verdicts_are 10.0.3.1:4) && [ "$FT_OTHER" = 0 ]; then
+		pass "redis/fault-$_bn-start"
+	else
+		fail "redis/fault-$_bn-start" "before any fault:$_r $(tail -n 2 "$REDIS_SUITE_TMP/A/log" | tr '\n' ' ')"
+		exit 1
+	fi
+}
