@@ -65,7 +65,7 @@ daemon_start() {
 	mkdir -p "$_d"
 	{
 		echo "socket = \"unix:$_d/m.sock\""
-		echo "limit = 50"
+		echo "limit = ${FT_LIMIT:-50}"
 		echo "window = 3600"
 		echo "max_clients = 10000"
 		echo 'user = "root"'
@@ -80,6 +80,7 @@ daemon_start() {
 		echo $? > "$_d/status"
 	) &
 	FT_DAEMONS="$FT_DAEMONS $_d"
+	FT_DPIDS="${FT_DPIDS:-} $!"
 	wait_for 10 sh -c "[ -S '$_d/m.sock' ] || [ -e '$_d/status' ]"
 	[ -S "$_d/m.sock" ] && [ ! -e "$_d/status" ]
 }
@@ -88,8 +89,9 @@ daemons_kill() {
 	for _d in $FT_DAEMONS; do
 		[ -s "$_d/pid" ] && [ ! -e "$_d/status" ] && kill -KILL "$(cat "$_d/pid")" 2>/dev/null
 	done
-	wait 2>/dev/null
-	FT_DAEMONS=
+	# Only the daemons' own subshells: a Redis runs in the background too.
+	for _p in ${FT_DPIDS:-}; do wait "$_p" 2>/dev/null; done
+	FT_DAEMONS='' FT_DPIDS=''
 }
 
 # daemon_alive NAME: the daemon still runs (it did not crash).
@@ -200,20 +202,29 @@ fault_case() {
 	log_mark A; log_mark B
 	FT_BG=
 	eval "$_induce"
+	# First into the fault, one session from each daemon for 10.0.3.1,
+	# which fault_begin left refused: the call that stalls or fails is
+	# this one, so a late reply that reached another request would refuse
+	# a fresh client (one accept short) in a later drive.
+	drive "$_socks" 10.0.3.1:2
+	_r=$(verdicts_are 10.0.3.1:0) || _why_dec="the refused client:$_r"
+	[ "$FT_OTHER" = 0 ] || _why_ans="the refused client got no answer ($FT_OTHER)"
+	within_bound || _why_bound="the refused client's session took $FT_MAX_MS ms"
+	_hot_ms=$FT_MAX_MS
 	if [ "$_kind" = noscript ]; then
 		drive "$_socks" "10.$_f.1.1:6" "10.$_f.1.2:7" "10.$_f.1.3:8" "10.$_f.1.4:9"
 		_r=$(verdicts_are "10.$_f.1.1:2" "10.$_f.1.2:3" "10.$_f.1.3:4" "10.$_f.1.4:5") ||
-		    _why_dec="round robin over A and B:$_r"
+		    _why_dec="${_why_dec:+$_why_dec; }round robin over A and B:$_r"
 	else
 		drive "$_socks" "10.$_f.1.1:5@0" "10.$_f.1.2:6@0" "10.$_f.1.3:7@0" "10.$_f.1.4:8@0" \
 		    "10.$_f.2.1:5@1" "10.$_f.2.2:6@1" "10.$_f.2.3:7@1" "10.$_f.2.4:8@1"
 		_r=$(verdicts_are "10.$_f.1.1:2" "10.$_f.1.2:3" "10.$_f.1.3:4" "10.$_f.1.4:5" \
 		    "10.$_f.2.1:2" "10.$_f.2.2:3" "10.$_f.2.3:4" "10.$_f.2.4:5") ||
-		    _why_dec="local table:$_r"
+		    _why_dec="${_why_dec:+$_why_dec; }local table:$_r"
 	fi
 	[ "$FT_OTHER" = 0 ] && [ "$FT_ANSWERED" = "$FT_SESSIONS" ] ||
-	    _why_ans="during the fault: $FT_ANSWERED of $FT_SESSIONS answered ($(grep -v '^client' "$FT_OUT" | tr '\n' ' '))"
-	within_bound || _why_bound="during the fault: a session took $FT_MAX_MS ms, bound $FT_BOUND_MS"
+	    _why_ans="${_why_ans:+$_why_ans; }during the fault: $FT_ANSWERED of $FT_SESSIONS answered ($(grep -v '^client' "$FT_OUT" | tr '\n' ' '))"
+	within_bound || _why_bound="${_why_bound:+$_why_bound; }during the fault: a session took $FT_MAX_MS ms, bound $FT_BOUND_MS"
 	_fault_ms=$FT_MAX_MS
 	eval "$_resolve"
 	[ -z "$FT_BG" ] || wait "$FT_BG" 2>/dev/null
@@ -243,7 +254,7 @@ fault_case() {
 	[ $_shared_rc = 0 ] || _r="after the fault:$_r"
 	[ $_shared_rc != 0 ] || _r=''
 	report "$_n-shared" "$_r"
-	echo "# fault $_fn: longest session $_fault_ms ms during, $FT_MAX_MS ms after"
+	echo "# fault $_fn: longest session $_hot_ms ms (first), $_fault_ms ms during, $FT_MAX_MS ms after"
 	_why_up=
 }
 
@@ -274,4 +285,63 @@ fault_begin() {
 		fail "redis/fault-$_bn-start" "before any fault:$_r $(tail -n 2 "$REDIS_SUITE_TMP/A/log" | tr '\n' ' ')"
 		exit 1
 	fi
+}
+
+# --- the fake server (fakeredis.py) ---------------------------------------------
+# The USR2 statistics line's count of Redis errors (redis-core's wording).
+FT_ERRORS_FIELD=${FT_ERRORS_FIELD:-redis_errors}
+
+# stats_errors NAME: ask daemon NAME for its statistics line (SIGUSR2) and
+# print its Redis error count once that line is logged; fails when none
+# comes within 5 s.
+stats_errors() {
+	_d=$REDIS_SUITE_TMP/$1
+	_before=$(grep -c "$FT_ERRORS_FIELD=" "$_d/log")
+	kill -USR2 "$(cat "$_d/pid")" 2>/dev/null || return 1
+	wait_for 5 sh -c "[ \$(grep -c '$FT_ERRORS_FIELD=' '$_d/log') -gt $_before ]" || return 1
+	grep "$FT_ERRORS_FIELD=" "$_d/log" | tail -n 1 | tr ' ' '\n' | sed -n "s/^$FT_ERRORS_FIELD=//p"
+}
+
+# fake_case MODE: a daemon (limit 3) counting in a fakeredis.py that gives
+# every script call the wrong reply MODE; two clients at once.  Checks,
+# named redis/fake-MODE-*:
+#   asked     the daemon did send the script call (the fake counted it)
+#   fallback  every session answered within FT_BOUND_MS, each client held
+#             to 3 (the local table decided)
+#   alive     the daemon still runs and answers a session afterwards
+#   counted   its statistics line counts the error(s)
+fake_case() {
+	_m=$1 _n=redis/fake-$1
+	_fs=$REDIS_SUITE_TMP/fake-$_m.sock
+	python3 "$HERE/fakeredis.py" "$_fs" "$_m" "$REDIS_SUITE_TMP/fake-$_m.count" \
+	    > "$REDIS_SUITE_TMP/fake-$_m.err" 2>&1 &
+	_fpid=$!
+	wait_for 5 test -S "$_fs"
+	REDIS_SOCK=$_fs FT_LIMIT=3
+	if ! daemon_start "F$_m"; then
+		for _c in asked fallback alive counted; do
+			fail "$_n-$_c" "daemon did not start: $(tail -n 3 "$REDIS_SUITE_TMP/F$_m/log" | tr '\n' ' ')"
+		done
+		kill -KILL "$_fpid"; wait "$_fpid" 2>/dev/null
+		return
+	fi
+	drive "$(sock_of "F$_m")" 10.0.5.1:6 10.0.5.2:5 10.0.5.3:4
+	_why=''
+	_r=$(verdicts_are 10.0.5.1:3 10.0.5.2:3 10.0.5.3:3) || _why="verdicts:$_r"
+	[ "$FT_OTHER" = 0 ] && [ "$FT_ANSWERED" = "$FT_SESSIONS" ] ||
+	    _why="$_why $FT_ANSWERED of $FT_SESSIONS answered"
+	within_bound || _why="$_why longest session $FT_MAX_MS ms, bound $FT_BOUND_MS"
+	_asked=$(cat "$REDIS_SUITE_TMP/fake-$_m.count" 2>/dev/null)
+	report "$_n-asked" "$([ "${_asked:-0}" -ge 1 ] || echo "the fake got no EVALSHA/EVAL")"
+	report "$_n-fallback" "$_why"
+	_why=''
+	drive "$(sock_of "F$_m")" 10.0.5.9:1
+	daemon_alive "F$_m" && [ "$FT_ANSWERED" = 1 ] ||
+	    _why="daemon gone or silent: $(cat "$REDIS_SUITE_TMP/F$_m/status" 2>/dev/null) $(tail -n 3 "$REDIS_SUITE_TMP/F$_m/log" | tr '\n' ' ')"
+	report "$_n-alive" "$_why"
+	_e=$(stats_errors "F$_m")
+	report "$_n-counted" "$([ "${_e:-0}" -ge 1 ] 2>/dev/null || echo "no $FT_ERRORS_FIELD >= 1 in the statistics line: $(grep -i redis "$REDIS_SUITE_TMP/F$_m/log" | tail -n 2 | tr '\n' ' ')")"
+	daemons_kill
+	kill -KILL "$_fpid" 2>/dev/null
+	wait "$_fpid" 2>/dev/null
 }
