@@ -21,6 +21,7 @@ RUNUSER   ?= milter-ratelimit
 
 CC        ?= cc
 PKGS      := milter libconfuse
+PKGS      += hiredis
 WARN      := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
              -Wpointer-arith -Wformat=2 -Wno-format-nonliteral
 # CPPFLAGS, CFLAGS and LDFLAGS are honoured as given (environment or
@@ -51,13 +52,18 @@ CORE_SRC  += src/clientkeys.c
 CORE_SRC  += src/listener.c
 # Open sessions per client (max_concurrent).
 CORE_SRC  += src/concurrency.c
+# Shared counters in Redis (issue 12): hiredis, and the server-side
+# script src/redis_window.lua built in as a C string (src/lua2c.awk).
+CORE_SRC  += src/redis_conf.c src/redis_breaker.c src/redis_conn.c src/redis_store.c
 DAEMON_SRC := src/main.c src/milter.c src/daemon.c src/maint.c
 CORE_OBJ  := $(CORE_SRC:src/%.c=$(B)/%.o)
+CORE_OBJ  += $(B)/redis_script.o
 DAEMON_OBJ := $(DAEMON_SRC:src/%.c=$(B)/%.o)
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
 BUILD_DEPS := build-essential pkg-config libmilter-dev libdb-dev libconfuse-dev
+BUILD_DEPS += libhiredis-dev
 # No MTA, rsyslog or fail2ban here: the suites run them from packages
 # unpacked under the work tree (tests/pkgroot.sh); installing sendmail-bin
 # would remove an admin's Postfix.  Listed instead: the plain libraries
@@ -87,6 +93,12 @@ $(B)/ratelimit-map: $(B)/ratelimit-map.o $(CORE_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/%.o: src/%.c $(wildcard include/*.h) | $(B)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(B)/redis_script.c: src/redis_window.lua src/lua2c.awk | $(B)
+	awk -f src/lua2c.awk src/redis_window.lua > $@.tmp && mv $@.tmp $@
+
+$(B)/redis_script.o: $(B)/redis_script.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 # Each directory its own target: check-deps makes $(B)/machine first, and

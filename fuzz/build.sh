@@ -23,9 +23,9 @@ flock 9
 
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=all"
 CFLAGS="-std=gnu11 -g -O1 -fno-omit-frame-pointer $SAN -Iinclude \
- -I/usr/include/libmilter -Wall -Wextra -Wno-unused-parameter \
+ -I/usr/include/libmilter -I/usr/include/hiredis -Wall -Wextra -Wno-unused-parameter \
  ${FUZZ_CFLAGS:-}"
-LIBS="-lconfuse -ldb -lpthread -lm"
+LIBS="-lconfuse -ldb -lhiredis -lpthread -lm"
 
 # Flags changed since the last build: start over.
 if [ "$(cat "$B/.flags" 2>/dev/null)" != "$CC $CFLAGS $LIBS" ]; then
@@ -58,6 +58,14 @@ for src in src/*.c; do
 	# shellcheck disable=SC2086
 	$CC $CFLAGS -fsanitize=fuzzer-no-link -c -o "$obj" "$src"
 done
+
+# The Redis script, as the Makefile builds it in (redis_conn.h).
+obj=$B/obj/redis_script.o
+objs="$objs $obj"
+if ! fresh "$obj" src/redis_window.lua src/lua2c.awk; then
+	awk -f src/lua2c.awk src/redis_window.lua > "$B/obj/redis_script.c"
+	$CC $CFLAGS -fsanitize=fuzzer-no-link -c -o "$obj" "$B/obj/redis_script.c"
+fi
 
 for t in fuzz/fuzz_*.c; do
 	name=$(basename "$t" .c)

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "listener.h"
+#include "redis_conf.h"
 
 #define CONFIG_DEFAULT_PATH "/etc/milter-ratelimit.conf"
 /* The longest reply_text, counted after each '%' is doubled: libmilter's
@@ -70,6 +71,16 @@ struct config {
 	/* listener PORT { ... } sections in file order (listener.h). */
 	struct listener_rule listeners[LISTENER_MAX];
 	int nlisteners;
+	/* Shared counters in Redis (redis_conf.h); redis NULL: local only. */
+	char *redis;			/* as configured */
+	struct redis_addr redis_addr;	/* parsed, when redis is set */
+	char *redis_password_file;	/* NULL when none */
+	int redis_password_line;	/* its line in path */
+	char *redis_user;		/* from that file; NULL: the default user */
+	char *redis_password;		/* from that file; NULL: no AUTH */
+	uint32_t redis_db;
+	char *redis_key_prefix;		/* never NULL; may be "" */
+	uint32_t redis_timeout_ms;	/* connect and command bound */
 };
 
 /*

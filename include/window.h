@@ -186,6 +186,14 @@ void window_check_keys(struct window_table *t, size_t n,
     uint32_t max_window_ms, uint64_t now_ms, struct window_multi *out);
 
 /*
+ * A refusal decided outside the table (Redis) for key: whether it gets
+ * its line (out->log, out->suppressed), by the key's mark as for the
+ * table's own refusals.  Counts nothing.  Takes the key's shard lock.
+ */
+void window_mark_refusal(struct window_table *t, const struct window_key *key,
+    const struct window_rule *rule, uint64_t now_ms, struct window_result *out);
+
+/*
  * Visit up to budget entries per shard, reclaiming those idle for
  * max_window_ms and forgetting the timestamps of live ones that have left
  * every window, and calling fn for every key whose window has passed

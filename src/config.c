@@ -56,6 +56,12 @@ static cfg_opt_t options[] = {
 	CFG_STR("log_level",	"info",		CFGF_NONE),
 	CFG_STR("syslog_facility", "mail",	CFGF_NONE),
 	CFG_BOOL("allow_world_writable", cfg_false, CFGF_NONE),
+	/* Shared counters in Redis (redis_conf.h, redis_store.h). */
+	CFG_STR("redis",	"",		CFGF_NONE),
+	CFG_STR("redis_password_file", "",	CFGF_NONE),
+	CFG_INT("redis_db",	0,		CFGF_NONE),
+	CFG_STR("redis_key_prefix", REDIS_DEFAULT_PREFIX, CFGF_NONE),
+	CFG_INT("redis_timeout_ms", REDIS_TIMEOUT_DEFAULT_MS, CFGF_NONE),
 	CFG_SEC("prefix",	prefix_options,	CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
 	CFG_SEC("listener",	listener_cfg_options, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
 	CFG_END()
@@ -74,12 +80,15 @@ static const struct int_range int_ranges[] = {
 	{ "max_clients", 100,	100000000 },
 	{ "max_concurrent", 0,	100000 },
 	{ "map_check_interval", 0, 3600 },
+	{ "redis_db",	 0,	65535 },
+	{ "redis_timeout_ms", 1, REDIS_TIMEOUT_MAX_MS },
 };
 
 static config_report_fn *report_to;
 static const char *report_path;	/* libconfuse calls a parsed buffer "[buf]" */
 static int errors;
 static int socket_line;		/* where `socket` was last set; 0: its default */
+static int redis_pwline;	/* where redis_password_file was last set */
 
 static void
 error_fn(cfg_t *cfg, const char *fmt, va_list ap)
@@ -256,6 +265,45 @@ validate_reply(cfg_t *cfg, cfg_opt_t *opt)
 			return -1;
 		}
 	}
+	return 0;
+}
+
+/* redis and redis_key_prefix (redis_conf.h); "" is local only. */
+static int
+validate_redis(cfg_t *cfg, cfg_opt_t *opt)
+{
+	const char *v = cfg_opt_getnstr(opt, cfg_opt_size(opt) - 1);
+	struct redis_addr a;
+	char err[300];
+
+	if (*v == '\0')
+		return 0;
+	if (!redis_conf_parse_addr(v, &a, err, sizeof err)) {
+		cfg_error(cfg, "%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+validate_redis_prefix(cfg_t *cfg, cfg_opt_t *opt)
+{
+	char err[160];
+
+	if (!redis_conf_check_prefix(cfg_opt_getnstr(opt, cfg_opt_size(opt) - 1),
+	    err, sizeof err)) {
+		cfg_error(cfg, "%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* Only where it is set: the file is read once the whole config is. */
+static int
+validate_redis_pwfile(cfg_t *cfg, cfg_opt_t *opt)
+{
+	(void)opt;
+	redis_pwline = cfg->line;
 	return 0;
 }
 
@@ -532,6 +580,16 @@ config_load(const char *path, config_report_fn *report)
 		config_free(c);
 		c = NULL;
 	}
+	/* The Redis password: read here, with the file safety checks, at
+	 * start and at each reload (redis_conf.h). */
+	if (c != NULL && c->redis_password_file != NULL &&
+	    !redis_conf_read_password(c->redis_password_file, &c->redis_user,
+	    &c->redis_password, err, sizeof err)) {
+		report_line(report, "%s:%d: redis_password_file: %s", path,
+		    c->redis_password_line, err);
+		config_free(c);
+		c = NULL;
+	}
 	return c;
 }
 
@@ -573,6 +631,7 @@ config_parse_text(const char *path, const char *raw, size_t len,
 	report_path = path;
 	errors = 0;
 	socket_line = 0;
+	redis_pwline = 0;
 	cfg_set_error_function(cfg, error_fn);
 	for (size_t i = 0; i < sizeof int_ranges / sizeof int_ranges[0]; i++)
 		cfg_set_validate_func(cfg, int_ranges[i].name, validate_int);
@@ -587,6 +646,9 @@ config_parse_text(const char *path, const char *raw, size_t len,
 	cfg_set_validate_func(cfg, "listener", listener_cfg_validate);
 	cfg_set_validate_func(cfg, "listener|limit", validate_int);
 	cfg_set_validate_func(cfg, "listener|window", validate_int);
+	cfg_set_validate_func(cfg, "redis", validate_redis);
+	cfg_set_validate_func(cfg, "redis_key_prefix", validate_redis_prefix);
+	cfg_set_validate_func(cfg, "redis_password_file", validate_redis_pwfile);
 
 	ret = cfg_parse_buf(cfg, text);
 	if (ret != CFG_SUCCESS) {
@@ -621,7 +683,19 @@ config_parse_text(const char *path, const char *raw, size_t len,
 	c->log_level = choice_value(cfg, "log_level");
 	c->syslog_facility = choice_value(cfg, "syslog_facility");
 	c->allow_world_writable = cfg_getbool(cfg, "allow_world_writable") == cfg_true;
-	if (!c->path || !c->socket || !c->reply_text || !c->reply_escaped || !c->user)
+	c->redis = dup_or_null(cfg_getstr(cfg, "redis"));
+	c->redis_password_file = dup_or_null(cfg_getstr(cfg, "redis_password_file"));
+	c->redis_password_line = redis_pwline;
+	c->redis_db = (uint32_t)cfg_getint(cfg, "redis_db");
+	c->redis_key_prefix = strdup(cfg_getstr(cfg, "redis_key_prefix"));
+	c->redis_timeout_ms = (uint32_t)cfg_getint(cfg, "redis_timeout_ms");
+	if (c->redis != NULL) {
+		char rerr[300];	/* validate_redis has vouched for it */
+
+		(void)redis_conf_parse_addr(c->redis, &c->redis_addr, rerr, sizeof rerr);
+	}
+	if (!c->path || !c->socket || !c->reply_text || !c->reply_escaped || !c->user ||
+	    !c->redis_key_prefix)
 		goto oom;
 	if (!config_keys(c, cfg, path, report) |
 	    !listener_cfg_load(cfg, path, c->limit, c->window, c->listeners,
@@ -660,6 +734,19 @@ config_dup(const struct config *c)
 	d->user = strdup(c->user);
 	d->group = c->group ? strdup(c->group) : NULL;
 	d->pidfile = c->pidfile ? strdup(c->pidfile) : NULL;
+	d->redis = c->redis ? strdup(c->redis) : NULL;
+	d->redis_password_file = c->redis_password_file ?
+	    strdup(c->redis_password_file) : NULL;
+	d->redis_user = c->redis_user ? strdup(c->redis_user) : NULL;
+	d->redis_password = c->redis_password ? strdup(c->redis_password) : NULL;
+	d->redis_key_prefix = strdup(c->redis_key_prefix);
+	if ((c->redis && !d->redis) ||
+	    (c->redis_password_file && !d->redis_password_file) ||
+	    (c->redis_user && !d->redis_user) ||
+	    (c->redis_password && !d->redis_password) || !d->redis_key_prefix) {
+		config_free(d);
+		return NULL;
+	}
 	if (!d->path || !d->socket || (c->exempt_map && !d->exempt_map) ||
 	    !d->reply_text || !d->reply_escaped || !d->user ||
 	    (c->group && !d->group) || (c->pidfile && !d->pidfile)) {
@@ -682,6 +769,11 @@ config_free(struct config *c)
 	free(c->user);
 	free(c->group);
 	free(c->pidfile);
+	free(c->redis);
+	free(c->redis_password_file);
+	redis_conf_free_secret(c->redis_user);
+	redis_conf_free_secret(c->redis_password);
+	free(c->redis_key_prefix);
 	free(c);
 }
 

@@ -33,6 +33,7 @@
 #include "privs.h"
 #include "sockfile.h"
 #include "sockspec.h"
+#include "redis_store.h"
 #include "reload.h"
 #include "report.h"
 #include "sockdir.h"
@@ -261,6 +262,31 @@ open_socket(const struct config *cfg, const struct privs *pv, struct policy *pol
 		abandon(EX_OSERR);
 }
 
+/*
+ * -n with redis set: a prefix section, a listener section or a map entry
+ * with its own limit makes a call carry several keys, which a Redis
+ * Cluster may keep in different slots.  A note, not an error: on a
+ * single Redis (what Debian ships) it is fine.
+ */
+static void
+check_redis_keys(const struct ruleset *rs)
+{
+	const struct config *c = rs->cfg;
+	char line[800];
+
+	if (c->redis == NULL)
+		return;
+	if (c->nkeys[0] == 1 && c->nkeys[1] == 1 && c->nlisteners == 0 &&
+	    exempt_max_window_s(rs->exempt) == 0)	/* no entry with its own limit */
+		return;
+	snprintf(line, sizeof line, "%s: note: with prefix sections, listener "
+	    "sections or map entries with their own limit a client is counted "
+	    "under several Redis keys in one call: that needs a single Redis "
+	    "server (or a Redis Cluster whose keys share one hash slot), not a "
+	    "Redis Cluster", c->path);
+	report_config(line);
+}
+
 /* Root is given up for good; the socket already has its owner. */
 static void
 become_user(struct privs *pv)
@@ -333,6 +359,9 @@ main(int argc, char *argv[])
 		policy_ruleset_free(rules);
 		return EX_CONFIG;
 	}
+	/* Redis with several keys per call: say what it needs (a note). */
+	if (check_only)
+		check_redis_keys(rules);
 	/* Warnings only: a Postfix that cannot reach the socket. */
 	postfixcheck_run(rules->cfg->socket, postfixcheck_log);
 	if (check_only) {
@@ -349,6 +378,8 @@ main(int argc, char *argv[])
 		    exempt_count(rules->exempt));
 
 	policy_init(&pol, make_table(rules->cfg), rules);
+	/* Redis, when set, from the first connection on (redis_store.h). */
+	redis_store_configure(rules->cfg);
 	reloader.config_path = path;
 	reloader.policy = &pol;
 	/* Socket and pid file are fixed at start; reloads never change them. */

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "maint.h"
 #include "milter.h"
+#include "redis_store.h"
 #include "report.h"
 
 #define SWEEP_BUDGET 1024	/* entries per shard per second */
@@ -43,14 +44,16 @@ log_stats(struct reloader *r)
 {
 	struct policy_totals n;
 	struct window_stats ws;
+	char redis[512];
 
 	policy_totals(r->policy, &n);
+	redis_stats_format(redis, sizeof redis);
 	window_stats(r->policy->table, &ws);
 	log_notice("stats connections=%llu accepted=%llu exempt=%llu refused=%llu "
 	    "would_refuse=%llu refused_concurrent=%llu would_refuse_concurrent=%llu "
 	    "untracked=%llu no_address=%llu table_used=%llu "
 	    "table_capacity=%llu evictions=%llu expired=%llu reloads=%llu "
-	    "reload_failures=%llu uptime=%llus",
+	    "reload_failures=%llu uptime=%llus %s",
 	    (unsigned long long)n.seen, (unsigned long long)n.accepted,
 	    (unsigned long long)n.exempt, (unsigned long long)n.refused,
 	    (unsigned long long)n.would_refuse,
@@ -61,7 +64,7 @@ log_stats(struct reloader *r)
 	    (unsigned long long)ws.used, (unsigned long long)ws.capacity,
 	    (unsigned long long)ws.evictions, (unsigned long long)ws.expired,
 	    (unsigned long long)r->reloads, (unsigned long long)r->failures,
-	    (unsigned long long)((clock_now_ms() - started_ms) / 1000));
+	    (unsigned long long)((clock_now_ms() - started_ms) / 1000), redis);
 }
 
 static void *

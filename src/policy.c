@@ -14,6 +14,7 @@
 #include "listener.h"
 #include "log.h"
 #include "policy.h"
+#include "redis_store.h"
 
 struct ruleset *
 policy_ruleset(struct config *cfg, struct exempt *ex)
@@ -85,22 +86,56 @@ policy_destroy(struct policy *p)
 #define COUNT(p, field) atomic_fetch_add_explicit(&(p)->n.field, 1, memory_order_relaxed)
 
 /*
+ * d from one decision over the client's keys ck: the local table's or
+ * Redis's (window.h "Several keys": the same struct either way).  d names
+ * one key: the one the refusal is put down to, or else the first key
+ * without room (untracked), or else the first key.  No lock needed.
+ */
+static void
+decide_fill(const struct clientkeys *ck, const struct window_multi *m,
+    struct decision *d)
+{
+	size_t shown = 0;
+
+	if (m->refused_by >= 0) {
+		shown = (size_t)m->refused_by;
+		d->kind = d->log_mode ? DECIDE_WOULD_REFUSE : DECIDE_REFUSE;
+		/* Whole seconds, rounded up: never "come back in 0 s". */
+		d->retry_s = (m->retry_ms + 999u) / 1000u;
+	} else {
+		d->kind = DECIDE_ALLOW;
+		d->retry_s = 0;
+		for (size_t i = 0; i < ck->n; i++)
+			if (m->r[i].verdict == WINDOW_UNTRACKED) {
+				d->kind = DECIDE_UNTRACKED;
+				shown = i;
+				break;
+			}
+	}
+	d->key = ck->prefix[shown];
+	d->key_plen = ck->plen[shown];
+	d->limit = ck->rule[shown].limit;
+	d->window_s = ck->rule[shown].window_ms / 1000u;
+	d->count = m->r[shown].count;
+	d->log_line = m->r[shown].log;
+	d->suppressed = m->r[shown].suppressed;
+}
+
+/*
  * The table's side of a decision: every key the client is counted under
- * (clientkeys.h), checked as one step (window.h, "Several keys").  d
- * names one key: the one the refusal is put down to, or else the first
- * key without room (untracked), or else the first key.  Needs p->lock
- * held for reading.
+ * (clientkeys.h), checked as one step (window.h, "Several keys"), and
+ * left in *ck and *m for the shared store (policy_decide_conn).  Needs
+ * p->lock held for reading.
  */
 static void
 decide_keys(struct policy *p, const struct ruleset *rs, uint64_t now_ms,
     const struct window_rule *base, const struct listener_rule *l,
-    struct decision *d)
+    struct decision *d, struct clientkeys *ckp, struct window_multi *mp)
 {
 	const struct config *cfg = rs->cfg;
 	struct config lcfg;
 	struct clientkeys ck;
 	struct window_multi m;
-	size_t shown = 0;
 
 	/* A listener's limit and window are its first key's (the global
 	 * prefix) in place of the global ones; a map entry over the client
@@ -131,27 +166,35 @@ decide_keys(struct policy *p, const struct ruleset *rs, uint64_t now_ms,
 		listener_window_key(ck.key[i].b, &ck.key[i].plen, l->port);
 	window_check_keys(p->table, ck.n, ck.key, ck.rule, rs->max_window_ms,
 	    now_ms, &m);
-	if (m.refused_by >= 0) {
-		shown = (size_t)m.refused_by;
-		d->kind = base->would ? DECIDE_WOULD_REFUSE : DECIDE_REFUSE;
-		/* Whole seconds, rounded up: never "come back in 0 s". */
-		d->retry_s = (m.retry_ms + 999u) / 1000u;
-	} else {
-		d->kind = DECIDE_ALLOW;
-		for (size_t i = 0; i < ck.n; i++)
-			if (m.r[i].verdict == WINDOW_UNTRACKED) {
-				d->kind = DECIDE_UNTRACKED;
-				shown = i;
-				break;
-			}
+	decide_fill(&ck, &m, d);
+	*ckp = ck;
+	*mp = m;
+}
+
+/*
+ * Redis answered for a connection the table has counted too: its
+ * verdict decides (redis_store.h).  The refusal line still follows the
+ * table's mark for the key Redis put the refusal down to (one line per
+ * key per window): the mark the table set when it refused by the same
+ * key, else one set now.  No lock needed (the table takes its own).
+ */
+static void
+decide_shared(struct policy *p, const struct clientkeys *ck,
+    const struct window_multi *local, struct window_multi *rm, uint64_t now_ms,
+    struct decision *d)
+{
+	if (rm->refused_by >= 0) {
+		size_t i = (size_t)rm->refused_by;
+
+		if (local->refused_by == rm->refused_by) {
+			rm->r[i].log = local->r[i].log;
+			rm->r[i].suppressed = local->r[i].suppressed;
+		} else {
+			window_mark_refusal(p->table, &ck->key[i], &ck->rule[i],
+			    now_ms, &rm->r[i]);
+		}
 	}
-	d->key = ck.prefix[shown];
-	d->key_plen = ck.plen[shown];
-	d->limit = ck.rule[shown].limit;
-	d->window_s = ck.rule[shown].window_ms / 1000u;
-	d->count = m.r[shown].count;
-	d->log_line = m.r[shown].log;
-	d->suppressed = m.r[shown].suppressed;
+	decide_fill(ck, rm, d);
 }
 
 /*
@@ -180,10 +223,12 @@ decide_by_name(const struct ruleset *rs, const struct policy_conn *c,
 	return true;
 }
 
-/* Needs p->lock held for reading. */
-static void
+/* Needs p->lock held for reading.  True when the table counted the
+ * connection (its keys in *ck, the table's decision in *m). */
+static bool
 decide_locked(struct policy *p, const struct ruleset *rs,
-    const struct policy_conn *c, uint64_t now_ms, struct decision *d)
+    const struct policy_conn *c, uint64_t now_ms, struct decision *d,
+    struct clientkeys *ck, struct window_multi *m)
 {
 	const struct config *cfg = rs->cfg;
 	const struct listener_rule *l = NULL;
@@ -194,7 +239,7 @@ decide_locked(struct policy *p, const struct ruleset *rs,
 	d->conc_window_s = cfg->window;
 	if (!addr_from_sockaddr(&d->client, c->sa)) {
 		d->kind = DECIDE_NOADDR;
-		return;
+		return false;
 	}
 	d->conc_plen = addr_is_v4(&d->client) ? cfg->ipv4_prefix : cfg->ipv6_prefix;
 	if (cfg->nlisteners > 0) {
@@ -210,7 +255,7 @@ decide_locked(struct policy *p, const struct ruleset *rs,
 	}
 	if (l != NULL && l->mode == LISTENER_OFF) {
 		d->kind = DECIDE_EXEMPT;
-		return;
+		return false;
 	}
 	rule.limit = cfg->limit;		/* clientkeys_build sets them per key */
 	rule.window_ms = cfg->window * 1000u;
@@ -228,15 +273,16 @@ decide_locked(struct policy *p, const struct ruleset *rs,
 		d->matched = true;
 		if (d->match.value.kind == EXEMPT_OK) {
 			d->kind = DECIDE_EXEMPT;
-			return;
+			return false;
 		}
 	} else if (decide_by_name(rs, c, d)) {
 		if (d->match.value.kind == EXEMPT_OK) {
 			d->kind = DECIDE_EXEMPT;
-			return;
+			return false;
 		}
 	}
-	decide_keys(p, rs, now_ms, &rule, l, d);
+	decide_keys(p, rs, now_ms, &rule, l, d, ck, m);
+	return true;
 }
 
 void
@@ -252,10 +298,21 @@ void
 policy_decide_conn(struct policy *p, const struct policy_conn *c,
     uint64_t now_ms, struct decision *d)
 {
+	struct clientkeys ck;
+	struct window_multi m, rm;
+	bool counted;
+
 	memset(d, 0, sizeof *d);
 	pthread_rwlock_rdlock(&p->lock);
-	decide_locked(p, p->rules, c, now_ms, d);
+	counted = decide_locked(p, p->rules, c, now_ms, d, &ck, &m);
 	pthread_rwlock_unlock(&p->lock);
+	/* The shared store, outside the lock: a round trip (or a timeout)
+	 * must not hold up a reload.  Exempt, address-less and listener-off
+	 * clients never get here: they cost Redis nothing.  Without an
+	 * answer the table's decision above stands (a fallback). */
+	if (counted &&
+	    redis_store_count(ck.n, ck.key, ck.rule, now_ms, &rm) == REDIS_STORE_ANSWERED)
+		decide_shared(p, &ck, &m, &rm, now_ms, d);
 
 	switch (d->kind) {
 	case DECIDE_NOADDR:	  COUNT(p, noaddr); break;

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "log.h"
+#include "redis_store.h"
 #include "reload.h"
 #include "safefile.h"
 
@@ -125,6 +126,9 @@ install(struct reloader *r, struct ruleset *rs, const struct map_id *id,
 	char keys[CONFIG_KEYS_STRLEN];
 
 	log_setlevel((enum log_level)rs->cfg->log_level);
+	/* New Redis settings from the next connection on; contexts made
+	 * with the old ones are dropped before use (redis_conn.h). */
+	redis_store_configure(rs->cfg);
 	policy_ruleset_free(old);
 	r->map = *id;
 	r->map_missing_logged = false;

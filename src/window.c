@@ -764,6 +764,33 @@ window_check(struct window_table *t, const struct window_key *key,
 	*out = m.r[0];
 }
 
+/*
+ * A refusal decided elsewhere (the shared Redis store, redis_store.h) for
+ * a key this table also counts: the key's refusal line is decided here,
+ * by its mark, as for the table's own refusals (one line per key per
+ * window).  A key with no entry has nowhere to keep a mark: its refusal
+ * gets its line.  Takes the key's shard lock; O(1) under it.
+ */
+void
+window_mark_refusal(struct window_table *t, const struct window_key *key,
+    const struct window_rule *rule, uint64_t now_ms, struct window_result *out)
+{
+	uint64_t h = key_hash(t, key);
+	struct shard *s = shard_of(t, h);
+	struct entry *x;
+	uint32_t now;
+
+	out->log = false;
+	out->suppressed = 0;
+	pthread_mutex_lock(&s->lock);
+	now = (uint32_t)shard_now(s, now_ms);
+	if ((x = lookup(s, bucket_of(s, h), key)) != NULL)
+		mark_refusal(s, x, now, rule, out);
+	else
+		out->log = true;
+	pthread_mutex_unlock(&s->lock);
+}
+
 #define DUE_BATCH 64	/* due counts handed out per hold of a shard lock */
 
 /* The shard's parked counts (mark_orphan) as up to two dues with no key,
