@@ -33,9 +33,9 @@ FT_TIMEOUT_MS=${FT_TIMEOUT_MS:-20}
 FT_MARGIN_MS=${FT_MARGIN_MS:-500}
 FT_BOUND_MS=$((FT_TIMEOUT_MS + FT_MARGIN_MS))
 # The daemon's one line when it stops using Redis, and when it is back
-# (redis-core's wording, src/redis_*.c).
-FT_DOWN_RE=${FT_DOWN_RE:-'redis.* down'}
-FT_UP_RE=${FT_UP_RE:-'redis.* up'}
+# (src/redis_store.c).
+FT_DOWN_RE=${FT_DOWN_RE:-'redis down: '}
+FT_UP_RE=${FT_UP_RE:-'redis up: '}
 FT_MAP=$REDIS_SUITE_TMP/map
 FT_DAEMONS=
 FT_PROBE=0
@@ -194,7 +194,8 @@ fault_map_for() {
 #   shared    after the fault, two clients round robin over A and B are
 #             held to their limits in total: the daemons share again
 # INDUCE may leave work in the background (FT_BG, a pid) that the phase
-# must overlap; RESOLVE waits for it.
+# must overlap; RESOLVE waits for it.  Either sets FT_FAULT_WHY when the
+# fault could not be made as meant: "decided" then fails with it.
 fault_case() {
 	_fn=$1 _f=$2 _induce=$3 _resolve=$4 _kind=${5:-outage}
 	_socks=$(sock_of A),$(sock_of B)
@@ -228,6 +229,10 @@ fault_case() {
 	_fault_ms=$FT_MAX_MS
 	eval "$_resolve"
 	[ -z "$FT_BG" ] || wait "$FT_BG" 2>/dev/null
+	# A fault that could not be made (INDUCE or RESOLVE set FT_FAULT_WHY)
+	# proves nothing: the case fails.
+	[ -z "${FT_FAULT_WHY:-}" ] || _why_dec="${_why_dec:+$_why_dec; }$FT_FAULT_WHY"
+	FT_FAULT_WHY=''
 	if [ "$_kind" = outage ]; then
 		until_up A B || _why_up="no up line from both daemons within ${FT_UP_BOUND:-10} s"
 	fi
@@ -261,8 +266,8 @@ fault_case() {
 # fault_begin NAME [REDIS-ARG...] -- [CONF-LINE...]: the map for faults
 # 1..20 (fault_map_for) and 10.0.3.1 at 4, a Redis, daemons A and B on it;
 # one check redis/fault-NAME-start: both up, and a client round robin over
-# them held to 4 in total (they share; it also opens their connections
-# before any fault).  Exits the file when that fails (nothing else could
+# them held to 4 in total (they share) while seven others connect at once
+# (several connections open on each daemon before any fault).  Exits the file when that fails (nothing else could
 # pass).
 fault_begin() {
 	_bn=$1; shift
@@ -278,7 +283,11 @@ fault_begin() {
 	    { fail "redis/fault-$_bn-start" "redis-server did not start"; exit 1; }
 	daemon_start A "$@" && daemon_start B "$@" ||
 	    { fail "redis/fault-$_bn-start" "a daemon did not start: $(tail -n 3 "$REDIS_SUITE_TMP"/[AB]/log | tr '\n' ' ')"; exit 1; }
-	drive "$(sock_of A),$(sock_of B)" 10.0.3.1:9
+	# Eight clients at once: several libmilter workers on each daemon
+	# open a Redis connection of their own, so a fault finds more than one
+	# (each must notice on its own that the old one is gone).
+	drive "$(sock_of A),$(sock_of B)" 10.0.3.1:9 10.0.4.1:4 10.0.4.2:4 10.0.4.3:4 \
+	    10.0.4.4:4 10.0.4.5:4 10.0.4.6:4 10.0.4.7:4
 	if _r=$(verdicts_are 10.0.3.1:4) && [ "$FT_OTHER" = 0 ]; then
 		pass "redis/fault-$_bn-start"
 	else

@@ -20,7 +20,7 @@ evalsha_seen() { rcli INFO commandstats 2>/dev/null | grep -q '^cmdstat_evalsha:
 kill_under_load() {
 	"$FT_RDRIVE" run "$(sock_of A),$(sock_of B)" 10.99.0.1:200 10.99.0.2:200 > /dev/null 2>&1 &
 	_load=$!
-	wait_for 5 evalsha_seen
+	wait_for 5 evalsha_seen || FT_FAULT_WHY="no EVALSHA reached Redis before the kill"
 	kill -KILL "$REDIS_PID"
 	wait "$REDIS_PID" 2>/dev/null
 	wait "$_load"

@@ -33,7 +33,7 @@ replica_on() {
 	REDIS_PORT=$_p1 REDIS_DIR=$_d1 REDIS_SOCK=$_s1 REDIS_PID=$_pid1 REDIS_ARGS=$_a1
 	acli CONFIG SET masterauth "$PW" > /dev/null
 	acli REPLICAOF 127.0.0.1 "$_p2" > /dev/null
-	wait_for 10 replica_linked
+	wait_for 10 replica_linked || FT_FAULT_WHY="the replica never linked to its master"
 }
 replica_linked() { acli INFO replication | grep -q 'master_link_status:up'; }
 replica_off() {
@@ -45,13 +45,25 @@ replica_off() {
 fault_case readonly 8 replica_on replica_off
 
 # A new password: the daemons' connections are dropped and they come back
-# with the old one (WRONGPASS); the old password restored ends it.
+# with the old one (WRONGPASS), which Redis's ACL LOG counts; the
+# fault lasts until both daemons' probes (1 s after the drop) have been
+# refused; the old password restored ends it.
 wrong_password() {
+	acli ACL LOG RESET > /dev/null
 	acli CONFIG SET requirepass fault-pw-2 > /dev/null
 	rcli -a fault-pw-2 --no-auth-warning CLIENT KILL TYPE normal > /dev/null
 }
-fault_case wrongpass 9 wrong_password \
-    'rcli -a fault-pw-2 --no-auth-warning CONFIG SET requirepass "$PW" > /dev/null'
+auth_refused() {
+	probe_all A B
+	# ACL LOG: one entry per kind of refusal, with its count.
+	[ "$(rcli -a fault-pw-2 --no-auth-warning ACL LOG |
+	    awk 'p == "count" { n += $0 } { p = $0 } END { print n + 0 }')" -ge 2 ]
+}
+password_back() {
+	wait_for 10 auth_refused || FT_FAULT_WHY="Redis refused no AUTH from both daemons"
+	rcli -a fault-pw-2 --no-auth-warning CONFIG SET requirepass "$PW" > /dev/null
+}
+fault_case wrongpass 9 wrong_password password_back
 
 fault_case oom 10 'acli CONFIG SET maxmemory-policy noeviction > /dev/null; acli CONFIG SET maxmemory 1 > /dev/null' \
     'acli CONFIG SET maxmemory 0 > /dev/null'

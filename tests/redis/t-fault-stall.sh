@@ -16,13 +16,13 @@ fault_begin stall
 
 fault_case sigstop 3 'kill -STOP "$REDIS_PID"' 'kill -CONT "$REDIS_PID"'
 
-# The server sleeps 3 s (redis-cli blocks with it, in the background); the
+# The server sleeps 0.5 s (redis-cli blocks with it, in the background); the
 # fault-phase drive takes well under that.
 debug_sleep() {
-	rcli DEBUG SLEEP 3 > /dev/null 2>&1 &
+	rcli DEBUG SLEEP 0.5 > /dev/null 2>&1 &
 	FT_BG=$!
 	wait_for 2 sh -c "! $REDIS_CLI -s '$REDIS_SOCK' -t 0.05 PING 2>/dev/null | grep -q PONG"
 }
 fault_case debug-sleep 4 debug_sleep 'wait_for 10 redis_ping'
 
-fault_case client-pause 5 'rcli CLIENT PAUSE 3000 ALL > /dev/null' 'rcli CLIENT UNPAUSE > /dev/null'
+fault_case client-pause 5 'rcli CLIENT PAUSE 500 ALL > /dev/null' 'rcli CLIENT UNPAUSE > /dev/null'
