@@ -325,6 +325,7 @@ fake_case() {
 	python3 "$HERE/fakeredis.py" "$_fs" "$_m" "$REDIS_SUITE_TMP/fake-$_m.count" \
 	    > "$REDIS_SUITE_TMP/fake-$_m.err" 2>&1 &
 	_fpid=$!
+	FT_FAKE_PID=$_fpid
 	wait_for 5 test -S "$_fs"
 	REDIS_SOCK=$_fs FT_LIMIT=3
 	if ! daemon_start "F$_m"; then
@@ -353,4 +354,6 @@ fake_case() {
 	daemons_kill
 	kill -KILL "$_fpid" 2>/dev/null
 	wait "$_fpid" 2>/dev/null
+	FT_FAKE_PID=''
+	return 0
 }

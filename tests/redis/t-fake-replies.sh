@@ -8,7 +8,7 @@ BIN=${1:?usage: t-fake-replies.sh PATH/TO/milter-ratelimit}
 . "$HERE/../lib.sh"
 FT_NAME=fake-replies
 . "$HERE/fault.sh"
-trap 'daemons_kill; kill -KILL $(jobs -p) 2>/dev/null' EXIT
+trap 'daemons_kill; [ -z "${FT_FAKE_PID:-}" ] || kill -KILL "$FT_FAKE_PID" 2>/dev/null' EXIT
 fault_setup
 for mode in bulk short long nil nilarray error strings nested; do
 	fake_case $mode
