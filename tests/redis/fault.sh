@@ -63,6 +63,7 @@ fault_map() {
 daemon_start() {
 	_d=$REDIS_SUITE_TMP/$1; shift
 	mkdir -p "$_d"
+	rm -f "$_d/status" "$_d/pid"	# left by an earlier run: never waited on
 	{
 		echo "socket = \"unix:$_d/m.sock\""
 		echo "limit = ${FT_LIMIT:-50}"
