@@ -583,8 +583,10 @@ config_load(const char *path, config_report_fn *report)
 	/* The Redis password: read here, with the file safety checks, at
 	 * start and at each reload (redis_conf.h). */
 	if (c != NULL && c->redis_password_file != NULL &&
+	    ((!c->allow_world_writable &&
+	    !safefile_check(c->redis_password_file, err, sizeof err)) ||
 	    !redis_conf_read_password(c->redis_password_file, &c->redis_user,
-	    &c->redis_password, err, sizeof err)) {
+	    &c->redis_password, err, sizeof err))) {
 		report_line(report, "%s:%d: redis_password_file: %s", path,
 		    c->redis_password_line, err);
 		config_free(c);

@@ -263,28 +263,41 @@ open_socket(const struct config *cfg, const struct privs *pv, struct policy *pol
 }
 
 /*
- * -n with redis set: a prefix section, a listener section or a map entry
- * with its own limit makes a call carry several keys, which a Redis
- * Cluster may keep in different slots.  A note, not an error: on a
- * single Redis (what Debian ships) it is fine.
+ * -n with redis set, notes and warnings only:
+ * - a prefix section, a listener section or a map entry with its own
+ *   limit makes a call carry several keys, which a Redis Cluster may keep
+ *   in different slots; on a single Redis (what Debian ships) it is fine;
+ * - a Redis on another host: the shipped unit lets the daemon reach only
+ *   localhost (IPAddressDeny=any, IPAddressAllow=localhost), and every
+ *   connection would then fall back to the local table.
  */
 static void
-check_redis_keys(const struct ruleset *rs)
+check_redis(const struct ruleset *rs)
 {
 	const struct config *c = rs->cfg;
-	char line[800];
+	const struct redis_addr *a = &c->redis_addr;
+	char line[900];
 
 	if (c->redis == NULL)
 		return;
-	if (c->nkeys[0] == 1 && c->nkeys[1] == 1 && c->nlisteners == 0 &&
-	    exempt_max_window_s(rs->exempt) == 0)	/* no entry with its own limit */
-		return;
-	snprintf(line, sizeof line, "%s: note: with prefix sections, listener "
-	    "sections or map entries with their own limit a client is counted "
-	    "under several Redis keys in one call: that needs a single Redis "
-	    "server (or a Redis Cluster whose keys share one hash slot), not a "
-	    "Redis Cluster", c->path);
-	report_config(line);
+	if (c->nkeys[0] > 1 || c->nkeys[1] > 1 || c->nlisteners > 0 ||
+	    exempt_max_window_s(rs->exempt) > 0) {	/* an entry with its own limit */
+		snprintf(line, sizeof line, "%s: note: with prefix sections, listener "
+		    "sections or map entries with their own limit a client is counted "
+		    "under several Redis keys in one call: that needs a single Redis "
+		    "server, not a Redis Cluster", c->path);
+		report_config(line);
+	}
+	if (!a->is_unix && strncmp(a->host, "127.", 4) != 0 &&
+	    strcmp(a->host, "::1") != 0) {
+		snprintf(line, sizeof line, "%s: warning: redis = \"%s\" is not on this "
+		    "host; under the shipped systemd unit (IPAddressDeny=any, "
+		    "IPAddressAllow=localhost) the daemon cannot reach it and the local "
+		    "table alone decides: allow it in a drop-in (systemctl edit "
+		    "milter-ratelimit: [Service] IPAddressAllow=%s)", c->path, c->redis,
+		    a->host);
+		report_config(line);
+	}
 }
 
 /* Root is given up for good; the socket already has its owner. */
@@ -359,9 +372,9 @@ main(int argc, char *argv[])
 		policy_ruleset_free(rules);
 		return EX_CONFIG;
 	}
-	/* Redis with several keys per call: say what it needs (a note). */
+	/* Redis: what its settings need besides (notes, warnings). */
 	if (check_only)
-		check_redis_keys(rules);
+		check_redis(rules);
 	/* Warnings only: a Postfix that cannot reach the socket. */
 	postfixcheck_run(rules->cfg->socket, postfixcheck_log);
 	if (check_only) {

@@ -29,16 +29,6 @@ static pthread_mutex_t settings_lock = PTHREAD_MUTEX_INITIALIZER;	/* guards sett
 static struct redis_settings settings;
 static atomic_uint_fast64_t generation = 1;	/* bumped on each change */
 static atomic_bool enabled;
-/*
- * Failed calls so far, on any thread.  A failure on one connection is
- * news for all: when Redis restarted, was killed, or dropped its clients,
- * every other thread's context is dead too, but each would only find out
- * at its next call, after the breaker had closed again, and open it anew:
- * a second line down, and a second back-off with the local table alone
- * deciding, per idle connection.  So a context made before the latest
- * failure is dropped before it is used, and a fresh one made instead.
- */
-static atomic_uint_fast64_t failures;
 
 /* One thread's connection; only that thread touches it. */
 struct tconn {
@@ -46,7 +36,6 @@ struct tconn {
 	uint64_t gen;			/* settings generation of c and s */
 	struct redis_settings s;
 	char sha[41];			/* the script's SHA1, as the server said */
-	uint64_t epoch;			/* failures when c was made */
 };
 
 static pthread_key_t tkey;
@@ -362,6 +351,7 @@ redis_conn_eval(size_t n, const struct window_key keys[],
 	struct tconn *t = this_thread();
 	struct timespec ts0, ts1;
 	uint64_t deadline;
+	bool reused;
 	redisReply *r = NULL;
 	char nkeys[4];
 
@@ -373,13 +363,9 @@ redis_conn_eval(size_t n, const struct window_key keys[],
 		return -1;
 	}
 	deadline = clock_now_ms() + t->s.timeout_ms;
-	if (t->c != NULL && t->epoch != atomic_load(&failures))
-		drop(t);	/* made before a failure: maybe dead (above) */
-	if (t->c == NULL) {
-		t->epoch = atomic_load(&failures);
-		if (!connect_redis(t, deadline, why, detail, dlen))
-			goto fail;
-	}
+	reused = t->c != NULL;
+	if (t->c == NULL && !connect_redis(t, deadline, why, detail, dlen))
+		goto fail;
 
 	plen = strlen(t->s.prefix);
 	argv[argc] = "EVALSHA"; argvlen[argc++] = 7;
@@ -403,7 +389,21 @@ redis_conn_eval(size_t n, const struct window_key keys[],
 	}
 	clock_gettime(CLOCK_MONOTONIC, &ts0);
 	r = command(t, deadline, (int)argc, argv, argvlen, why, detail, dlen);
-	if (r == NULL && *why == REDIS_R_NOSCRIPT && t->c->err == 0) {
+	if (r == NULL && *why == REDIS_R_EOF && reused) {
+		/* A connection kept from an earlier call was closed by the
+		 * server meanwhile (its idle `timeout`, a restart, CLIENT
+		 * KILL): the request never ran.  One fresh connection, within
+		 * the same deadline, before calling Redis down: otherwise
+		 * every worker thread's idle connection would take the
+		 * breaker down once after each restart. */
+		drop(t);
+		if (!connect_redis(t, deadline, why, detail, dlen))
+			goto fail;
+		argv[1] = t->sha;
+		clock_gettime(CLOCK_MONOTONIC, &ts0);
+		r = command(t, deadline, (int)argc, argv, argvlen, why, detail, dlen);
+	}
+	if (r == NULL && *why == REDIS_R_NOSCRIPT && t->c != NULL && t->c->err == 0) {
 		/* Flushed, restarted or failed over: load it again and retry
 		 * this call once; the decision is not lost. */
 		if (!load_script(t, deadline, why, detail, dlen))
@@ -426,9 +426,7 @@ redis_conn_eval(size_t n, const struct window_key keys[],
 	freeReplyObject(r);
 	return 1;
 fail:
-	/* Any error: this context is not used again (redis_conn.h), nor
-	 * any other thread's made before now (failures, above). */
+	/* Any error: this context is not used again (redis_conn.h). */
 	drop(t);
-	atomic_fetch_add(&failures, 1);
 	return -1;
 }

@@ -1078,8 +1078,8 @@ g_tsan() {
 	objs=$(make -s -C "$TOP" B="$tb" --eval 'faults-core-obj: ; @echo $(CORE_OBJ)' faults-core-obj 2>>"$tb/make.log")
 	# shellcheck disable=SC2046,SC2086
 	if ! cc -O1 -g -fsanitize=thread -std=gnu11 -Wall -Wextra -I"$TOP/include" \
-	    $(pkg-config --cflags milter libconfuse 2>/dev/null) -o "$tb/faults-stress" \
-	    "$HERE/stress.c" $objs $(pkg-config --libs milter libconfuse 2>/dev/null) \
+	    $(pkg-config --cflags milter libconfuse hiredis 2>/dev/null) -o "$tb/faults-stress" \
+	    "$HERE/stress.c" $objs $(pkg-config --libs milter libconfuse hiredis 2>/dev/null) \
 	    -ldb -lpthread -lm > "$tb/cc.log" 2>&1; then
 		fail "faults/tsan/build" "stress.c: $(tail_of "$tb/cc.log" 5)"
 		return
@@ -1108,7 +1108,7 @@ g_tsan() {
 	# shellcheck disable=SC2086
 	if ! cc -O1 -g -fsanitize=thread -std=gnu11 -Wall -Wextra -I"$TOP/include" -I"$TOP/tests/unit" \
 	    -o "$tb/test_window_clock" "$TOP/tests/unit/test_window_clock.c" $objs \
-	    $(pkg-config --libs milter libconfuse 2>/dev/null) -ldb -lpthread -lm -lcmocka > "$tb/cc2.log" 2>&1; then
+	    $(pkg-config --libs milter libconfuse hiredis 2>/dev/null) -ldb -lpthread -lm -lcmocka > "$tb/cc2.log" 2>&1; then
 		fail "faults/tsan/window-clock-stress" "build: $(tail_of "$tb/cc2.log" 5)"
 	else
 		# shellcheck disable=SC2086
