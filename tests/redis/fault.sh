@@ -180,18 +180,19 @@ fault_map_for() {
 	done
 }
 
-# fault_case NAME F INDUCE RESOLVE [outage|noscript]: with daemons A and B
+# fault_case NAME F INDUCE RESOLVE [outage|noloss]: with daemons A and B
 # up and counting in Redis, run INDUCE (a command), drive the fault-phase
 # clients, run RESOLVE, wait until both daemons use Redis again, drive the
 # shared clients.  Checks, named redis/fault-NAME-*:
 #   answered  every session of every phase got an accept or a refusal
 #   bound     no session took longer than FT_BOUND_MS
 #   decided   outage: each daemon held its own clients to their limits (the
-#             local table decided); noscript: the clients, round robin over
-#             A and B, were held to their limits in total (Redis decided,
-#             the reloaded script lost no decision)
+#             local table decided); noloss (a fault the daemon mends within
+#             the call: NOSCRIPT reloads the script, a dropped connection is
+#             made again): the clients, round robin over A and B, were held
+#             to their limits in total (Redis decided, no decision lost)
 #   log       outage: exactly one down line and one up line from each
-#             daemon; noscript: no down line at all
+#             daemon; noloss: no down line at all
 #   shared    after the fault, two clients round robin over A and B are
 #             held to their limits in total: the daemons share again
 # INDUCE may leave work in the background (FT_BG, a pid) that the phase
@@ -213,7 +214,7 @@ fault_case() {
 	[ "$FT_OTHER" = 0 ] || _why_ans="the refused client got no answer ($FT_OTHER)"
 	within_bound || _why_bound="the refused client's session took $FT_MAX_MS ms"
 	_hot_ms=$FT_MAX_MS
-	if [ "$_kind" = noscript ]; then
+	if [ "$_kind" = noloss ]; then
 		drive "$_socks" "10.$_f.1.1:6" "10.$_f.1.2:7" "10.$_f.1.3:8" "10.$_f.1.4:9"
 		_r=$(verdicts_are "10.$_f.1.1:2" "10.$_f.1.2:3" "10.$_f.1.3:4" "10.$_f.1.4:5") ||
 		    _why_dec="${_why_dec:+$_why_dec; }round robin over A and B:$_r"
@@ -253,7 +254,7 @@ fault_case() {
 	_why_log="down/up lines: A $_dA/$_uA, B $_dB/$_uB${_why_up:+ ($_why_up)}"
 	if [ "$_kind" = outage ] && [ "$_dA$_uA$_dB$_uB" = 1111 ]; then
 		_why_log=''
-	elif [ "$_kind" = noscript ] && [ "$_dA$_dB" = 00 ]; then
+	elif [ "$_kind" = noloss ] && [ "$_dA$_dB" = 00 ]; then
 		_why_log=''
 	fi
 	report "$_n-log" "$_why_log"
