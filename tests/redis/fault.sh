@@ -151,11 +151,16 @@ up_since() {
 }
 
 # probe_all NAME...: one session from a fresh throwaway address at each.
+# A fresh address under the default limit must be accepted: a refusal is
+# a reply meant for another request (say the refused client's, late),
+# noted in FT_PROBE_BAD.
 probe_all() {
 	for _n in "$@"; do
 		FT_PROBE=$((FT_PROBE + 1))
-		"$FT_RDRIVE" -T 2000 run "$(sock_of "$_n")" \
-		    "10.250.$((FT_PROBE / 250 % 250)).$((FT_PROBE % 250 + 1)):1" > /dev/null 2>&1
+		_pa=10.250.$((FT_PROBE / 250 % 250)).$((FT_PROBE % 250 + 1))
+		"$FT_RDRIVE" -T 2000 run "$(sock_of "$_n")" "$_pa:1" > "$REDIS_SUITE_TMP/probe.out" 2>&1
+		grep -q "^client $_pa accepted=1 " "$REDIS_SUITE_TMP/probe.out" ||
+		    FT_PROBE_BAD="${FT_PROBE_BAD:-} $_pa@$_n:$(grep '^client' "$REDIS_SUITE_TMP/probe.out" | cut -d' ' -f3-)"
 	done
 	up_since "$@"
 }
@@ -167,7 +172,8 @@ until_up() {
 # --- one fault, five checks ----------------------------------------------------
 # fault_map_for F...: the map lines of the clients fault_case F drives: on
 # each daemon (1: A, 2: B) four clients 10.F.D.1-4 at limits 2, 3, 4, 5;
-# two shared ones 10.F.3.1 and 10.F.3.2 at 3 and 6.  Distinct limits: a
+# eight shared ones 10.F.3.1-8 at 3 to 10 (eight at once reach more of
+# libmilter's workers, so more of their Redis connections).  Distinct limits: a
 # reply meant for another client gives a verdict that shows.
 fault_map_for() {
 	for _f in "$@"; do
@@ -175,8 +181,9 @@ fault_map_for() {
 			echo "10.$_f.1.$_k $((_k + 1))/1h"
 			echo "10.$_f.2.$_k $((_k + 1))/1h"
 		done
-		echo "10.$_f.3.1 3/1h"
-		echo "10.$_f.3.2 6/1h"
+		for _k in 1 2 3 4 5 6 7 8; do
+			echo "10.$_f.3.$_k $((_k + 2))/1h"
+		done
 	done
 }
 
@@ -186,14 +193,15 @@ fault_map_for() {
 # shared clients.  Checks, named redis/fault-NAME-*:
 #   answered  every session of every phase got an accept or a refusal
 #   bound     no session took longer than FT_BOUND_MS
-#   decided   outage: each daemon held its own clients to their limits (the
+#   decided   (also: every probe from a fresh address was accepted)
+#             outage: each daemon held its own clients to their limits (the
 #             local table decided); noloss (a fault the daemon mends within
 #             the call: NOSCRIPT reloads the script, a dropped connection is
 #             made again): the clients, round robin over A and B, were held
 #             to their limits in total (Redis decided, no decision lost)
 #   log       outage: exactly one down line and one up line from each
 #             daemon; noloss: no down line at all
-#   shared    after the fault, two clients round robin over A and B are
+#   shared    after the fault, eight clients round robin over A and B are
 #             held to their limits in total: the daemons share again
 # INDUCE may leave work in the background (FT_BG, a pid) that the phase
 # must overlap; RESOLVE waits for it.  Either sets FT_FAULT_WHY when the
@@ -235,11 +243,16 @@ fault_case() {
 	# proves nothing: the case fails.
 	[ -z "${FT_FAULT_WHY:-}" ] || _why_dec="${_why_dec:+$_why_dec; }$FT_FAULT_WHY"
 	FT_FAULT_WHY=''
+	FT_PROBE_BAD=''
 	if [ "$_kind" = outage ]; then
 		until_up A B || _why_up="no up line from both daemons within ${FT_UP_BOUND:-10} s"
 	fi
-	drive "$_socks" "10.$_f.3.1:7" "10.$_f.3.2:10"
-	_r=$(verdicts_are "10.$_f.3.1:3" "10.$_f.3.2:6")
+	[ -z "${FT_PROBE_BAD:-}" ] ||
+	    _why_dec="${_why_dec:+$_why_dec; }fresh probe clients refused (a reply for another request?):$FT_PROBE_BAD"
+	drive "$_socks" "10.$_f.3.1:6" "10.$_f.3.2:7" "10.$_f.3.3:8" "10.$_f.3.4:9" \
+	    "10.$_f.3.5:10" "10.$_f.3.6:11" "10.$_f.3.7:12" "10.$_f.3.8:13"
+	_r=$(verdicts_are "10.$_f.3.1:3" "10.$_f.3.2:4" "10.$_f.3.3:5" "10.$_f.3.4:6" \
+	    "10.$_f.3.5:7" "10.$_f.3.6:8" "10.$_f.3.7:9" "10.$_f.3.8:10")
 	_shared_rc=$?
 	[ "$FT_OTHER" = 0 ] && [ "$FT_ANSWERED" = "$FT_SESSIONS" ] ||
 	    _why_ans="${_why_ans:+$_why_ans; }after: $FT_ANSWERED of $FT_SESSIONS answered"
