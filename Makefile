@@ -63,6 +63,7 @@ UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
 BUILD_DEPS := build-essential pkg-config libmilter-dev libdb-dev libconfuse-dev
+# Redis (issue 12): hiredis, for the daemon and the script's replay test.
 BUILD_DEPS += libhiredis-dev
 # No MTA, rsyslog or fail2ban here: the suites run them from packages
 # unpacked under the work tree (tests/pkgroot.sh); installing sendmail-bin
@@ -110,6 +111,13 @@ $(B)/tests/%: tests/unit/%.c tests/unit/unit.h $(CORE_OBJ) | $(B)/tests
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -Itests/unit -o $@ $< $(CORE_OBJ) $(LDLIBS) -lcmocka
 
 include bench/Makefile.inc
+
+# Redis (issue 12): src/redis_window.lua replayed against the local table
+# (tests/redis/t-equiv.sh); built with the unit tests, every build dir.
+REDIS_REPLAY := $(B)/tests/redis-replay
+$(REDIS_REPLAY): tests/redis/replay.c $(CORE_OBJ) | $(B)/tests
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(CORE_OBJ) $(LDLIBS) -lhiredis
+units check: $(REDIS_REPLAY)
 
 # --- the two commands of the quick start ---------------------------------
 
