@@ -2,7 +2,7 @@
 # The benchmark suite: `make bench` (full) and `make bench-quick` (quick).
 #
 #   bench/run.sh BUILD_DIR full|quick [SECTION...]
-#   sections: protocol table keys accuracy exempt sendmail concurrent top
+#   sections: protocol table keys accuracy exempt sendmail concurrent top redis
 #             (default: all)
 #
 # protocol  milter-ratelimit beside bench/baseline (libmilter, connect
@@ -20,6 +20,9 @@
 #           count, close callback releases), same loadgen runs interleaved
 # top       bench/topbench: decision latency on a full 1M table alone and
 #           with ratelimit-ctl top's scan running back to back
+# redis     bench/redis.sh: local-only against Redis over a unix socket and
+#           over TCP loopback, 1/2/4 clients; Redis memory per key; the
+#           fallback's takeover after SIGKILL of redis-server
 #
 # Prints everything, then a GOALS block (met / missed, figure by figure).
 # Timing is never asserted here: bench/smoke.sh asserts counts for CI.
@@ -29,7 +32,7 @@ set -u +m
 B=${1:?usage: bench/run.sh BUILD_DIR full|quick [SECTION...]}
 MODE=${2:-quick}
 shift 2 2>/dev/null || shift $#
-SECTIONS=${*:-protocol table keys accuracy exempt sendmail concurrent top}
+SECTIONS=${*:-protocol table keys accuracy exempt sendmail concurrent top redis}
 HERE=$(cd "$(dirname "$0")" && pwd)
 B=$(cd "$B" && pwd)
 BB=$B/bench
@@ -341,6 +344,12 @@ sec_sendmail() {
 	    grep -v '^\[.*\] RESULT ' | rec sendmail
 }
 
+sec_redis() {
+	echo
+	echo "== redis: local-only, Redis over a unix socket, Redis over TCP loopback"
+	bash "$HERE/redis.sh" "$B" "$MODE" "$W/redis" 2>&1
+}
+
 # --- goals -----------------------------------------------------------------
 
 goals() {
@@ -389,7 +398,7 @@ header
 for s in $SECTIONS; do
 	t=$SECONDS
 	case $s in
-	protocol|table|keys|accuracy|exempt|sendmail|concurrent|top) "sec_$s" ;;
+	protocol|table|keys|accuracy|exempt|sendmail|concurrent|top|redis) "sec_$s" ;;
 	*) echo "unknown section $s" ;;
 	esac
 	echo "  ($s: $((SECONDS - t)) s)"
