@@ -27,7 +27,7 @@ top=$(cd "$here/../.." && pwd)
 . "$here/../lib.sh"
 
 OUTSIDE="tree build contents control depends scripts lintian"
-INSIDE="install conffiles map enabled service upgrade remove purge"
+INSIDE="install conffiles map enabled service upgrade remove purge premap"
 LAST="host"
 n=0
 for t in $OUTSIDE $INSIDE $LAST; do n=$((n + 1)); done
