@@ -7,8 +7,9 @@
 #
 # Outside any namespace: the copy make deb builds (t-tree), the build
 # (t-build), its contents against the Makefile's install target
-# (t-contents), debian/control against the Makefile (t-control), every command the unit runs in Depends or
-# Essential (t-depends), the maintainer scripts debhelper wrote (t-scripts),
+# (t-contents), debian/control against the Makefile (t-control), every
+# command the unit runs in Depends or Essential (t-depends), the README
+# the examples name (t-docs), the maintainer scripts debhelper wrote (t-scripts),
 # lintian (t-lintian).  Then, as root, root.sh in a private mount
 # namespace: an overlayfs over / whose upper layer is a tmpfs, chrooted
 # into, with its own /proc, /dev and a tmpfs /run; dpkg there writes only
@@ -26,7 +27,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 . "$here/../lib.sh"
 
-OUTSIDE="tree build contents control depends scripts lintian"
+OUTSIDE="tree build contents control depends docs scripts lintian"
 INSIDE="install conffiles map enabled service upgrade remove purge premap"
 LAST="host"
 n=0
