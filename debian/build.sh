@@ -36,13 +36,18 @@ case $dist in "$src"/*) set -- "$@" --exclude="./${dist#"$src"/}" ;; esac
 # debian/milter-ratelimit.dirs or .install, which debhelper would act on,
 # a scratch source) never gets in.  Elsewhere (a release tarball): the
 # whole tree but the excluded directories.
-if [ "$(git -C "$src" rev-parse --show-toplevel 2>/dev/null)" = "$(pwd -P)" ]; then
-	junk=$(git -C "$src" ls-files --others --exclude-standard | tr '\n' ' ')
+# safe.directory: `sudo make deb` in one's own clone runs git as root on
+# another user's repository, which git refuses ("dubious ownership")
+# unless told; make has already run that tree's Makefile as root, so
+# trusting its .git adds nothing.
+git_src() { git -c safe.directory="$(pwd -P)" -C "$src" "$@"; }
+if [ "$(git_src rev-parse --show-toplevel 2>/dev/null)" = "$(pwd -P)" ]; then
+	junk=$(git_src ls-files --others --exclude-standard | tr '\n' ' ')
 	[ -z "$junk" ] || echo "debian/build.sh: left out, not tracked by git: $junk" >&2
-	edits=$(git -C "$src" diff --name-only HEAD -- | tr '\n' ' ')
+	edits=$(git_src diff --name-only HEAD -- | tr '\n' ' ')
 	[ -z "$edits" ] || echo "debian/build.sh: warning: uncommitted changes built in: $edits" >&2
 	# --ignore-failed-read: a tracked file deleted in the work tree stays out.
-	git -C "$src" ls-files -z --cached |
+	git_src ls-files -z --cached |
 	    tar -c --null --no-recursion --ignore-failed-read -T - -f - | tar -x -C "$tree"
 else
 	tar -c "$@" -f - . | tar -x -C "$tree"

@@ -26,6 +26,11 @@ else
 		echo 'var/lib/junk' > "$_c/debian/milter-ratelimit.dirs"
 		echo 'int junk;' > "$_c/src/junk.c"
 		echo '# an uncommitted edit' >> "$_c/debian/rules"
+		# As root, the clone is another user's, as with `sudo make deb` in
+		# one's own checkout: git then refuses the repository ("dubious
+		# ownership") unless told it is safe, and a refusal must not
+		# mean the whole tree, junk and all, is built.
+		[ "$(id -u)" != 0 ] || chown -R 65534:65534 "$_c"
 		(cd "$_c" && PATH="$_bin:$PATH" sh "$MRL_DEB_TOP/debian/build.sh" . build-deb dist) \
 		    > "$MRL_DEB_WORK/tree.log" 2>&1 ||
 			_why="debian/build.sh failed: $(tail -n 3 "$MRL_DEB_WORK/tree.log" | tr '\n' ' ')"
