@@ -269,6 +269,8 @@ install: all
 	    > $(DESTDIR)$(UNITDIR)/milter-ratelimit.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/milter-ratelimit.service
 	install -m 0644 conf/sendmail.mc conf/postfix-main.cf $(DESTDIR)$(EXAMPLEDIR)/
+	@# The examples and the sample config refer the admin to the README.
+	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
 	install -d $(DESTDIR)$(EXAMPLEDIR)/fail2ban/filter.d $(DESTDIR)$(EXAMPLEDIR)/fail2ban/jail.d
 	install -m 0644 conf/fail2ban/filter.d/milter-ratelimit.conf $(DESTDIR)$(EXAMPLEDIR)/fail2ban/filter.d/milter-ratelimit.conf
 	install -m 0644 conf/fail2ban/jail.d/milter-ratelimit.conf $(DESTDIR)$(EXAMPLEDIR)/fail2ban/jail.d/milter-ratelimit.conf

@@ -7,8 +7,9 @@
 # parent of the tree it builds: building the checkout in place would
 # write beside it, outside the project.  So the tree (without build
 # output, VCS data or test caches) is copied to WORK/milter-ratelimit and
-# built there; the results are moved to DIST (created), replacing the
-# package files of earlier builds.  WORK and DIST are relative to SRC or absolute.
+# built there (from a git checkout: the files git tracks only); the
+# results are moved to DIST (created), replacing the package files of
+# earlier builds.  WORK and DIST are relative to SRC or absolute.
 # dpkg-buildpackage -us -uc -b: binary only, nothing signed; no root
 # needed (Rules-Requires-Root: no), DEB_BUILD_OPTIONS passed on.
 set -eu
@@ -29,7 +30,28 @@ set -- --exclude-vcs --exclude=./build --exclude='./build-*' --exclude=./dist \
     --exclude=./run --exclude=./tests/.cache --exclude=./tests/mta/.cache
 case $work in "$src"/*) set -- "$@" --exclude="./${work#"$src"/}" ;; esac
 case $dist in "$src"/*) set -- "$@" --exclude="./${dist#"$src"/}" ;; esac
-tar -c "$@" -f - . | tar -x -C "$tree"
+# A git checkout: only the files git tracks (as they are in the work
+# tree), so what the package is built from is the commit plus any edits
+# to its files, named below; an untracked file (a stray
+# debian/milter-ratelimit.dirs or .install, which debhelper would act on,
+# a scratch source) never gets in.  Elsewhere (a release tarball): the
+# whole tree but the excluded directories.
+# safe.directory: `sudo make deb` in one's own clone runs git as root on
+# another user's repository, which git refuses ("dubious ownership")
+# unless told; make has already run that tree's Makefile as root, so
+# trusting its .git adds nothing.
+git_src() { git -c safe.directory="$(pwd -P)" -C "$src" "$@"; }
+if [ "$(git_src rev-parse --show-toplevel 2>/dev/null)" = "$(pwd -P)" ]; then
+	junk=$(git_src ls-files --others --exclude-standard | tr '\n' ' ')
+	[ -z "$junk" ] || echo "debian/build.sh: left out, not tracked by git: $junk" >&2
+	edits=$(git_src diff --name-only HEAD -- | tr '\n' ' ')
+	[ -z "$edits" ] || echo "debian/build.sh: warning: uncommitted changes built in: $edits" >&2
+	# --ignore-failed-read: a tracked file deleted in the work tree stays out.
+	git_src ls-files -z --cached |
+	    tar -c --null --no-recursion --ignore-failed-read -T - -f - | tar -x -C "$tree"
+else
+	tar -c "$@" -f - . | tar -x -C "$tree"
+fi
 (cd "$tree" && dpkg-buildpackage -us -uc -b)
 # Only this build's files in DIST: an older version left there would
 # make `apt install ./dist/milter-ratelimit_*.deb` name two versions.

@@ -3,7 +3,7 @@
 # `unshare -m --propagation private`: nothing mounted here is seen outside,
 # and everything goes when the namespace's last process ends.
 #
-#   root.sh CHECK...      (install conffiles map enabled service upgrade remove purge)
+#   root.sh CHECK...      (install conffiles map enabled service upgrade remove purge premap)
 #
 # / is mounted again as the lower layer of an overlayfs whose upper layer
 # (and work directory) live on a tmpfs of this namespace: the merged tree M

@@ -5,9 +5,11 @@
 #   sh tests/deb/run.sh [PATH/TO/milter-ratelimit]   (the argument is unused:
 #                                                    the package builds its own)
 #
-# Outside any namespace: the build (t-build), its contents against the
-# Makefile's install target (t-contents), debian/control against the
-# Makefile (t-control), the maintainer scripts debhelper wrote (t-scripts),
+# Outside any namespace: the copy make deb builds (t-tree), the build
+# (t-build), its contents against the Makefile's install target
+# (t-contents), debian/control against the Makefile (t-control), every
+# command the unit runs in Depends or Essential (t-depends), the README
+# the examples name (t-docs), the maintainer scripts debhelper wrote (t-scripts),
 # lintian (t-lintian).  Then, as root, root.sh in a private mount
 # namespace: an overlayfs over / whose upper layer is a tmpfs, chrooted
 # into, with its own /proc, /dev and a tmpfs /run; dpkg there writes only
@@ -25,8 +27,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 . "$here/../lib.sh"
 
-OUTSIDE="build contents control scripts lintian"
-INSIDE="install conffiles map enabled service upgrade remove purge"
+OUTSIDE="tree build contents control depends docs scripts lintian"
+INSIDE="install conffiles map enabled service upgrade remove purge premap"
 LAST="host"
 n=0
 for t in $OUTSIDE $INSIDE $LAST; do n=$((n + 1)); done

@@ -1,8 +1,8 @@
 # deb/contents: the package holds every file the Makefile's install
 # target installs (with Debian's paths, as debian/rules passes them; man
-# pages compressed), so a program or man page added to the install target
-# comes along with no change under debian/; and besides those only what
-# debhelper adds.  Sourced by run.sh.
+# pages and the README compressed by dh_compress), so a program or man
+# page added to the install target comes along with no change under
+# debian/; and besides those only what debhelper adds.  Sourced by run.sh.
 T=deb/contents
 _stage=$MRL_DEB_WORK/stage
 if [ ! -f "$DEB" ]; then
@@ -13,7 +13,8 @@ elif ! make -s -C "$TREE" install DESTDIR="$_stage" PREFIX=/usr SYSCONFDIR=/etc 
 	fail "$T" "make install in the built tree failed: $(tail -n 3 "$MRL_DEB_WORK/stage.log" | tr '\n' ' ')"
 else
 	(cd "$_stage" && find . ! -type d | sed -e 's,^\.,,' \
-	    -e 's,^\(/usr/share/man/.*\)$,\1.gz,') | sort > "$MRL_DEB_WORK/want"
+	    -e 's,^\(/usr/share/man/.*\)$,\1.gz,' \
+	    -e 's,^\(/usr/share/doc/milter-ratelimit/README\.md\)$,\1.gz,') | sort > "$MRL_DEB_WORK/want"
 	dpkg-deb -c "$DEB" | awk '$1 !~ /^d/ { print $6 }' | sed 's,^\.,,' | sort > "$MRL_DEB_WORK/got"
 	# debhelper's own: the copyright, the changelog, the sysusers.d file.
 	printf '%s\n' /usr/share/doc/milter-ratelimit/copyright \
