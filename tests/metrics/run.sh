@@ -16,30 +16,5 @@ set -u
 BIN=${1:?usage: tests/metrics/run.sh PATH/TO/milter-ratelimit}
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib.sh"
-PLAN_NAME=metrics
-start=$(date +%s)
-
-n=0
-for t in "$HERE"/t-*.sh; do
-	[ -e "$t" ] || continue
-	c=$(sed -n 's/^# checks: \([0-9][0-9]*\)$/\1/p' "$t" | head -n 1)
-	n=$((n + ${c:-0}))
-done
-plan $n
-
-for t in "$HERE"/t-*.sh; do
-	[ -e "$t" ] || continue
-	name=$(basename "$t" .sh)
-	tmp=$(mktemp -d "${TMPDIR:-/tmp}/mrl-metrics-$name.XXXXXX")
-	chmod 0755 "$tmp"
-	out=$tmp/out
-	METRICS_SUITE_TMP=$tmp sh "$t" "$BIN" > "$out" 2>&1
-	rc=$?
-	cat "$out"
-	if grep -q '^FAIL: ' "$out" || [ $rc != 0 ] || [ -n "${MRL_KEEP_LOGS:-}" ]; then
-		echo "# $name: rc=$rc, work directory kept: $tmp"
-	else
-		rm -rf "$tmp"
-	fi
-done
-echo "# metrics suite took $(( $(date +%s) - start )) s"
+. "$HERE/../filesuite.sh"
+file_suite metrics METRICS_SUITE_TMP "$BIN"
