@@ -66,7 +66,9 @@ DAEMON_SRC := src/main.c src/milter.c src/daemon.c src/maint.c src/control.c src
 # tests), the HTTP server (libmicrohttpd) in the daemon only.
 CORE_SRC  += src/metrics.c src/metrics_listen.c
 DAEMON_SRC += src/metrics_http.c
-MHD_LIBS  := $(shell pkg-config --libs libmicrohttpd 2>/dev/null)
+# "=", not ":=": read at link time, after make check has installed the
+# -dev package (a fresh machine has none when the Makefile is parsed).
+MHD_LIBS   = $(shell pkg-config --libs libmicrohttpd 2>/dev/null)
 CORE_OBJ  := $(CORE_SRC:src/%.c=$(B)/%.o)
 CORE_OBJ  += $(B)/redis_script.o
 DAEMON_OBJ := $(DAEMON_SRC:src/%.c=$(B)/%.o)
