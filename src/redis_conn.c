@@ -313,8 +313,19 @@ connect_redis(struct tconn *t, uint64_t deadline, enum redis_reason *why,
 			al[1] = al[2];
 			r = command(t, deadline, 2, av, al, why, detail, dlen);
 		}
-		if (r == NULL)
+		if (r == NULL) {
+			/* An error reply to AUTH may quote its arguments
+			 * ("unknown command 'AUTH', with args beginning
+			 * with: 'PASSWORD'"): only its code is logged. */
+			if (t->c->err == 0) {
+				detail[strcspn(detail, " ")] = '\0';
+				snprintf(detail + strlen(detail), dlen - strlen(detail),
+				    " to AUTH");
+				if (*why == REDIS_R_OTHER)
+					*why = REDIS_R_AUTH;
+			}
 			return false;
+		}
 		freeReplyObject(r);
 	}
 	if (s->db != 0) {
