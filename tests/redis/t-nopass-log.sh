@@ -20,7 +20,7 @@ echo 'Xq7sEcReT' > "$T/pw"
 mrl_start "$T/d" "redis = \"unix:$REDIS_SOCK\"" "redis_password_file = \"$T/pw\"" \
     'redis_timeout_ms = 1000' ||
 	{ for c in nopass-log nopass-reason; do fail "redis/$c" "daemon did not start"; done; exit 0; }
-mt_rr 192.0.2.61 2 "$T/d" > "$T/out" 2>&1
+mt_rr 192.0.2.61 2 "$T/d" > "$T/sess" 2>&1
 wait_for 5 grep -q 'redis down' "$T/d/log"
 echo "# $(grep 'redis down' "$T/d/log" | head -n 1)"
 if grep -q 'Xq7' "$T/d/log"; then

@@ -21,14 +21,14 @@ if ! wait_for 10 grep -q ready "$T/fake.out" ||
 	exit 0
 fi
 start=$(date +%s%N)
-mt_rr 192.0.2.60 1 "$T/d" > "$T/out" 2>&1
+mt_rr 192.0.2.60 1 "$T/d" > "$T/sess" 2>&1
 ms=$(( ($(date +%s%N) - start) / 1000000 ))
-echo "# one session against a trickling server: $ms ms, $(tr '\n' ' ' < "$T/out")"
+echo "# one session against a trickling server: $ms ms, $(tr '\n' ' ' < "$T/sess")"
 # 300 ms of timeout, plus miltertest's own start and a loaded machine.
-if [ "$(count_of ACCEPT "$T/out")" = 1 ] && [ "$ms" -lt 1500 ]; then
+if [ "$(count_of ACCEPT "$T/sess")" = 1 ] && [ "$ms" -lt 1500 ]; then
 	pass redis/trickle-bounded
 else
-	fail redis/trickle-bounded "$ms ms (want < 1500: timeout 300 ms), replies: $(tr '\n' ' ' < "$T/out")"
+	fail redis/trickle-bounded "$ms ms (want < 1500: timeout 300 ms), replies: $(tr '\n' ' ' < "$T/sess")"
 fi
 if wait_for 5 grep -q 'redis down: reason=timeout' "$T/d/log"; then
 	pass redis/trickle-timeout
