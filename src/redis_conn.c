@@ -480,6 +480,12 @@ redis_conn_eval(size_t n, const struct window_key keys[],
 	freeReplyObject(r);
 	return 1;
 fail:
+	/* An error reply (the context still sound) naming a key's type:
+	 * one client's key, not the server (redis_conn.h). */
+	if (r == NULL && *why == REDIS_R_WRONGTYPE && t->c != NULL && t->c->err == 0) {
+		drop(t);
+		return -2;
+	}
 	/* Any error: this context is not used again (redis_conn.h). */
 	drop(t);
 	return -1;
