@@ -72,6 +72,9 @@ enum redis_gate redis_breaker_enter(struct redis_breaker *b, uint64_t now);
 bool redis_breaker_ok(struct redis_breaker *b, enum redis_gate g, uint64_t now,
     uint64_t *down_ms);
 
+/* A failure of one call that says nothing about Redis (counted only). */
+void redis_breaker_count(struct redis_breaker *b, enum redis_reason reason);
+
 /* A call failed for reason (counted).  True when it opened the breaker:
  * log the line down; *next_ms is the back-off now in force. */
 bool redis_breaker_fail(struct redis_breaker *b, enum redis_gate g,

@@ -53,7 +53,10 @@ struct redis_answer {
  * Run the script for n keys (1..WINDOW_KEYS_MAX, table form) under
  * rules on this thread's connection.  Returns 1 with *a filled; 0 when
  * Redis is off (no call made); -1 on failure with *why and a short detail
- * (for the down line) in detail.  *rtt_us: the EVALSHA round trip.
+ * (for the down line) in detail; -2 likewise when the server answered
+ * but refused this call's keys alone (WRONGTYPE: a key of another type
+ * at one of them), which says nothing about Redis's health.  *rtt_us:
+ * the EVALSHA round trip.
  */
 int redis_conn_eval(size_t n, const struct window_key keys[],
     const struct window_rule rules[], struct redis_answer *a, uint64_t *rtt_us,

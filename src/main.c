@@ -369,6 +369,30 @@ become_user(struct privs *pv)
 	}
 }
 
+/*
+ * Started as root, the password file was read as root; each reload reads
+ * it as the run user.  One only root may read (0600 root) would then
+ * fail every reload, map changes included: read it again now, as the run
+ * user, and refuse to start if that fails (exit 78).
+ */
+static void
+recheck_redis_password(const struct config *c)
+{
+	char err[512], *user, *pw;
+
+	if (c->redis_password_file == NULL)
+		return;
+	if (!redis_conf_read_password(c->redis_password_file, &user, &pw, err,
+	    sizeof err)) {
+		log_warnx("%s:%d: redis_password_file: %s (read as user %s, as "
+		    "every reload reads it)", c->path, c->redis_password_line, err,
+		    c->user);
+		abandon(EX_CONFIG);
+	}
+	redis_conf_free_secret(user);
+	redis_conf_free_secret(pw);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -478,6 +502,7 @@ main(int argc, char *argv[])
 	}
 	become_user(&pv);
 	privs_free(&pv);
+	recheck_redis_password(rules->cfg);
 	/* Before the control thread exists: a reload may free `rules`. */
 	config_keys_format(rules->cfg, keys, sizeof keys);
 	log_notice("started %s: socket=%s limit=%u window=%us ipv4_prefix=%d "

@@ -61,6 +61,14 @@ redis_breaker_ok(struct redis_breaker *b, enum redis_gate g, uint64_t now,
 	return up;
 }
 
+void
+redis_breaker_count(struct redis_breaker *b, enum redis_reason reason)
+{
+	if ((unsigned)reason >= REDIS_R_COUNT)
+		reason = REDIS_R_OTHER;
+	atomic_fetch_add_explicit(&b->reasons[reason], 1, memory_order_relaxed);
+}
+
 bool
 redis_breaker_fail(struct redis_breaker *b, enum redis_gate g,
     enum redis_reason reason, uint64_t now, uint32_t *next_ms)

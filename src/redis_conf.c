@@ -181,6 +181,17 @@ redis_conf_read_password(const char *path, char **user, char **password,
 			    "PASSWORD\" (one space between them)", path);
 			goto fail;
 		}
+	}
+	/* The daemon keeps this much of each (redis_conn.c): a longer one
+	 * would be cut there and AUTH would send another password. */
+	if (strlen(sep != NULL ? sep + 1 : buf) > REDIS_SECRET_MAX ||
+	    (sep != NULL && strlen(buf) > REDIS_SECRET_MAX)) {
+		snprintf(err, errlen, "%s: the %s is longer than %d bytes", path,
+		    sep != NULL && strlen(buf) > REDIS_SECRET_MAX ? "user" : "password",
+		    REDIS_SECRET_MAX);
+		goto fail;
+	}
+	if (sep != NULL) {
 		*user = strdup(buf);
 		*password = strdup(sep + 1);
 	} else {

@@ -173,33 +173,76 @@ err_reason(const char *s, char *detail, size_t dlen)
 	return REDIS_R_OTHER;
 }
 
+/* What is left of the deadline as the socket's timeout for the next
+ * read() or write(); false with *why set when nothing is left. */
+static bool
+step_timeout(struct tconn *t, uint64_t deadline, enum redis_reason *why,
+    char *detail, size_t dlen)
+{
+	uint64_t ms = left(deadline);
+
+	if (ms == 0) {
+		*why = REDIS_R_TIMEOUT;
+		snprintf(detail, dlen, "no time left of redis_timeout_ms");
+		return false;
+	}
+	if (redisSetTimeout(t->c, tv_ms(ms)) != REDIS_OK) {
+		*why = ctx_reason(t->c, false, detail, dlen);
+		return false;
+	}
+	return true;
+}
+
 /*
- * One command with what is left of the deadline as its timeout.  Returns
- * the reply (freed by the caller), or NULL with *why set: a context
- * error (the context must go) or an error reply (*is_err_reply; the
- * context is still in step, but the caller drops it all the same).
+ * One command within the deadline.  Returns the reply (freed by the
+ * caller), or NULL with *why set: a context error (the context must go)
+ * or an error reply (the context is still in step, but the caller drops
+ * it all the same).  hiredis's socket timeout bounds each read() and
+ * write(), not a command: a peer sending its reply a byte at a time
+ * would hold redisCommandArgv() for ever.  So the command is written and
+ * its reply read here, step by step, each step given only what is left.
  */
 static redisReply *
 command(struct tconn *t, uint64_t deadline, int argc, const char **argv,
     const size_t *argvlen, enum redis_reason *why, char *detail, size_t dlen)
 {
-	uint64_t ms = left(deadline);
 	redisReply *r;
+	void *reply = NULL;
+	int done = 0;
 
-	if (ms == 0) {
-		*why = REDIS_R_TIMEOUT;
-		snprintf(detail, dlen, "no time left of redis_timeout_ms");
+	if (!step_timeout(t, deadline, why, detail, dlen))
 		return NULL;
-	}
-	if (redisSetTimeout(t->c, tv_ms(ms)) != REDIS_OK) {
+	if (redisAppendCommandArgv(t->c, argc, argv, argvlen) != REDIS_OK) {
 		*why = ctx_reason(t->c, false, detail, dlen);
 		return NULL;
 	}
-	errno = 0;
-	if ((r = redisCommandArgv(t->c, argc, argv, argvlen)) == NULL) {
-		*why = ctx_reason(t->c, false, detail, dlen);
-		return NULL;
+	/* The timeout just set covers the first write and the first read:
+	 * the usual call costs no more system calls than before. */
+	for (bool first = true; !done; first = false) {
+		if (!first && !step_timeout(t, deadline, why, detail, dlen))
+			return NULL;
+		errno = 0;
+		if (redisBufferWrite(t->c, &done) != REDIS_OK) {
+			*why = ctx_reason(t->c, false, detail, dlen);
+			return NULL;
+		}
 	}
+	for (bool first = true;; first = false) {
+		if (redisGetReplyFromReader(t->c, &reply) != REDIS_OK) {
+			*why = ctx_reason(t->c, false, detail, dlen);
+			return NULL;
+		}
+		if (reply != NULL)
+			break;
+		if (!first && !step_timeout(t, deadline, why, detail, dlen))
+			return NULL;
+		errno = 0;
+		if (redisBufferRead(t->c) != REDIS_OK) {
+			*why = ctx_reason(t->c, false, detail, dlen);
+			return NULL;
+		}
+	}
+	r = reply;
 	if (r->type == REDIS_REPLY_ERROR) {
 		*why = err_reason(r->str != NULL ? r->str : "", detail, dlen);
 		freeReplyObject(r);
@@ -270,8 +313,19 @@ connect_redis(struct tconn *t, uint64_t deadline, enum redis_reason *why,
 			al[1] = al[2];
 			r = command(t, deadline, 2, av, al, why, detail, dlen);
 		}
-		if (r == NULL)
+		if (r == NULL) {
+			/* An error reply to AUTH may quote its arguments
+			 * ("unknown command 'AUTH', with args beginning
+			 * with: 'PASSWORD'"): only its code is logged. */
+			if (t->c->err == 0) {
+				detail[strcspn(detail, " ")] = '\0';
+				snprintf(detail + strlen(detail), dlen - strlen(detail),
+				    " to AUTH");
+				if (*why == REDIS_R_OTHER)
+					*why = REDIS_R_AUTH;
+			}
 			return false;
+		}
 		freeReplyObject(r);
 	}
 	if (s->db != 0) {
@@ -426,6 +480,12 @@ redis_conn_eval(size_t n, const struct window_key keys[],
 	freeReplyObject(r);
 	return 1;
 fail:
+	/* An error reply (the context still sound) naming a key's type:
+	 * one client's key, not the server (redis_conn.h). */
+	if (r == NULL && *why == REDIS_R_WRONGTYPE && t->c != NULL && t->c->err == 0) {
+		drop(t);
+		return -2;
+	}
 	/* Any error: this context is not used again (redis_conn.h). */
 	drop(t);
 	return -1;

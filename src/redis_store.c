@@ -129,6 +129,21 @@ redis_store_count(size_t n, const struct window_key keys[],
 			redis_breaker_ok(&breaker, g, now_ms, &down_ms);
 		return REDIS_STORE_OFF;
 	}
+	if (rc == -2) {
+		/* Redis answered, refusing one client's key (another type
+		 * there): that client's table decides; Redis stays up for the
+		 * others, and a probe that got this far found it up. */
+		atomic_fetch_add_explicit(&fallbacks, 1, memory_order_relaxed);
+		redis_breaker_count(&breaker, why);
+		if (redis_breaker_ok(&breaker, g, now_ms, &down_ms)) {
+			server_name(srv, sizeof srv);
+			log_notice("redis up: server=%s, back after %llu s down; Redis "
+			    "decides again", srv, (unsigned long long)(down_ms / 1000));
+		}
+		log_debug("redis: %s (%s); the local table decided for this client",
+		    redis_reason_name(why), detail);
+		return REDIS_STORE_FALLBACK;
+	}
 	if (rc < 0) {
 		atomic_fetch_add_explicit(&fallbacks, 1, memory_order_relaxed);
 		if (redis_breaker_fail(&breaker, g, why, now_ms, &next)) {

@@ -58,8 +58,10 @@
 -- with a prefix of up to 13 bytes, and with a prefix of 14..27 bytes for
 -- windows up to 65.5 s (136 above).
 --
--- A value of a length this script never writes, or whose fields
--- contradict each other, reads as no history: the key restarts its count
+-- A value of a length this script never writes, whose fields
+-- contradict each other, or whose newest slot lies more than its window
+-- ahead of TIME (a clock stepped back that far would be lenient for one
+-- window, as a regroup is), reads as no history: the key restarts its count
 -- (lenient) and is rewritten in this layout.  A value cut or altered into
 -- another consistent one cannot be told apart (no room for a checksum),
 -- but only a writer other than this script could make one.
@@ -263,6 +265,13 @@ local clock = tonumber(t[1]) * 1000 + floor(tonumber(t[2]) / 1000)
 local now = clock
 for i = 1, n do
 	local s = decode(redis.call('GET', KEYS[i]))
+	-- A newest slot more than a window ahead of TIME is no clock step
+	-- this script lived through (its slots would all be out of the
+	-- window by then): another writer's value, no history.  Taken as a
+	-- time it would move now, and every key written here, years ahead.
+	if s ~= nil and s.t0 > clock + key[i].window then
+		s = nil
+	end
 	key[i].s = s
 	if s ~= nil and s.t0 > now then
 		now = s.t0

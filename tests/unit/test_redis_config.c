@@ -189,6 +189,41 @@ static void test_password_file(void **state)
 	assert_non_null(strstr(rep.line[0], "not a regular file"));
 }
 
+/* The daemon keeps REDIS_SECRET_MAX bytes of each (redis_conn.c): a
+ * longer password or user was accepted here and cut there, so AUTH sent
+ * another password and Redis was never used.  Refused instead. */
+static void test_password_length(void **state)
+{
+	static char big[2 * REDIS_SECRET_MAX + 8];
+	char path[PATH_MAX], want[PATH_MAX + 40];
+	struct config *c;
+
+	(void)state;
+	memset(big, 'p', REDIS_SECRET_MAX);
+	big[REDIS_SECRET_MAX] = '\n';
+	big[REDIS_SECRET_MAX + 1] = '\0';
+	c = with_password(big, 0600, path, sizeof path);
+	assert_non_null(c);
+	assert_int_equal(strlen(c->redis_password), REDIS_SECRET_MAX);
+	config_free(c);
+
+	memset(big, 'p', REDIS_SECRET_MAX + 1);
+	big[REDIS_SECRET_MAX + 1] = '\n';
+	big[REDIS_SECRET_MAX + 2] = '\0';
+	assert_null(with_password(big, 0600, path, sizeof path));
+	snprintf(want, sizeof want, "%s:2: redis_password_file: ", path);
+	assert_int_equal(rep.n, 1);
+	assert_int_equal(strncmp(rep.line[0], want, strlen(want)), 0);
+	assert_non_null(strstr(rep.line[0], "longer than 512 bytes"));
+
+	/* a user one byte too long, a short password */
+	memset(big, 'u', REDIS_SECRET_MAX + 1);
+	snprintf(big + REDIS_SECRET_MAX + 1, sizeof big - REDIS_SECRET_MAX - 1, " pw\n");
+	assert_null(with_password(big, 0600, path, sizeof path));
+	assert_int_equal(rep.n, 1);
+	assert_non_null(strstr(rep.line[0], "longer than 512 bytes"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -196,6 +231,7 @@ int main(void)
 		cmocka_unit_test(test_forms),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_password_file),
+		cmocka_unit_test(test_password_length),
 	};
 
 	return cmocka_run_group_tests_name("redis_config", tests, unit_tmp_setup,
