@@ -236,7 +236,7 @@ mutants:
 
 sanitize:
 	$(MAKE) B=build-asan CFLAGS="$(ASAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" binaries units
-	sh tests/run.sh build-asan unit milter map reload
+	sh tests/run.sh build-asan unit milter map reload redis control metrics
 
 FUZZ_TIME ?= 60
 FUZZ_DEPS := $(BUILD_DEPS) clang libclang-rt-14-dev

@@ -23,7 +23,7 @@
 
 #define REDIS_PATH_MAX 108	/* sun_path */
 #define REDIS_HOST_MAX 46	/* INET6_ADDRSTRLEN */
-#define REDIS_PREFIX_MAX 32
+#define REDIS_PREFIX_MAX 13
 #define REDIS_SECRET_MAX 512	/* user or password, bytes */
 #define REDIS_DEFAULT_PREFIX "mrl:"
 #define REDIS_TIMEOUT_DEFAULT_MS 5

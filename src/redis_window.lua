@@ -55,8 +55,8 @@
 -- value), 3 up to 4.6 hours (35 bytes), 4 above (44 bytes); the reader
 -- gets b back from the length.  Offsets are exact to the millisecond, so
 -- the count is exactly window.c's.  So: 120 bytes a key for any window
--- with a prefix of up to 13 bytes, and with a prefix of 14..27 bytes for
--- windows up to 65.5 s (136 above).
+-- with a prefix of up to 13 bytes, the most redis_key_prefix allows (a
+-- prefix of 14..27 bytes would cost 136 above a 65.5 s window).
 --
 -- A value of a length this script never writes, whose fields
 -- contradict each other, or whose newest slot lies more than its window
@@ -69,7 +69,7 @@
 -- One exception to those figures, seen: Redis reuses a script's small
 -- argument objects by position, so a value written just after another
 -- script left a 29..44 byte third argument unused takes over that
--- object's allocation (136 bytes at a 16-byte prefix) until the key's
+-- object's larger allocation (136 bytes seen at a 16-byte prefix) until the key's
 -- next write.
 --
 -- Expiry.  Every write sets PX to the window (plus any clamp of TIME, so

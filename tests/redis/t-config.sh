@@ -29,7 +29,7 @@ bad() {
 bad url-scheme 'redis = "redis://127.0.0.1:6379"' 'expected "unix:/PATH"'
 bad url-name 'redis = "tcp:redis.example:6379"' 'is not an IPv4 address'
 bad prefix 'redis_key_prefix = "has space"' 'redis_key_prefix contains a space'
-bad prefix-long 'redis_key_prefix = "0123456789abcdef0123456789abcdefX"' 'at most 32'
+bad prefix-long 'redis_key_prefix = "0123456789abcX"' 'at most 13'
 bad timeout 'redis_timeout_ms = 0' 'redis_timeout_ms = 0 is out of range (1..5000)'
 bad db 'redis_db = -1' 'redis_db = -1 is out of range'
 bad password-world "redis_password_file = \"$T/pw-world\"" 'readable or writable by everyone'

@@ -93,7 +93,7 @@ static void test_refused(void **state)
 		{ "redis = \"tcp:[10.0.0.5]:6379\"", "is not an IPv6 address" },
 		{ "redis = \"tcp:[::1:6379\"", "expected \"tcp:IPv4:PORT\"" },
 		{ "redis_key_prefix = \"a b\"", "contains a space" },
-		{ "redis_key_prefix = \"0123456789abcdef0123456789abcdefg\"", "at most 32" },
+		{ "redis_key_prefix = \"0123456789abcd\"", "at most 13" },
 		{ "redis_timeout_ms = 0", "out of range (1..5000)" },
 		{ "redis_timeout_ms = 5001", "out of range (1..5000)" },
 		{ "redis_db = -1", "out of range (0..65535)" },
