@@ -201,9 +201,18 @@ expect unit-failed-test-counted-once nonzero '^FAIL: test_a/second' '1 passed, 1
 # --- the real suites ---------------------------------------------------------------
 
 # Every suite the runner knows declares its plan (a suite without one fails
-# at run time; this names it without running it).
+# at run time; this names it without running it).  A suite of
+# one-behaviour files declares it through file_suite (tests/filesuite.sh),
+# whose files must each say their checks.
 missing=
 for f in "$top"/tests/*/run.sh "$top/bench/smoke.sh" "$top/fuzz/run.sh"; do
+	if grep -Eq '^[[:space:]]*file_suite [a-z]' "$f"; then
+		for t in "$(dirname "$f")"/t-*.sh; do
+			[ -e "$t" ] || { missing="$missing $f(no t-*.sh)"; break; }
+			grep -Eq '^# checks: [0-9]+$' "$t" || missing="$missing $t"
+		done
+		continue
+	fi
 	grep -Eq '^[[:space:]]*(plan [0-9$]|echo "PLAN: )' "$f" || missing="$missing $f"
 done
 [ -z "$missing" ] && pass "runner/every-suite-declares-a-plan" ||
