@@ -109,7 +109,7 @@ for spec in $suites; do
 		ft=${FUZZ_TIME:-30}
 		sh "$top/fuzz/build.sh" "$top/build-fuzz" > /dev/null 2>&1
 		{ sh "$top/fuzz/run.sh" "$ft" config map addr control > "$out.f1" 2>&1; echo $? > "$out.f1.rc"; } &
-		sh "$top/fuzz/run.sh" "$ft" value exempt decide access > "$out.f2" 2>&1
+		sh "$top/fuzz/run.sh" "$ft" value exempt decide access names > "$out.f2" 2>&1
 		echo $? > "$out.f2.rc"
 		wait
 		for h in f1 f2; do
