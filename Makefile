@@ -65,6 +65,8 @@ DAEMON_SRC := src/main.c src/milter.c src/daemon.c src/maint.c src/control.c src
 # Prometheus metrics: the exposition and the address in the core (unit
 # tests), the HTTP server (libmicrohttpd) in the daemon only.
 CORE_SRC  += src/metrics.c src/metrics_listen.c
+# Redis's state and round trips in /metrics.
+CORE_SRC  += src/metrics_redis.c
 DAEMON_SRC += src/metrics_http.c
 MHD_LIBS  := $(shell pkg-config --libs libmicrohttpd 2>/dev/null)
 CORE_OBJ  := $(CORE_SRC:src/%.c=$(B)/%.o)
