@@ -31,6 +31,7 @@
 #define ANSWER_MAX (1024 * 1024)
 #define IO_TIMEOUT_S 5
 #define RELOAD_TIMEOUT_S 35	/* the daemon's own bound is 30 s */
+#define RESET_TIMEOUT_S 11	/* with Redis, a DEL of up to redis_timeout_ms (5 s) */
 
 struct field {
 	char *name, *value;
@@ -531,7 +532,8 @@ main(int argc, char *argv[])
 	if (sock == NULL)
 		sock = CONFIG_CONTROL_SOCKET;
 
-	text = ask(sock, line, cmd == CONTROL_RELOAD ? RELOAD_TIMEOUT_S : IO_TIMEOUT_S, &len);
+	text = ask(sock, line, cmd == CONTROL_RELOAD ? RELOAD_TIMEOUT_S :
+	    cmd == CONTROL_RESET ? RESET_TIMEOUT_S : IO_TIMEOUT_S, &len);
 	parse_answer(text, len, &a);
 
 	if (json) {
