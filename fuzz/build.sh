@@ -23,7 +23,7 @@ flock 9
 
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=all"
 CFLAGS="-std=gnu11 -g -O1 -fno-omit-frame-pointer $SAN -Iinclude \
- -I/usr/include/libmilter -I/usr/include/hiredis -Wall -Wextra -Wno-unused-parameter \
+ -I/usr/include/libmilter -I/usr/include/hiredis -DVERSION=\"fuzz\" -Wall -Wextra -Wno-unused-parameter \
  ${FUZZ_CFLAGS:-}"
 LIBS="-lconfuse -ldb -lhiredis -lpthread -lm"
 
@@ -48,7 +48,7 @@ headers=$(ls include/*.h)
 objs=
 for src in src/*.c; do
 	case ${src#src/} in
-	main.c|milter.c|daemon.c|maint.c|control.c|ratelimit-map.c|ratelimit-ctl.c) continue ;;
+	main.c|milter.c|daemon.c|maint.c|control.c|control_answer.c|metrics_http.c|ratelimit-map.c|ratelimit-ctl.c) continue ;;
 	esac
 	obj=$B/obj/$(basename "$src" .c).o
 	objs="$objs $obj"
