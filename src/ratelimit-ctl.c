@@ -434,7 +434,7 @@ text_table(const struct answer *a, size_t from)
 		char up[32];
 		size_t k;
 
-		for (k = 0; name[k] && k < sizeof up - 1; k++)
+		for (k = 0; k < sizeof up - 1 && name[k]; k++)
 			up[k] = (char)(name[k] >= 'a' && name[k] <= 'z' ? name[k] - 32 : name[k]);
 		up[k] = '\0';
 		cell(c, nc, w[c], numeric(name), up);
