@@ -65,6 +65,8 @@ DAEMON_SRC := src/main.c src/milter.c src/daemon.c src/maint.c src/control.c src
 # Prometheus metrics: the exposition and the address in the core (unit
 # tests), the HTTP server (libmicrohttpd) in the daemon only.
 CORE_SRC  += src/metrics.c src/metrics_listen.c
+# Redis's state and round trips in /metrics.
+CORE_SRC  += src/metrics_redis.c
 DAEMON_SRC += src/metrics_http.c
 # "=", not ":=": read at link time, after make check has installed the
 # -dev package (a fresh machine has none when the Makefile is parsed).

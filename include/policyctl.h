@@ -14,8 +14,9 @@
  * came in on (as {daemon_port} gives it to a decision); without one it
  * answers for the global rules and the map, as a client on a port
  * without a section is counted.
- * Where Redis state will show (issue 12): struct policy_explain's
- * `backend` field names the table the counts came from.
+ * With Redis configured (issue 12) Redis decides, but explain and top
+ * still read this daemon's table (which every decision also counts in):
+ * `backend` says "redis" then, and the counts are this daemon's share.
  */
 #ifndef MRL_POLICYCTL_H
 #define MRL_POLICYCTL_H
@@ -51,7 +52,8 @@ struct policy_explain {
 	char client[ADDR_STRLEN];
 	char entry[POLICYCTL_RULE_STRLEN];	/* the map entry over the client; "" none */
 	char listener[POLICYCTL_RULE_STRLEN];	/* port given: its section, or "none" */
-	const char *backend;	/* where the counts live: "memory" (Redis: issue 12) */
+	const char *backend;	/* who decides: "memory", or "redis" (the
+				 * counts shown are still this daemon's table) */
 	size_t deciding;	/* index in keys[] of the key that decides: the
 				 * refusing one holding longest, else the first */
 	uint32_t retry_s;	/* refused: whole seconds, rounded up; else 0 */
@@ -86,5 +88,11 @@ size_t policy_top(struct policy *p, uint64_t now_ms, struct policyctl_top *out,
  */
 size_t policy_reset(struct policy *p, const struct addr *a, int plen,
     window_due_fn *fn, void *arg);
+
+/* The keys a decision counts the address under (none for an OK entry),
+ * as policy_reset forgets them: for Redis's copy of them.  Takes the
+ * policy's read lock.  Returns ck->n. */
+size_t policy_client_keys(struct policy *p, const struct addr *a,
+    struct clientkeys *ck);
 
 #endif

@@ -62,4 +62,14 @@ int redis_conn_eval(size_t n, const struct window_key keys[],
     const struct window_rule rules[], struct redis_answer *a, uint64_t *rtt_us,
     enum redis_reason *why, char *detail, size_t dlen);
 
+/*
+ * DEL the n keys (table form, packed as redis_conn_eval packs them) on
+ * this thread's connection, for `ratelimit-ctl reset`.  Returns 1 with
+ * *deleted the keys that existed; 0 when Redis is off; -1 on failure.
+ * Bounded by redis_timeout_ms.  Not counted in the statistics and never
+ * the breaker's business: no decision depends on it.
+ */
+int redis_conn_del(size_t n, const struct window_key keys[], uint64_t *deleted,
+    enum redis_reason *why, char *detail, size_t dlen);
+
 #endif

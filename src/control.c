@@ -126,6 +126,36 @@ member(uid_t uid, gid_t gid)
 	return false;
 }
 
+/*
+ * Does the peer's process hold control_group among its supplementary
+ * groups, as the kernel saw them at connect (SO_PEERGROUPS, Linux 4.13)?
+ * These are what let it through the socket's 0660 mode: a unit's
+ * SupplementaryGroups=, sg or setpriv give them without /etc/group
+ * naming the user, which member() alone would refuse.
+ */
+static bool
+peer_groups_have(int fd, gid_t want)
+{
+	gid_t small[64], *g = small;
+	socklen_t len = sizeof small;
+	bool found = false;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, g, &len) != 0) {
+		if (errno != ERANGE || len == 0 || (g = malloc(len)) == NULL)
+			return false;
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, g, &len) != 0) {
+			free(g);
+			return false;
+		}
+	}
+	for (size_t i = 0; i < len / sizeof *g; i++)
+		if (g[i] == want)
+			found = true;
+	if (g != small)
+		free(g);
+	return found;
+}
+
 static void
 client_accept(int lfd)
 {
@@ -159,7 +189,8 @@ client_accept(int lfd)
 	}
 	c->uid = cr.uid;
 	c->pid = cr.pid;
-	if (cr.uid != 0 && cr.uid != geteuid() && !member(cr.uid, cr.gid)) {
+	if (cr.uid != 0 && cr.uid != geteuid() && !member(cr.uid, cr.gid) &&
+	    !peer_groups_have(fd, ctl_gid)) {
 		log_warnx("control: denied uid=%ld pid=%ld (not root, nor in the "
 		    "control group)", (long)cr.uid, (long)cr.pid);
 		control_answer_error(&c->ans, "denied");

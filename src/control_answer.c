@@ -11,6 +11,7 @@
 #include "control_answer.h"
 #include "log.h"
 #include "policyctl.h"
+#include "redis_conn.h"
 #include "reload.h"
 #include "report.h"
 #include "stats.h"
@@ -124,11 +125,51 @@ do_top(struct control_buf *c, struct policy *pol, const struct control_req *rq)
 	free(rows);
 }
 
+/*
+ * With Redis on, Redis decides: forgetting the local table alone would
+ * leave the client refused.  An address's keys are deleted there too
+ * (DEL of the keys a decision sends; bounded by redis_timeout_ms, on this
+ * thread only).  A prefix's keys cannot be listed without a SCAN of the
+ * whole shared keyspace, so a prefix reset says it did not reach Redis.
+ * out: "" (Redis off), "reset", or "not-reset" or "failed" and a line
+ * redis_detail=WHY.
+ */
+static void
+redis_reset(const struct control_req *rq, struct policy *pol, char *out, size_t len)
+{
+	struct clientkeys ck;
+	enum redis_reason why = REDIS_R_OTHER;
+	char detail[128] = "";
+	uint64_t gone = 0;
+	int rc;
+
+	out[0] = '\0';
+	if (!redis_conn_enabled())
+		return;
+	if (rq->plen >= 0) {
+		snprintf(out, len, "not-reset\nredis_detail=a prefix: Redis keeps "
+		    "counting its addresses; reset each address");
+		return;
+	}
+	if (policy_client_keys(pol, &rq->addr, &ck) == 0) {
+		snprintf(out, len, "reset");
+		return;
+	}
+	rc = redis_conn_del(ck.n, ck.key, &gone, &why, detail, sizeof detail);
+	if (rc > 0)
+		snprintf(out, len, "reset");
+	else if (rc == 0)
+		out[0] = '\0';	/* turned off by a reload meanwhile */
+	else
+		snprintf(out, len, "failed\nredis_detail=%s: %s; Redis still counts it",
+		    redis_reason_name(why), detail);
+}
+
 static void
 do_reset(struct control_buf *c, struct policy *pol, const struct control_req *rq,
     uid_t uid, pid_t pid)
 {
-	char what[ADDR_STRLEN];
+	char what[ADDR_STRLEN], redis[192];
 	size_t n;
 
 	if (rq->plen >= 0)
@@ -136,9 +177,14 @@ do_reset(struct control_buf *c, struct policy *pol, const struct control_req *rq
 	else
 		addr_format(what, sizeof what, &rq->addr);
 	n = policy_reset(pol, &rq->addr, rq->plen, report_due, NULL);
-	log_notice("control: reset %s by uid=%ld pid=%ld: %zu keys forgotten", what,
-	    (long)uid, (long)pid, n);
-	control_put(c, "OK\nreset=%s\nforgotten=%zu\n.\n", what, n);
+	redis_reset(rq, pol, redis, sizeof redis);
+	log_notice("control: reset %s by uid=%ld pid=%ld: %zu keys forgotten%s%.*s", what,
+	    (long)uid, (long)pid, n, redis[0] ? ", redis=" : "",
+	    (int)strcspn(redis, "\n"), redis);
+	control_put(c, "OK\nreset=%s\nforgotten=%zu\n", what, n);
+	if (redis[0])
+		control_put(c, "redis=%s\n", redis);
+	control_put(c, ".\n");
 }
 
 static void

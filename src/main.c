@@ -29,6 +29,7 @@
 #include "metrics.h"
 #include "metrics_http.h"
 #include "metrics_listen.h"
+#include "metrics_redis.h"
 #include "milter.h"
 #include "notify.h"
 #include "pidfile.h"
@@ -120,6 +121,10 @@ metrics_bind(const struct config *cfg)
 	char err[512];
 
 	metrics_decision_init();
+	/* Redis's families are shown, configured or not (a reload may
+	 * turn it on). */
+	if (!metrics_redis_register())
+		log_warnx("metrics: no room for the Redis families");
 	if (cfg->metrics_listen == NULL)
 		return;
 	if (!metrics_http_bind(cfg->metrics_listen, err, sizeof err)) {

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "policyctl.h"
+#include "redis_conn.h"
 
 /* "map entry 192.0.2.0/24 (5/60s)" or "map entry 192.0.2.0/24 (OK)". */
 static void
@@ -196,7 +197,10 @@ policy_explain(struct policy *p, const struct addr *client, const char *hostname
     uint16_t port, uint64_t now_ms, struct policy_explain *out)
 {
 	memset(out, 0, sizeof *out);
-	out->backend = "memory";
+	/* With Redis, Redis decides; the counts below are still this
+	 * daemon's table (kept warm by every decision), which is Redis's
+	 * only when no other daemon shares it. */
+	out->backend = redis_conn_enabled() ? "redis" : "memory";
 	addr_format(out->client, sizeof out->client, client);
 	pthread_rwlock_rdlock(&p->lock);
 	explain_locked(p, p->rules, client, hostname, port, now_ms, out);
@@ -308,13 +312,35 @@ policy_top(struct policy *p, uint64_t now_ms, struct policyctl_top *out, size_t 
 }
 
 size_t
+policy_client_keys(struct policy *p, const struct addr *a, struct clientkeys *ck)
+{
+	struct window_rule base;
+	struct exempt_match m;
+
+	memset(&base, 0, sizeof base);
+	base.limit = 1;
+	base.window_ms = 1000;
+	pthread_rwlock_rdlock(&p->lock);
+	{
+		const struct ruleset *rs = p->rules;
+		bool matched = exempt_lookup(rs->exempt, a, &m);
+
+		if (matched && m.value.kind == EXEMPT_OK)
+			ck->n = 0;
+		else
+			clientkeys_build(rs->cfg, rs->exempt, a, matched ? &m : NULL,
+			    &base, ck);
+	}
+	pthread_rwlock_unlock(&p->lock);
+	return ck->n;
+}
+
+size_t
 policy_reset(struct policy *p, const struct addr *a, int plen,
     window_due_fn *fn, void *arg)
 {
 	struct window_key wk;
 	struct clientkeys ck;
-	struct window_rule base;
-	struct exempt_match m;
 	size_t n = 0;
 
 	if (plen >= 0) {
@@ -326,21 +352,7 @@ policy_reset(struct policy *p, const struct addr *a, int plen,
 		/* A scan of every shard: no policy lock (policyctl.h). */
 		return window_forget_prefix(p->table, &wk, fn, arg);
 	}
-	memset(&base, 0, sizeof base);
-	base.limit = 1;
-	base.window_ms = 1000;
-	pthread_rwlock_rdlock(&p->lock);
-	{
-		const struct ruleset *rs = p->rules;
-		bool matched = exempt_lookup(rs->exempt, a, &m);
-
-		if (matched && m.value.kind == EXEMPT_OK)
-			ck.n = 0;
-		else
-			clientkeys_build(rs->cfg, rs->exempt, a, matched ? &m : NULL,
-			    &base, &ck);
-	}
-	pthread_rwlock_unlock(&p->lock);
+	policy_client_keys(p, a, &ck);
 	for (size_t i = 0; i < ck.n; i++)
 		n += window_forget(p->table, &ck.key[i], fn, arg);
 	return n;

@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,7 @@
 #define ANSWER_MAX (1024 * 1024)
 #define IO_TIMEOUT_S 5
 #define RELOAD_TIMEOUT_S 35	/* the daemon's own bound is 30 s */
+#define RESET_TIMEOUT_S 11	/* with Redis, a DEL of up to redis_timeout_ms (5 s) */
 
 struct field {
 	char *name, *value;
@@ -46,7 +48,7 @@ struct answer {
 static void __attribute__((noreturn))
 usage(FILE *out, int status)
 {
-	fprintf(out, "usage: %s [-j] [-p port] [-s socket | -f config] command [argument ...]\n", PROGNAME);
+	fprintf(out, "usage: %s [-j] [-p port] [-s socket | -f config [-P pid]] command [argument ...]\n", PROGNAME);
 	if (status == 0)
 		fprintf(out,
 		    "commands:\n"
@@ -57,6 +59,8 @@ usage(FILE *out, int status)
 		    "  stats                       the statistics SIGUSR2 logs\n"
 		    "options:\n"
 		    "  -f config     read control_socket from this file\n"
+		    "  -P pid        reload: when -f's control_socket is \"\" (off),\n"
+		    "                check the config and send SIGUSR1 to pid\n"
 		    "  -j, --json    JSON output\n"
 		    "  -p port       explain: the MTA port the client came in on\n"
 		    "                (listener sections)\n"
@@ -72,15 +76,49 @@ config_error(const char *line)
 	fprintf(stderr, "%s: %s\n", PROGNAME, line);
 }
 
-/* The socket named by config file path: its control_socket. */
+/*
+ * A reload without a control socket (control_socket = ""), for the unit's
+ * ExecReload: otherwise `systemctl reload` could never succeed on such a
+ * host.  The config has just parsed (config_load: its FILE:LINE errors
+ * and EX_CONFIG otherwise), so SIGUSR1 as before the control socket; the
+ * map and the daemon's own outcome are only in its log, and we say so.
+ */
+static void __attribute__((noreturn))
+reload_by_signal(const char *path, const char *pidarg)
+{
+	char *end;
+	long pid;
+
+	errno = 0;
+	pid = strtol(pidarg, &end, 10);
+	if (errno != 0 || end == pidarg || *end != '\0' || pid <= 1) {
+		fprintf(stderr, "%s: -P: not a process id: %s\n", PROGNAME, pidarg);
+		exit(EX_USAGE);
+	}
+	if (kill((pid_t)pid, SIGUSR1) != 0) {
+		fprintf(stderr, "%s: cannot signal process %ld: %s\n", PROGNAME, pid,
+		    strerror(errno));
+		exit(EXIT_UNREACHABLE);
+	}
+	printf("OK signalled: %s parses; SIGUSR1 sent to %ld (control_socket is "
+	    "\"\": the map and the outcome are only in the daemon's log)\n", path, pid);
+	exit(fflush(stdout) == 0 ? 0 : EXIT_UNREACHABLE);
+}
+
+/* The socket named by config file path: its control_socket.  pidarg:
+ * -P, for a reload when the socket is off. */
 static char *
-socket_from_config(const char *path)
+socket_from_config(const char *path, const char *pidarg, enum control_cmd cmd)
 {
 	struct config *c = config_load(path, config_error);
 	char *s;
 
 	if (c == NULL)
 		exit(EX_CONFIG);
+	if (c->control_socket == NULL && pidarg != NULL && cmd == CONTROL_RELOAD) {
+		config_free(c);
+		reload_by_signal(path, pidarg);
+	}
 	if (c->control_socket == NULL) {
 		fprintf(stderr, "%s: %s: control_socket is \"\" (off): the daemon "
 		    "has no control socket\n", PROGNAME, path);
@@ -396,7 +434,7 @@ text_table(const struct answer *a, size_t from)
 		char up[32];
 		size_t k;
 
-		for (k = 0; name[k] && k < sizeof up - 1; k++)
+		for (k = 0; k < sizeof up - 1 && name[k]; k++)
 			up[k] = (char)(name[k] >= 'a' && name[k] <= 'z' ? name[k] - 32 : name[k]);
 		up[k] = '\0';
 		cell(c, nc, w[c], numeric(name), up);
@@ -450,7 +488,7 @@ request_line(int argc, char **argv, const char *port, char *line, size_t len,
 int
 main(int argc, char *argv[])
 {
-	const char *sock = NULL, *config = NULL, *port = NULL, *verdict;
+	const char *sock = NULL, *config = NULL, *port = NULL, *pidarg = NULL, *verdict;
 	char line[CONTROL_LINE_MAX + 2], *text;
 	enum control_cmd cmd;
 	struct answer a;
@@ -469,12 +507,13 @@ main(int argc, char *argv[])
 
 	/* "+": options end at the command (an argument may start with '-'
 	 * only by mistake, and is then the daemon's to refuse). */
-	while ((ch = getopt_long(argc, argv, "+f:hjp:s:V", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+f:hjp:P:s:V", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'f': config = optarg; break;
 		case 'h': usage(stdout, 0);
 		case 'j': json = true; break;
 		case 'p': port = optarg; break;
+		case 'P': pidarg = optarg; break;
 		case 's': sock = optarg; break;
 		case 'V': printf("%s %s\n", PROGNAME, VERSION); return 0;
 		default: usage(stderr, EX_USAGE);
@@ -489,11 +528,12 @@ main(int argc, char *argv[])
 	}
 	request_line(argc - optind, argv + optind, port, line, sizeof line, &cmd);
 	if (sock == NULL && config != NULL)
-		sock = sock_owned = socket_from_config(config);
+		sock = sock_owned = socket_from_config(config, pidarg, cmd);
 	if (sock == NULL)
 		sock = CONFIG_CONTROL_SOCKET;
 
-	text = ask(sock, line, cmd == CONTROL_RELOAD ? RELOAD_TIMEOUT_S : IO_TIMEOUT_S, &len);
+	text = ask(sock, line, cmd == CONTROL_RELOAD ? RELOAD_TIMEOUT_S :
+	    cmd == CONTROL_RESET ? RESET_TIMEOUT_S : IO_TIMEOUT_S, &len);
 	parse_answer(text, len, &a);
 
 	if (json) {

@@ -490,3 +490,52 @@ fail:
 	drop(t);
 	return -1;
 }
+
+int
+redis_conn_del(size_t n, const struct window_key keys[], uint64_t *deleted,
+    enum redis_reason *why, char *detail, size_t dlen)
+{
+	char kbuf[WINDOW_KEYS_MAX][REDIS_PREFIX_MAX + 17];
+	const char *argv[1 + WINDOW_KEYS_MAX];
+	size_t argvlen[sizeof argv / sizeof argv[0]], plen, argc = 0;
+	struct tconn *t = this_thread();
+	uint64_t deadline;
+	redisReply *r;
+
+	if (t == NULL)
+		return 0;
+	if (n == 0 || n > WINDOW_KEYS_MAX) {
+		*why = REDIS_R_OTHER;
+		snprintf(detail, dlen, "bad key count");
+		return -1;
+	}
+	deadline = clock_now_ms() + t->s.timeout_ms;
+	/* A kept connection the server closed meanwhile: a fresh one. */
+	if (t->c != NULL && t->c->err != 0)
+		drop(t);
+	if (t->c == NULL && !connect_redis(t, deadline, why, detail, dlen))
+		goto fail;
+	plen = strlen(t->s.prefix);
+	argv[argc] = "DEL"; argvlen[argc++] = 3;
+	for (size_t i = 0; i < n; i++) {
+		/* The same packing as redis_conn_eval's KEYS. */
+		memcpy(kbuf[i], t->s.prefix, plen);
+		memcpy(kbuf[i] + plen, keys[i].b, 16);
+		kbuf[i][plen + 16] = (char)keys[i].plen;
+		argv[argc] = kbuf[i]; argvlen[argc++] = plen + 17;
+	}
+	if ((r = command(t, deadline, (int)argc, argv, argvlen, why, detail, dlen)) == NULL)
+		goto fail;
+	if (r->type != REDIS_REPLY_INTEGER || r->integer < 0) {
+		*why = REDIS_R_WRONGTYPE;
+		snprintf(detail, dlen, "DEL's reply is not a count");
+		freeReplyObject(r);
+		goto fail;
+	}
+	*deleted = (uint64_t)r->integer;
+	freeReplyObject(r);
+	return 1;
+fail:
+	drop(t);
+	return -1;
+}

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "metrics_redis.h"
 #include "redis_conn.h"
 #include "redis_store.h"
 
@@ -159,6 +160,7 @@ redis_store_count(size_t n, const struct window_key keys[],
 	}
 	atomic_fetch_add_explicit(&round_trips, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&rtt[rtt_bucket(us)], 1, memory_order_relaxed);
+	metrics_histogram_observe(&metrics_redis_rtt, us * 1000u);
 	if (redis_breaker_ok(&breaker, g, now_ms, &down_ms)) {
 		server_name(srv, sizeof srv);
 		log_notice("redis up: server=%s, back after %llu s down; Redis decides again",
