@@ -9,7 +9,7 @@
  *
  *   EXPLAIN ADDRESS [HOSTNAME] [port=N]
  *   TOP [N]                 N in 1..CONTROL_TOP_MAX, default 10
- *   RESET ADDRESS|PREFIX
+ *   RESET ADDRESS [HOSTNAME] | RESET PREFIX
  *   RELOAD
  *   STATS
  *
@@ -44,7 +44,7 @@ struct control_req {
 	struct addr addr;		/* EXPLAIN, RESET */
 	int plen;			/* RESET: a prefix's length (family
 					 * terms); -1: an address */
-	bool has_host;			/* EXPLAIN with a HOSTNAME */
+	bool has_host;			/* EXPLAIN, RESET with a HOSTNAME */
 	char host[NAMES_STRLEN];
 	uint16_t port;			/* EXPLAIN port=N: the MTA port
 					 * (listener sections); 0: none */

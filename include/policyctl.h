@@ -25,6 +25,8 @@
 #include <stdint.h>
 
 #include "clientkeys.h"
+#include "listener.h"
+#include "names.h"
 #include "policy.h"
 
 #define POLICYCTL_RULE_STRLEN (NAMES_STRLEN + 96)
@@ -79,19 +81,44 @@ struct policyctl_top {
 size_t policy_top(struct policy *p, uint64_t now_ms, struct policyctl_top *out,
     size_t n);
 
+/* An address's keys under every rule it can be counted under: its own
+ * (up to CLIENTKEYS_MAX), a name entry's (one more), each of them again
+ * folded with each listener section's port. */
+#define POLICYCTL_RESET_KEYS_MAX ((CLIENTKEYS_MAX + 1) * (LISTENER_MAX + 1))
+
+struct policyctl_reset_keys {
+	size_t n;
+	struct window_key key[POLICYCTL_RESET_KEYS_MAX];
+	int nlisteners;				/* sections folded in */
+	char name_entry[NAMES_STRLEN];		/* "": no name entry's key */
+};
+
 /*
- * Forget counts: with plen < 0, every key the address is counted under
- * (its own key and aggregates such as a prefix section's /24, which frees
- * that aggregate's other clients too), so its next connection passes;
- * with a prefix length (family terms), every table key inside that
- * prefix.  Unlogged refusals go to fn.  Returns the keys forgotten.
+ * The keys `reset ADDRESS [HOSTNAME]` forgets, so that the client's next
+ * connection passes whichever listener it comes in on: the keys a
+ * decision counts the address under with the global rules, the same
+ * folded with each configured listener section's port, and, when
+ * hostname (may be NULL) is given and no address entry covers the
+ * client, the key of the name entry over that name (taken as verified,
+ * as explain takes it), folded likewise.  None for an OK entry.  Takes
+ * the policy's read lock.  Returns out->n.
+ */
+size_t policy_reset_keys(struct policy *p, const struct addr *a,
+    const char *hostname, struct policyctl_reset_keys *out);
+
+/*
+ * Forget counts: with plen < 0, every key of policy_reset_keys (its own
+ * key and aggregates such as a prefix section's /24, which frees that
+ * aggregate's other clients too), so its next connection passes; with a
+ * prefix length (family terms), every table key inside that prefix
+ * (hostname unused).  Unlogged refusals go to fn.  Returns the keys
+ * forgotten.
  */
 size_t policy_reset(struct policy *p, const struct addr *a, int plen,
-    window_due_fn *fn, void *arg);
+    const char *hostname, window_due_fn *fn, void *arg);
 
-/* The keys a decision counts the address under (none for an OK entry),
- * as policy_reset forgets them: for Redis's copy of them.  Takes the
- * policy's read lock.  Returns ck->n. */
+/* The keys a decision counts the address under with the global rules
+ * (none for an OK entry).  Takes the policy's read lock.  Returns ck->n. */
 size_t policy_client_keys(struct policy *p, const struct addr *a,
     struct clientkeys *ck);
 

@@ -62,8 +62,12 @@ int redis_conn_eval(size_t n, const struct window_key keys[],
     const struct window_rule rules[], struct redis_answer *a, uint64_t *rtt_us,
     enum redis_reason *why, char *detail, size_t dlen);
 
+/* The most keys one redis_conn_del takes: an address's keys under every
+ * listener section and a name entry (policyctl.h), in one DEL. */
+#define REDIS_DEL_KEYS_MAX 128
+
 /*
- * DEL the n keys (table form, packed as redis_conn_eval packs them) on
+ * DEL the n (1..REDIS_DEL_KEYS_MAX) keys (table form, packed as redis_conn_eval packs them) on
  * this thread's connection, for `ratelimit-ctl reset`.  Returns 1 with
  * *deleted the keys that existed; 0 when Redis is off; -1 on failure.
  * Bounded by redis_timeout_ms.  Not counted in the statistics and never

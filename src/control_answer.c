@@ -137,7 +137,7 @@ do_top(struct control_buf *c, struct policy *pol, const struct control_req *rq)
 static void
 redis_reset(const struct control_req *rq, struct policy *pol, char *out, size_t len)
 {
-	struct clientkeys ck;
+	struct policyctl_reset_keys *rk;
 	enum redis_reason why = REDIS_R_OTHER;
 	char detail[128] = "";
 	uint64_t gone = 0;
@@ -151,11 +151,19 @@ redis_reset(const struct control_req *rq, struct policy *pol, char *out, size_t 
 		    "counting its addresses; reset each address");
 		return;
 	}
-	if (policy_client_keys(pol, &rq->addr, &ck) == 0) {
+	if ((rk = malloc(sizeof *rk)) == NULL) {
+		snprintf(out, len, "failed\nredis_detail=out of memory; Redis still counts it");
+		return;
+	}
+	/* Every key, listener sections' and a name entry's too, in one DEL
+	 * (one round trip within redis_timeout_ms). */
+	if (policy_reset_keys(pol, &rq->addr, rq->has_host ? rq->host : NULL, rk) == 0) {
+		free(rk);
 		snprintf(out, len, "reset");
 		return;
 	}
-	rc = redis_conn_del(ck.n, ck.key, &gone, &why, detail, sizeof detail);
+	rc = redis_conn_del(rk->n, rk->key, &gone, &why, detail, sizeof detail);
+	free(rk);
 	if (rc > 0)
 		snprintf(out, len, "reset");
 	else if (rc == 0)
@@ -176,7 +184,8 @@ do_reset(struct control_buf *c, struct policy *pol, const struct control_req *rq
 		addr_format_prefix(what, sizeof what, &rq->addr, rq->plen);
 	else
 		addr_format(what, sizeof what, &rq->addr);
-	n = policy_reset(pol, &rq->addr, rq->plen, report_due, NULL);
+	n = policy_reset(pol, &rq->addr, rq->plen, rq->has_host ? rq->host : NULL,
+	    report_due, NULL);
 	redis_reset(rq, pol, redis, sizeof redis);
 	log_notice("control: reset %s by uid=%ld pid=%ld: %zu keys forgotten%s%.*s", what,
 	    (long)uid, (long)pid, n, redis[0] ? ", redis=" : "",

@@ -130,8 +130,8 @@ control_parse(const char *line, size_t len, struct control_req *out,
 		int plen;
 
 		out->cmd = CONTROL_RESET;
-		if (n != 2) {
-			snprintf(err, errlen, "usage: RESET ADDRESS|PREFIX");
+		if (n != 2 && n != 3) {
+			snprintf(err, errlen, "usage: RESET ADDRESS [HOSTNAME] | RESET PREFIX");
 			return false;
 		}
 		if (!addr_parse_prefix(&out->addr, &plen, w[1], why, sizeof why)) {
@@ -139,6 +139,17 @@ control_parse(const char *line, size_t len, struct control_req *out,
 			return false;
 		}
 		out->plen = strchr(w[1], '/') ? plen : -1;
+		/* A name entry's key is one client's: no name with a prefix. */
+		if (n == 3) {
+			if (out->plen >= 0 || !host_ok(w[2])) {
+				snprintf(err, errlen, "RESET: %s: %.64s (usage: RESET "
+				    "ADDRESS [HOSTNAME] | RESET PREFIX)", out->plen >= 0 ?
+				    "no host name with a prefix" : "not a host name", w[2]);
+				return false;
+			}
+			out->has_host = true;
+			snprintf(out->host, sizeof out->host, "%s", w[2]);
+		}
 		return true;
 	}
 	if (strcasecmp(w[0], "RELOAD") == 0 || strcasecmp(w[0], "STATS") == 0) {

@@ -335,12 +335,79 @@ policy_client_keys(struct policy *p, const struct addr *a, struct clientkeys *ck
 	return ck->n;
 }
 
+/* Append the n keys of ck to out, then, once per listener section, the
+ * same keys folded with its port.  Needs p->lock held for reading. */
+static void
+reset_add(const struct config *cfg, const struct window_key *keys, size_t n,
+    struct policyctl_reset_keys *out)
+{
+	for (size_t i = 0; i < n && out->n < POLICYCTL_RESET_KEYS_MAX; i++)
+		out->key[out->n++] = keys[i];
+	/* Every section, whatever its mode: a section a reload turned off
+	 * may be turned on again with its counts still there. */
+	for (int l = 0; l < cfg->nlisteners; l++)
+		for (size_t i = 0; i < n && out->n < POLICYCTL_RESET_KEYS_MAX; i++) {
+			struct window_key k = keys[i];
+
+			listener_window_key(k.b, &k.plen, cfg->listeners[l].port);
+			out->key[out->n++] = k;
+		}
+}
+
+size_t
+policy_reset_keys(struct policy *p, const struct addr *a, const char *hostname,
+    struct policyctl_reset_keys *out)
+{
+	struct window_rule base;
+	struct exempt_match m;
+	struct clientkeys ck;
+	char name[NAMES_STRLEN];
+
+	memset(out, 0, sizeof *out);
+	memset(&base, 0, sizeof base);
+	base.limit = 1;
+	base.window_ms = 1000;
+	pthread_rwlock_rdlock(&p->lock);
+	{
+		const struct ruleset *rs = p->rules;
+		const struct config *cfg = rs->cfg;
+		bool matched = exempt_lookup(rs->exempt, a, &m);
+
+		out->nlisteners = cfg->nlisteners;
+		if (!(matched && m.value.kind == EXEMPT_OK)) {
+			/* A listener's section changes limits only, never
+			 * which keys (policy.c, decide_keys). */
+			clientkeys_build(cfg, rs->exempt, a, matched ? &m : NULL,
+			    &base, &ck);
+			reset_add(cfg, ck.key, ck.n, out);
+		}
+		/* A name entry is looked up only for a client no address
+		 * entry covers (policy.c, decide_by_name): its key is the
+		 * client's first key hashed with the entry's name. */
+		memset(&m, 0, sizeof m);
+		if (!matched && hostname != NULL && exempt_has_names(rs->exempt) &&
+		    names_verified(hostname, "OK", name) == NAMES_VERIFIED) {
+			const char *e = exempt_lookup_name(rs->exempt, name, &m.value);
+
+			if (e != NULL && m.value.kind != EXEMPT_OK) {
+				struct window_key nk = ck.key[0];
+
+				snprintf(out->name_entry, sizeof out->name_entry, "%s", e);
+				names_window_key(nk.b, &nk.plen, e);
+				reset_add(cfg, &nk, 1, out);
+			}
+		}
+	}
+	pthread_rwlock_unlock(&p->lock);
+	return out->n;
+}
+
 size_t
 policy_reset(struct policy *p, const struct addr *a, int plen,
-    window_due_fn *fn, void *arg)
+    const char *hostname, window_due_fn *fn, void *arg)
 {
 	struct window_key wk;
-	struct clientkeys ck;
+	struct policyctl_reset_keys *rk;
 	size_t n = 0;
 
 	if (plen >= 0) {
@@ -352,8 +419,12 @@ policy_reset(struct policy *p, const struct addr *a, int plen,
 		/* A scan of every shard: no policy lock (policyctl.h). */
 		return window_forget_prefix(p->table, &wk, fn, arg);
 	}
-	policy_client_keys(p, a, &ck);
-	for (size_t i = 0; i < ck.n; i++)
-		n += window_forget(p->table, &ck.key[i], fn, arg);
+	/* About 2 KB: not on a control thread's stack. */
+	if ((rk = malloc(sizeof *rk)) == NULL)
+		return 0;
+	policy_reset_keys(p, a, hostname, rk);
+	for (size_t i = 0; i < rk->n; i++)
+		n += window_forget(p->table, &rk->key[i], fn, arg);
+	free(rk);
 	return n;
 }

@@ -411,7 +411,7 @@ redis_conn_eval(size_t n, const struct window_key keys[],
 
 	if (t == NULL)
 		return 0;
-	if (n == 0 || n > WINDOW_KEYS_MAX) {
+	if (n == 0 || n > REDIS_DEL_KEYS_MAX) {
 		*why = REDIS_R_OTHER;
 		snprintf(detail, dlen, "bad key count");
 		return -1;
@@ -495,8 +495,8 @@ int
 redis_conn_del(size_t n, const struct window_key keys[], uint64_t *deleted,
     enum redis_reason *why, char *detail, size_t dlen)
 {
-	char kbuf[WINDOW_KEYS_MAX][REDIS_PREFIX_MAX + 17];
-	const char *argv[1 + WINDOW_KEYS_MAX];
+	char kbuf[REDIS_DEL_KEYS_MAX][REDIS_PREFIX_MAX + 17];
+	const char *argv[1 + REDIS_DEL_KEYS_MAX];
 	size_t argvlen[sizeof argv / sizeof argv[0]], plen, argc = 0;
 	struct tconn *t = this_thread();
 	uint64_t deadline;
@@ -504,7 +504,7 @@ redis_conn_del(size_t n, const struct window_key keys[], uint64_t *deleted,
 
 	if (t == NULL)
 		return 0;
-	if (n == 0 || n > WINDOW_KEYS_MAX) {
+	if (n == 0 || n > REDIS_DEL_KEYS_MAX) {
 		*why = REDIS_R_OTHER;
 		snprintf(detail, dlen, "bad key count");
 		return -1;

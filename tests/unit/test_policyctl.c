@@ -238,12 +238,12 @@ static void test_top_and_reset(void **state)
 	assert_int_equal(policy_top(&fx.p, 200, rows, 1), 1);
 
 	a = unit_addr("198.51.100.1");
-	assert_int_equal(policy_reset(&fx.p, &a, -1, NULL, NULL), 2);	/* /32 and /24 */
+	assert_int_equal(policy_reset(&fx.p, &a, -1, NULL, NULL, NULL), 2);	/* /32 and /24 */
 	policy_explain(&fx.p, &a, NULL, 0, 300, &e);
 	assert_int_equal(e.keys[0].count, 0);
 	assert_int_equal(e.keys[1].count, 0);
 	a = unit_addr("2001:db8:1::");
-	assert_int_equal(policy_reset(&fx.p, &a, 48, NULL, NULL), 2);	/* /64 and /48 */
+	assert_int_equal(policy_reset(&fx.p, &a, 48, NULL, NULL, NULL), 2);	/* /64 and /48 */
 	assert_int_equal(policy_top(&fx.p, 300, rows, 10), 1);	/* .2/32 alone */
 	assert_string_equal(rows[0].k.key, "198.51.100.2/32");
 	fx_free(&fx);
