@@ -1,7 +1,9 @@
 -- conns.lua: n milter sessions announcing a client at addr (on the MTA
--- port given with -D port=N, as {daemon_port}); prints the reply to each
--- CONNECT, one name per line.  run with
--- miltertest -D sock=unix:PATH -D addr=ADDR -D n=N [-D port=N] -s conns.lua
+-- port given with -D port=N, as {daemon_port}; with -D host=NAME, as a
+-- client whose name NAME the MTA verified: {client_resolve} OK); prints
+-- the reply to each CONNECT, one name per line.  run with
+-- miltertest -D sock=unix:PATH -D addr=ADDR -D n=N [-D port=N] [-D host=NAME]
+--     -s conns.lua
 local names = {}
 for _, k in ipairs({ "ACCEPT", "CONTINUE", "REPLYCODE", "TEMPFAIL", "REJECT" }) do
 	names[math.tointeger(_G["SMFIR_" .. k])] = k
@@ -15,7 +17,10 @@ local ok, err = pcall(function()
 		if port ~= nil then
 			mt.macro(conn, SMFIC_CONNECT, "{daemon_port}", port)
 		end
-		local e = mt.conninfo(conn, "client.example", addr)
+		if host ~= nil then
+			mt.macro(conn, SMFIC_CONNECT, "{client_resolve}", "OK")
+		end
+		local e = mt.conninfo(conn, host or "client.example", addr)
 		if e ~= nil then
 			error("conninfo: " .. tostring(e))
 		end

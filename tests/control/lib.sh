@@ -7,8 +7,9 @@
 #   clock $W/clock; returns 1 when it does not come up.
 # ctl ARGS...: ratelimit-ctl -s $W/c.sock ARGS; its output in $W/ctl.out,
 #   its stderr in $W/ctl.err, its status in $CTL_RC.
-# conns ADDR N [PORT]: N milter sessions from ADDR (on MTA port PORT:
-#   {daemon_port}); prints one reply name per session (ACCEPT, REPLYCODE...).
+# conns ADDR N [PORT [HOST]]: N milter sessions from ADDR (on MTA port
+#   PORT: {daemon_port}, "" for none; as the verified name HOST); prints
+#   one reply name per session (ACCEPT, REPLYCODE...).
 # field NAME: the value of NAME in the first record of $W/ctl.out
 #   (text output: "name  value").
 BIN=$1
@@ -55,7 +56,7 @@ field() {
 
 conns() {
 	timeout -k 2 20 miltertest -D sock="unix:$W/m.sock" -D addr="$1" -D n="$2" \
-	    ${3:+-D port="$3"} -s "$HERE/conns.lua" 2> "$W/mt.err"
+	    ${3:+-D port="$3"} ${4:+-D host="$4"} -s "$HERE/conns.lua" 2> "$W/mt.err"
 }
 
 # oneline FILE: a file's last lines on one line, for FAIL messages.
