@@ -141,7 +141,10 @@ control_parse(const char *line, size_t len, struct control_req *out,
 		out->plen = strchr(w[1], '/') ? plen : -1;
 		/* A name entry's key is one client's: no name with a prefix. */
 		if (n == 3) {
-			if (out->plen >= 0 || !host_ok(w[2])) {
+			struct addr second;
+
+			/* Two addresses is a typo, not a client and its name. */
+			if (out->plen >= 0 || !host_ok(w[2]) || addr_parse(&second, w[2])) {
 				snprintf(err, errlen, "RESET: %s: %.64s (usage: RESET "
 				    "ADDRESS [HOSTNAME] | RESET PREFIX)", out->plen >= 0 ?
 				    "no host name with a prefix" : "not a host name", w[2]);

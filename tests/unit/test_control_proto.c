@@ -85,6 +85,14 @@ static void test_reset(void **state)
 	assert_false(parse("RESET 192.0.2.5/24", &rq, err, sizeof err));
 	assert_false(parse("RESET", &rq, err, sizeof err));
 	assert_false(parse("RESET 192.0.2.1 192.0.2.2", &rq, err, sizeof err));
+	/* A verified name's entry key too (issue 13 follow-up). */
+	assert_true(parse("RESET 192.0.2.1 mx1.example.net", &rq, err, sizeof err));
+	assert_int_equal(rq.plen, -1);
+	assert_true(rq.has_host);
+	assert_string_equal(rq.host, "mx1.example.net");
+	assert_false(parse("RESET 192.0.2.0/24 mx1.example.net", &rq, err, sizeof err));
+	assert_false(parse("RESET 192.0.2.1 mx1.example.net x", &rq, err, sizeof err));
+	assert_false(parse("RESET 192.0.2.1 bad/name", &rq, err, sizeof err));
 }
 
 static void test_simple(void **state)
