@@ -335,6 +335,10 @@ policy_client_keys(struct policy *p, const struct addr *a, struct clientkeys *ck
 	return ck->n;
 }
 
+/* control_answer.c deletes them all in Redis in one DEL. */
+_Static_assert(POLICYCTL_RESET_KEYS_MAX <= REDIS_DEL_KEYS_MAX,
+    "an address's reset keys must fit one redis_conn_del");
+
 /* Append the n keys of ck to out, then, once per listener section, the
  * same keys folded with its port.  Needs p->lock held for reading. */
 static void
