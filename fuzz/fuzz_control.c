@@ -41,7 +41,8 @@ canon(const struct control_req *rq, char *buf, size_t len)
 			addr_format_prefix(a, sizeof a, &rq->addr, rq->plen);
 		else
 			addr_format(a, sizeof a, &rq->addr);
-		return (size_t)snprintf(buf, len, "RESET %s", a);
+		return (size_t)snprintf(buf, len, "RESET %s%s%s", a,
+		    rq->has_host ? " " : "", rq->has_host ? rq->host : "");
 	case CONTROL_RELOAD:
 		return (size_t)snprintf(buf, len, "RELOAD");
 	case CONTROL_STATS:
@@ -79,7 +80,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (rq.cmd == CONTROL_RESET && rq.plen >= 0)
 		CHECK(rq.plen <= (addr_is_v4(&rq.addr) ? 32 : 128), "plen %d", rq.plen);
 	if (rq.has_host) {
-		CHECK(rq.cmd == CONTROL_EXPLAIN, "a host outside EXPLAIN");
+		/* EXPLAIN ADDRESS HOSTNAME, RESET ADDRESS HOSTNAME (not a prefix). */
+		CHECK(rq.cmd == CONTROL_EXPLAIN ||
+		    (rq.cmd == CONTROL_RESET && rq.plen < 0),
+		    "a host outside EXPLAIN and RESET ADDRESS");
 		CHECK(strspn(rq.host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 		    "0123456789-._") == strlen(rq.host) && rq.host[0] != '\0',
 		    "host \"%s\"", rq.host);
