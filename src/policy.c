@@ -123,19 +123,18 @@ decide_fill(const struct clientkeys *ck, const struct window_multi *m,
 
 /*
  * The table's side of a decision: every key the client is counted under
- * (clientkeys.h), checked as one step (window.h, "Several keys"), and
- * left in *ck and *m for the shared store (policy_decide_conn).  Needs
+ * (clientkeys.h), checked as one step (window.h, "Several keys"),
+ * built and decided in the caller's *ck and *m, which the shared store
+ * reads next (policy_decide_conn): no copy on the connect path.  Needs
  * p->lock held for reading.
  */
 static void
 decide_keys(struct policy *p, const struct ruleset *rs, uint64_t now_ms,
     const struct window_rule *base, const struct listener_rule *l,
-    struct decision *d, struct clientkeys *ckp, struct window_multi *mp)
+    struct decision *d, struct clientkeys *ck, struct window_multi *m)
 {
 	const struct config *cfg = rs->cfg;
 	struct config lcfg;
-	struct clientkeys ck;
-	struct window_multi m;
 
 	/* A listener's limit and window are its first key's (the global
 	 * prefix) in place of the global ones; a map entry over the client
@@ -154,21 +153,19 @@ decide_keys(struct policy *p, const struct ruleset *rs, uint64_t now_ms,
 	 * key only, which then counts apart, so that no counter is ever read
 	 * under two rules (names.h); the prefix sections keep their own. */
 	clientkeys_build(cfg, rs->exempt, &d->client,
-	    d->matched && !d->by_name ? &d->match : NULL, base, &ck);
+	    d->matched && !d->by_name ? &d->match : NULL, base, ck);
 	if (d->by_name) {
-		ck.rule[0].limit = d->match.value.limit;
-		ck.rule[0].window_ms = d->match.value.window_s * 1000u;
-		names_window_key(ck.key[0].b, &ck.key[0].plen, d->entry_name);
+		ck->rule[0].limit = d->match.value.limit;
+		ck->rule[0].window_ms = d->match.value.window_s * 1000u;
+		names_window_key(ck->key[0].b, &ck->key[0].plen, d->entry_name);
 	}
 	/* Every key of a listener with a section counts apart (listener.h):
 	 * the port folded in, so one counter is only read under one rule. */
-	for (size_t i = 0; l != NULL && i < ck.n; i++)
-		listener_window_key(ck.key[i].b, &ck.key[i].plen, l->port);
-	window_check_keys(p->table, ck.n, ck.key, ck.rule, rs->max_window_ms,
-	    now_ms, &m);
-	decide_fill(&ck, &m, d);
-	*ckp = ck;
-	*mp = m;
+	for (size_t i = 0; l != NULL && i < ck->n; i++)
+		listener_window_key(ck->key[i].b, &ck->key[i].plen, l->port);
+	window_check_keys(p->table, ck->n, ck->key, ck->rule, rs->max_window_ms,
+	    now_ms, m);
+	decide_fill(ck, m, d);
 }
 
 /*
