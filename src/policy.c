@@ -310,9 +310,15 @@ policy_decide_conn(struct policy *p, const struct policy_conn *c,
 	/* The shared store, outside the lock: a round trip (or a timeout)
 	 * must not hold up a reload.  Exempt, address-less and listener-off
 	 * clients never get here: they cost Redis nothing.  Without an
-	 * answer the table's decision above stands (a fallback). */
+	 * answer the table's decision above stands (a fallback).  So does
+	 * the table's refusal: it counted this host's connections alone,
+	 * every one of which Redis counts too, unless Redis lost them (a
+	 * restart without persistence, a flush, a failover, an outage this
+	 * host fell back through); Redis's lower count then must not let in
+	 * a client that is past its limit here. */
 	if (counted &&
-	    redis_store_count(ck.n, ck.key, ck.rule, now_ms, &rm) == REDIS_STORE_ANSWERED)
+	    redis_store_count(ck.n, ck.key, ck.rule, now_ms, &rm) == REDIS_STORE_ANSWERED &&
+	    (m.refused_by < 0 || rm.refused_by >= 0))
 		decide_shared(p, &ck, &m, &rm, now_ms, d);
 
 	switch (d->kind) {
