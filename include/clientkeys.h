@@ -56,4 +56,12 @@ void clientkeys_build(const struct config *cfg, const struct exempt *map,
     const struct addr *client, const struct exempt_match *entry,
     const struct window_rule *base, struct clientkeys *out);
 
+/* The same from one family's keys (keys[0] the global prefix, nkeys >= 1),
+ * for a caller that puts its own limit on keys[0] (a listener section)
+ * without copying the whole config per connection. */
+void clientkeys_build_keys(const struct config_key *keys, int nkeys,
+    const struct exempt *map, const struct addr *client,
+    const struct exempt_match *entry, const struct window_rule *base,
+    struct clientkeys *out);
+
 #endif

@@ -31,20 +31,31 @@ clientkeys_build(const struct config *cfg, const struct exempt *map,
     const struct window_rule *base, struct clientkeys *out)
 {
 	int fam = addr_is_v4(client) ? 0 : 1;
-	bool own = entry != NULL && entry->plen > cfg->keys[fam][0].plen;
+
+	clientkeys_build_keys(cfg->keys[fam], cfg->nkeys[fam], map, client,
+	    entry, base, out);
+}
+
+void
+clientkeys_build_keys(const struct config_key *keys, int nkeys,
+    const struct exempt *map, const struct addr *client,
+    const struct exempt_match *entry, const struct window_rule *base,
+    struct clientkeys *out)
+{
+	bool own = entry != NULL && entry->plen > keys[0].plen;
 
 	out->n = 0;
 	/* An entry narrower than the first key: its own key, named first
 	 * (it stands for the client in an allowed decision), unless a
 	 * section has its length: that key is the same one, met below. */
-	for (int i = 0; own && i < cfg->nkeys[fam]; i++)
-		if (cfg->keys[fam][i].plen == entry->plen)
+	for (int i = 0; own && i < nkeys; i++)
+		if (keys[i].plen == entry->plen)
 			own = false;
 	if (own)
 		put(out, &entry->prefix, entry->plen, entry->value.limit,
 		    entry->value.window_s, base);
-	for (int i = 0; i < cfg->nkeys[fam]; i++) {
-		const struct config_key *k = &cfg->keys[fam][i];
+	for (int i = 0; i < nkeys; i++) {
+		const struct config_key *k = &keys[i];
 		struct exempt_match wide;
 		const struct exempt_match *by = NULL;
 

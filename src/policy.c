@@ -134,25 +134,26 @@ decide_keys(struct policy *p, const struct ruleset *rs, uint64_t now_ms,
     struct decision *d, struct clientkeys *ck, struct window_multi *m)
 {
 	const struct config *cfg = rs->cfg;
-	struct config lcfg;
+	int fam = addr_is_v4(&d->client) ? 0 : 1, nkeys = cfg->nkeys[fam];
+	const struct config_key *keys = cfg->keys[fam];
+	struct config_key lkeys[CONFIG_KEYS_MAX];
 
 	/* A listener's limit and window are its first key's (the global
 	 * prefix) in place of the global ones; a map entry over the client
-	 * still sets the keys inside it, as everywhere.  A shallow copy:
-	 * clientkeys_build reads the keys only. */
+	 * still sets the keys inside it, as everywhere.  Only the client's
+	 * family's keys are copied (a whole struct config is ~870 bytes, per
+	 * connection on a listener's port). */
 	if (l != NULL) {
-		lcfg = *cfg;
-		for (int f = 0; f < 2; f++) {
-			lcfg.keys[f][0].limit = l->limit;
-			lcfg.keys[f][0].window = l->window;
-		}
-		cfg = &lcfg;
+		memcpy(lkeys, keys, (size_t)nkeys * sizeof lkeys[0]);
+		lkeys[0].limit = l->limit;
+		lkeys[0].window = l->window;
+		keys = lkeys;
 	}
 
 	/* A name entry has no prefix: its rule is put on the client's first
 	 * key only, which then counts apart, so that no counter is ever read
 	 * under two rules (names.h); the prefix sections keep their own. */
-	clientkeys_build(cfg, rs->exempt, &d->client,
+	clientkeys_build_keys(keys, nkeys, rs->exempt, &d->client,
 	    d->matched && !d->by_name ? &d->match : NULL, base, ck);
 	if (d->by_name) {
 		ck->rule[0].limit = d->match.value.limit;
@@ -306,9 +307,15 @@ policy_decide_conn(struct policy *p, const struct policy_conn *c,
 	/* The shared store, outside the lock: a round trip (or a timeout)
 	 * must not hold up a reload.  Exempt, address-less and listener-off
 	 * clients never get here: they cost Redis nothing.  Without an
-	 * answer the table's decision above stands (a fallback). */
+	 * answer the table's decision above stands (a fallback).  So does
+	 * the table's refusal: it counted this host's connections alone,
+	 * every one of which Redis counts too, unless Redis lost them (a
+	 * restart without persistence, a flush, a failover, an outage this
+	 * host fell back through); Redis's lower count then must not let in
+	 * a client that is past its limit here. */
 	if (counted &&
-	    redis_store_count(ck.n, ck.key, ck.rule, now_ms, &rm) == REDIS_STORE_ANSWERED)
+	    redis_store_count(ck.n, ck.key, ck.rule, now_ms, &rm) == REDIS_STORE_ANSWERED &&
+	    (m.refused_by < 0 || rm.refused_by >= 0))
 		decide_shared(p, &ck, &m, &rm, now_ms, d);
 
 	switch (d->kind) {

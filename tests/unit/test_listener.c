@@ -5,6 +5,7 @@
  */
 #include "unit.h"
 
+#include "clientkeys.h"
 #include "config.h"
 #include "exempt.h"
 #include "listener.h"
@@ -401,10 +402,53 @@ static void test_max_window(void **state)
 	fx_free(&fx);
 }
 
+/*
+ * clientkeys_build_keys over one family's keys with a listener's limit on
+ * keys[0] (what policy.c does per connection, without copying the whole
+ * config) gives exactly the keys clientkeys_build gives for a config that
+ * has those values itself: every key, rule and prefix, both families.
+ */
+static void test_build_keys_same_as_config(void **state)
+{
+	const char *ips[] = { "192.0.2.77", "2001:db8:1:2::9" };
+	char path[PATH_MAX];
+	struct config *c, *want;
+	struct window_rule base = { .count_refused = true };
+
+	(void)state;
+	c = load("limit = 3\nwindow = 60\nmax_clients = 1000\n"
+	    "prefix ipv4/24 { limit = 40 window = 90 }\nprefix ipv6/48 { limit = 50 window = 90 }\n", path, sizeof(path));
+	want = load("limit = 5\nwindow = 30\nmax_clients = 1000\n"
+	    "prefix ipv4/24 { limit = 40 window = 90 }\nprefix ipv6/48 { limit = 50 window = 90 }\n", path, sizeof(path));
+	assert_non_null(c);
+	assert_non_null(want);
+	for (int f = 0; f < 2; f++) {
+		struct addr a = unit_addr(ips[f]);
+		struct config_key k[CONFIG_KEYS_MAX];
+		struct clientkeys got, exp;
+
+		memcpy(k, c->keys[f], sizeof k);
+		k[0].limit = 5;
+		k[0].window = 30;
+		memset(&got, 0, sizeof got);
+		memset(&exp, 0, sizeof exp);
+		clientkeys_build_keys(k, c->nkeys[f], NULL, &a, NULL, &base, &got);
+		clientkeys_build(want, NULL, &a, NULL, &base, &exp);
+		assert_int_equal(got.n, 2);
+		assert_int_equal(got.n, exp.n);
+		assert_int_equal(got.rule[0].limit, 5);
+		assert_int_equal(got.rule[0].window_ms, 30000);
+		assert_memory_equal(&got, &exp, sizeof got);
+	}
+	config_free(c);
+	config_free(want);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse),
+		cmocka_unit_test(test_build_keys_same_as_config),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_port_values),
 		cmocka_unit_test(test_off),
